@@ -1,0 +1,3 @@
+"""crewos-tui: a terminal workbench for CrewOS."""
+
+__version__ = "0.1.0"

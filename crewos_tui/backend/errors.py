@@ -1,0 +1,101 @@
+"""One error hierarchy for both backends.
+
+The local service layer raises these; the server maps them to status codes and a
+``{"detail": ...}`` body; the remote client maps status codes back. Screens catch
+``CrewOSError`` and show ``str(error)``.
+"""
+
+from __future__ import annotations
+
+
+class CrewOSError(Exception):
+    """Base class: a failure the user can read. ``detail`` is the message."""
+
+    status_code: int = 400
+
+    def __init__(self, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:  # what a user reads
+        return self.detail
+
+
+class Invalid(CrewOSError):
+    """The input is wrong (422)."""
+
+    status_code = 422
+
+
+class Unauthorized(CrewOSError):
+    """Missing, bad, expired or revoked credentials (401)."""
+
+    status_code = 401
+
+
+class Forbidden(CrewOSError):
+    """Authenticated, but not allowed (403)."""
+
+    status_code = 403
+
+
+class NotFound(CrewOSError):
+    """Unknown, or invisible to the caller (404)."""
+
+    status_code = 404
+
+
+class Conflict(CrewOSError):
+    """Illegal state change or a uniqueness conflict (409)."""
+
+    status_code = 409
+
+
+class PayloadTooLarge(Invalid):
+    """An upload over the size limit (413)."""
+
+    status_code = 413
+
+
+class UnsupportedMedia(Invalid):
+    """An upload whose content is not a supported type (415)."""
+
+    status_code = 415
+
+
+class RateLimited(CrewOSError):
+    """Too many requests (429); ``retry_after`` in seconds when known."""
+
+    status_code = 429
+
+
+class Unavailable(CrewOSError):
+    """The backend cannot serve now: unreachable server, database not ready (503)."""
+
+    status_code = 503
+
+
+_BY_STATUS: dict[int, type[CrewOSError]] = {
+    400: Invalid,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: Invalid,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMedia,
+    422: Invalid,
+    429: RateLimited,
+    502: Unavailable,
+    503: Unavailable,
+    504: Unavailable,
+}
+
+
+def error_for_status(status: int, detail: str, retry_after: float | None = None) -> CrewOSError:
+    """The error class a status code stands for (used by the remote client)."""
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        cls = Unavailable if status >= 500 else Invalid
+    return cls(detail, retry_after=retry_after)

@@ -1,0 +1,54 @@
+"""LocalBackend: the Backend interface over the in-process service layer.
+
+It binds one ``Principal`` (the local profile's user) to every service method,
+so ``backend.projects.create(data)`` is ``services.projects.create(principal, data)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from ..principal import Principal
+from .services import Services
+
+
+class _Bound:
+    """A domain service with the principal filled in as the first argument."""
+
+    def __init__(self, service: Any, principal: Principal) -> None:
+        self._service = service
+        self._principal = principal
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        attr = getattr(self._service, name)
+        if name.startswith("_") or not callable(attr):
+            raise AttributeError(name)
+        bound = functools.partial(attr, self._principal)
+        setattr(self, name, bound)  # cache: later lookups skip __getattr__
+        return bound
+
+
+class LocalBackend:
+    mode = "local"
+
+    def __init__(self, services: Services, principal: Principal, *, owns_services: bool = True) -> None:
+        self.services = services
+        self.principal = principal
+        self._owns = owns_services
+        self.auth = _Bound(services.auth, principal)
+        self.health = _Bound(services.health, principal)
+        self.projects = _Bound(services.projects, principal)
+
+    def as_user(self, principal: Principal) -> LocalBackend:
+        """The same service layer acting as someone else (``--as``, tests)."""
+        return LocalBackend(self.services, principal, owns_services=False)
+
+    def subscribe(self, listener: Callable[[Any], None]) -> Callable[[], None]:
+        """Live domain events after commit (local mode only)."""
+        return self.services.ctx.events.subscribe(listener)
+
+    async def close(self) -> None:
+        if self._owns:
+            await self.services.close()

@@ -1,0 +1,140 @@
+"""The SQLite database: engine, pragmas, schema version and forward migrations.
+
+SQLite specifics (pragmas, ``user_version``) live here and nowhere else. The
+schema version is ``PRAGMA user_version``. A new database gets the whole current
+schema at once; an older one is walked forward one step at a time, each step in
+its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+from . import tables
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _add_tables(*names: str) -> Callable[[Connection], None]:
+    def step(conn: Connection) -> None:
+        SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables[n] for n in names], checkfirst=True)
+
+    return step
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    # v2: domain events, and API keys remember when they were last used.
+    _add_tables(tables.DomainEventRow.__tablename__)(conn)
+    cols = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(api_keys)")}
+    if "last_used_at" not in cols:
+        conn.exec_driver_sql("ALTER TABLE api_keys ADD COLUMN last_used_at DATETIME")
+
+
+#: MIGRATIONS[i] takes a database from version i+1 to version i+2.
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_to_v2,
+]
+SCHEMA_VERSION = len(MIGRATIONS) + 1
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, issue BEGIN (see _on_begin).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    # Writers take the write lock up front so two of them queue on busy_timeout
+    # instead of one failing half-way with "database is locked".
+    if conn.get_execution_options().get("crewos_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(path: Path | str) -> AsyncEngine:
+    """An async engine on the SQLite file at ``path`` with our pragmas on every connection."""
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    event.listen(engine.sync_engine, "connect", _on_connect)
+    event.listen(engine.sync_engine, "begin", _on_begin)
+    return engine
+
+
+def _user_version(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def _migrate(conn: Connection) -> int:
+    version = _user_version(conn)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this crewos-tui understands ({SCHEMA_VERSION}); "
+            "upgrade crewos-tui"
+        )
+    if version == 0:
+        has_tables = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        ).scalar()
+        if has_tables:
+            raise RuntimeError("the database file has tables but no crewos-tui schema version")
+        SQLModel.metadata.create_all(conn)
+        conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return SCHEMA_VERSION
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version - 1](conn)
+        version += 1
+        conn.exec_driver_sql(f"PRAGMA user_version={version}")
+    return version
+
+
+class Database:
+    """The engine and a session factory; ``transaction()`` is one unit of work."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.engine = make_engine(self.path)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def migrate(self) -> int:
+        """Create or migrate the schema; returns the version now in force."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(_migrate)
+
+    async def schema_version(self) -> int:
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(text("PRAGMA user_version"))).scalar() or 0)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One service call = one transaction: commit on success, roll back on any error."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={"crewos_write": True})
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session (no commit)."""
+        async with self._sessions() as session:
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()

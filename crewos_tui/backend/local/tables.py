@@ -1,0 +1,209 @@
+"""SQLModel tables of the local service layer. Only services touch these.
+
+Ids are ULID strings (sortable by creation time); times are UTC. JSON columns hold
+short lists (scopes, grants) and event payloads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, LargeBinary, String, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC in SQLite, hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _fk(target: str, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(String, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
+    )
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+# ---- auth -------------------------------------------------------------------------
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True)
+    username: str = Field(sa_column=Column(String, unique=True, nullable=False))
+    password_hash: str
+    team: str = Field(default="default", index=True)
+    role: str = "member"
+    namespace_grants: list[str] = _json(list)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class RefreshTokenRow(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+    id: str = Field(primary_key=True)
+    user_id: str = _fk("users.id")
+    session_id: str = Field(index=True)  # the login this token descends from
+    token_hash: str = Field(sa_column=Column(String, unique=True, nullable=False))
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+    replaced_by: str | None = None
+
+
+class ApiKeyRow(SQLModel, table=True):
+    __tablename__ = "api_keys"
+    id: str = Field(primary_key=True)
+    user_id: str = _fk("users.id")
+    name: str
+    prefix: str = Field(sa_column=Column(String, unique=True, nullable=False))
+    key_hash: str
+    scopes: list[str] = _json(list)
+    expires_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+# ---- projects ---------------------------------------------------------------------
+
+
+class ProjectRow(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("team", "name_key", name="uq_project_team_name"),)
+    id: str = Field(primary_key=True)
+    name: str
+    name_key: str  # casefolded name: unique per team
+    description: str = ""
+    template: str = "blank"
+    status: str = Field(default="active", index=True)
+    team: str = Field(default="default", index=True)
+    owner_id: str | None = _fk("users.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    archived_at: datetime | None = _ts(nullable=True)
+
+
+class ProjectMemberRow(SQLModel, table=True):
+    __tablename__ = "project_members"
+    project_id: str = Field(sa_column=Column(String, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True))
+    user_id: str = Field(sa_column=Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
+    role: str = "viewer"
+    added_at: datetime = _ts()
+
+
+Index("ix_project_members_user", ProjectMemberRow.__table__.c.user_id)
+
+
+class AccessRequestRow(SQLModel, table=True):
+    __tablename__ = "access_requests"
+    id: str = Field(primary_key=True)
+    project_id: str = _fk("projects.id")
+    user_id: str = _fk("users.id")
+    role: str = "viewer"
+    message: str = ""
+    status: str = Field(default="pending", index=True)
+    created_at: datetime = _ts()
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts(nullable=True)
+    comment: str = ""
+
+
+class ScaffoldItemRow(SQLModel, table=True):
+    __tablename__ = "scaffold_items"
+    id: str = Field(primary_key=True)
+    project_id: str = _fk("projects.id")
+    kind: str
+    path: str
+    title: str
+    description: str = ""
+    position: int = 0
+
+
+class FolderRow(SQLModel, table=True):
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("project_id", "path", name="uq_folder_path"),)
+    id: str = Field(primary_key=True)
+    project_id: str = _fk("projects.id")
+    path: str
+    name: str
+    created_at: datetime = _ts()
+
+
+class FolderUpdateRow(SQLModel, table=True):
+    __tablename__ = "folder_updates"
+    id: str = Field(primary_key=True)
+    project_id: str = _fk("projects.id")
+    action: str
+    path: str
+    new_path: str | None = None
+    reason: str = ""
+    status: str = Field(default="pending", index=True)
+    proposed_by: str
+    created_at: datetime = _ts()
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts(nullable=True)
+    comment: str = ""
+
+
+class DocumentRow(SQLModel, table=True):
+    __tablename__ = "documents"
+    id: str = Field(primary_key=True)
+    project_id: str = _fk("projects.id")
+    folder_path: str | None = None
+    filename: str
+    content_type: str
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    text: str = ""
+    content_hash: str
+    status: str = "ingested"
+    uploaded_by: str
+    created_at: datetime = _ts()
+    ingested_at: datetime = _ts()
+    ingest_count: int = 1
+
+
+# ---- domain events (schema v2) ------------------------------------------------------
+
+
+class DomainEventRow(SQLModel, table=True):
+    """Every state change, recorded once in the transaction that made it."""
+
+    __tablename__ = "domain_events"
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # e.g. "project.created"
+    actor_id: str | None = None
+    actor: str = ""
+    auth_method: str = ""
+    resource_type: str
+    resource_id: str
+    project_id: str | None = Field(default=None, index=True)
+    data: dict[str, Any] = _json(dict)
+    created_at: datetime = _ts()

@@ -1,0 +1,113 @@
+"""One place that turns failures into ``{"detail": "..."}`` responses.
+
+``CrewOSError`` → its status code; request validation → 422 with a readable string;
+anything else → 500 "internal error", logged. The catch-all is a pure ASGI
+middleware rather than an ``Exception`` handler because Starlette's
+``ServerErrorMiddleware`` re-raises after answering, which would crash in-process
+test clients instead of giving them the 500 we want them to see.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import CrewOSError, Unauthorized
+
+log = logging.getLogger("crewos_tui.server")
+
+#: What a 401 tells the client it may send.
+WWW_AUTHENTICATE = 'Bearer realm="crewos", ApiKey header="X-CrewOS-API-Key"'
+#: A validation answer names at most this many problems; the rest are counted.
+MAX_VALIDATION_ISSUES = 5
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: one readable sentence."""
+
+    detail: str
+
+
+def error_headers(exc: CrewOSError) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return headers
+
+
+def error_response(exc: CrewOSError) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=error_headers(exc))
+
+
+def _loc_text(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "request"
+
+
+def _issue_text(error: dict[str, Any]) -> str:
+    loc = _loc_text(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        # loc is ("body", <char offset>): say what is wrong rather than where in bytes
+        reason = (error.get("ctx") or {}).get("error", "")
+        return f"body: invalid JSON{f' ({reason})' if reason else ''}"
+    return f"{loc}: {error.get('msg', 'invalid value')}"
+
+
+def validation_detail(errors: Sequence[dict[str, Any]]) -> str:
+    """``body.name: String should have at least 1 character; query.limit: ...``."""
+    issues = list(dict.fromkeys(_issue_text(e) for e in errors))  # unique, in order
+    text = "; ".join(issues[:MAX_VALIDATION_ISSUES])
+    if len(issues) > MAX_VALIDATION_ISSUES:
+        text += f" (and {len(issues) - MAX_VALIDATION_ISSUES} more)"
+    return text or "invalid request"
+
+
+async def crewos_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CrewOSError)
+    return error_response(exc)
+
+
+async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+
+
+class CatchAllMiddleware:
+    """Outermost: an unexpected exception becomes a logged 500, never a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise  # a half-sent answer must not look complete: let the server abort it
+            body = json.dumps({"detail": "internal error"}).encode()
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,92 @@
+"""Shared fixtures: an isolated environment, a service layer on a real SQLite file,
+users and API keys, and both backends for the contract tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from crewos_tui.backend.local.context import Settings
+from crewos_tui.backend.local.services import Services
+from crewos_tui.backend.principal import Principal
+from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate, UserInfo
+
+FAST_SCRYPT = 2**4  # real scrypt, tiny cost: keeps the suite fast
+PASSWORD = "correct horse battery"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path:
+    env = os.environ.get("CREWOS_SHARED_DIR")
+    return Path(env) if env else REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's config, data or keyring."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CREWOS_TUI_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("CREWOS_TUI_DATA_DIR", str(home / "data"))
+    monkeypatch.delenv("CREWOS_API_KEY", raising=False)
+    return home
+
+
+def fast_settings(**kw: object) -> Settings:
+    return Settings(scrypt_n=FAST_SCRYPT, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    svc = await Services.open(tmp_path / "crewos.db", settings=fast_settings())
+    yield svc
+    await svc.close()
+
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{os.getpid()}x{next(_counter)}"
+
+
+UserFactory = Callable[..., Awaitable[tuple[UserInfo, str]]]
+
+
+def user_factory(svc: Services) -> UserFactory:
+    async def make(username: str | None = None, role: str = "member", team: str = "default",
+                   grants: list[str] | None = None) -> tuple[UserInfo, str]:
+        info = await svc.auth.create_user(
+            Principal.system(),
+            UserCreate(username=username or unique("user"), password=PASSWORD, role=role, team=team,
+                       namespace_grants=grants or []),
+        )
+        return info, PASSWORD
+
+    return make
+
+
+@pytest.fixture
+def make_user(services: Services) -> UserFactory:
+    return user_factory(services)
+
+
+async def principal_of(svc: Services, user: UserInfo) -> Principal:
+    return await svc.auth.principal_for(user.username)
+
+
+async def api_key_of(svc: Services, user: UserInfo, scopes: list[str] | None = None) -> str:
+    p = await principal_of(svc, user)
+    created = await svc.auth.create_api_key(p, ApiKeyCreate(name=unique("key"), scopes=scopes))
+    return created.key
+
+
+@pytest.fixture
+def api_key_for(services: Services) -> Callable[..., Awaitable[str]]:
+    async def make(user: UserInfo, scopes: list[str] | None = None) -> str:
+        return await api_key_of(services, user, scopes)
+
+    return make
