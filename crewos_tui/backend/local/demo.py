@@ -1,0 +1,157 @@
+"""Demo data: a small, realistic workspace, identical on every run.
+
+The seed runs on its own fixed clock and seeded id generator, so ids, times and
+order never change — the snapshot tests depend on it. Every demo user's password
+is ``DEMO_PASSWORD`` (documented in the README), so ``serve --demo`` can be logged
+into. Later slices add their own demo data here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..ids import FixedClock, IdGenerator
+from ..principal import Principal
+from ..schemas import AccessRequestCreate, ProjectCreate, UserCreate
+from ..schemas.projects import FolderUpdateCreate, ProjectRole
+from .context import Settings
+from .services import Services
+
+DEMO_PASSWORD = "demo-password"
+DEMO_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DEMO_USER = "maya"
+
+USERS = [
+    ("maya", "admin", "studio"),
+    ("devon", "member", "studio"),
+    ("priya", "member", "studio"),
+    ("sam", "viewer", "studio"),
+    ("lee", "member", "field"),
+]
+
+BRIEF = """# {name}: project brief
+
+## Goal
+{goal}
+
+## Scope
+- In: {scope_in}
+- Out: {scope_out}
+
+## Stakeholders
+{stakeholders}
+
+## Success looks like
+{success}
+"""
+
+PROJECTS = [
+    dict(owner="maya", name="Atlas Launch", template="software",
+         description="Ship the Atlas agent runtime 1.0 to the first three customers.",
+         goal="Release Atlas 1.0 with durable jobs and a review queue.",
+         scope_in="runtime, CLI, docs", scope_out="hosted billing",
+         stakeholders="Maya (owner), Devon (engineering), Priya (QA)",
+         success="Three customers run Atlas in production by the end of Q2.",
+         members=[("devon", "editor"), ("priya", "editor"), ("sam", "viewer")]),
+    dict(owner="priya", name="Harbor Research", template="research",
+         description="Survey how port operators schedule berths, and where agents can help.",
+         goal="A 20-page report on berth scheduling practice.", scope_in="interviews, literature",
+         scope_out="building software", stakeholders="Priya (lead), Maya (sponsor)",
+         success="Report accepted by the steering group.",
+         members=[("maya", "editor")]),
+    dict(owner="maya", name="Northwind Advisory", template="consulting",
+         description="Operating-model review for Northwind Logistics.",
+         goal="Recommend a target operating model.", scope_in="process maps, interviews",
+         scope_out="implementation", stakeholders="Maya, Devon; client sponsor: R. Okafor",
+         success="Client signs off the recommendations.",
+         members=[("devon", "viewer")]),
+    dict(owner="devon", name="Website Refresh", template="blank",
+         description="New landing pages and docs site.",
+         goal="Relaunch the marketing site.", scope_in="landing pages, docs theme", scope_out="blog migration",
+         stakeholders="Devon (owner)", success="New site live with no broken links.",
+         members=[("maya", "owner")]),
+    dict(owner="maya", name="Quarterly Planning", template="blank",
+         description="Q1 planning notes (closed).",
+         goal="Agree Q1 priorities.", scope_in="roadmap", scope_out="budgets",
+         stakeholders="Leadership team", success="Priorities published.",
+         members=[], archive=True),
+]
+
+EXTRA_DOCS = {
+    "Atlas Launch": [
+        ("docs", "release-plan.md",
+         "# Release plan\n\n| Milestone | Date |\n|---|---|\n| Beta | 2026-03-20 |\n| 1.0 | 2026-04-15 |\n"),
+        ("specs", "durable-jobs.md",
+         "# Durable jobs\n\nJobs survive a restart: on start, running jobs are resumed or marked interrupted.\n"),
+    ],
+    "Harbor Research": [
+        ("sources", "interview-notes.md",
+         "# Interview notes\n\n- Berth windows are negotiated weekly.\n- Delays cascade from pilot availability.\n"),
+    ],
+}
+
+
+async def seed_demo(path: Path | str, settings: Settings | None = None) -> None:
+    """Create the demo workspace in a new database file at ``path``."""
+    clock = FixedClock(DEMO_START, timedelta(minutes=7))
+    svc = await Services.open(path, clock=clock, ids=IdGenerator(clock, seed=20260302),
+                              settings=settings or Settings())
+    try:
+        await _seed(svc)
+    finally:
+        await svc.close()
+
+
+async def _seed(svc: Services) -> None:
+    system = Principal.system()
+    users = {}
+    for name, role, team in USERS:
+        users[name] = await svc.auth.create_user(
+            system, UserCreate(username=name, password=DEMO_PASSWORD, role=role, team=team))
+    as_ = {name: await svc.auth.principal_for(name) for name in users}
+    projects = {}
+    for spec in PROJECTS:
+        owner = as_[spec["owner"]]
+        project = await svc.projects.create(owner, ProjectCreate(
+            name=spec["name"], description=spec["description"], template=spec["template"]))
+        projects[spec["name"]] = project
+        for member, role in spec["members"]:
+            await svc.projects.upsert_member(owner, project.id, users[member].id, ProjectRole(role))
+        brief = BRIEF.format(**{k: spec[k] for k in ("goal", "scope_in", "scope_out", "stakeholders", "success")},
+                             name=spec["name"])
+        await svc.projects.upload_document(owner, project.id, "brief.md", brief.encode(), folder_path="docs")
+        for folder, filename, text in EXTRA_DOCS.get(spec["name"], []):
+            await svc.projects.upload_document(owner, project.id, filename, text.encode(), folder_path=folder)
+
+    atlas, harbor, northwind = projects["Atlas Launch"], projects["Harbor Research"], projects["Northwind Advisory"]
+    # Pending work for the demo user to clear.
+    await svc.projects.create_access_request(
+        as_["priya"], northwind.id, AccessRequestCreate(message="I'd like to help with the interviews.",
+                                                        role=ProjectRole.editor))
+    await svc.projects.create_access_request(
+        as_["sam"], harbor.id, AccessRequestCreate(message="Read access for the steering group pack, please."))
+    await svc.projects.propose_folder_update(
+        as_["devon"], atlas.id, FolderUpdateCreate(action="create", path="docs/runbooks",
+                                                   reason="On-call runbooks need a home before beta."))
+    await svc.projects.propose_folder_update(
+        as_["devon"], atlas.id, FolderUpdateCreate(action="rename", path="releases", new_path="docs/releases",
+                                                   reason="Keep all prose under docs/."))
+    await svc.projects.propose_folder_update(
+        as_["maya"], harbor.id, FolderUpdateCreate(action="create", path="drafts/figures",
+                                                   reason="Figures for chapter 2."))
+    # A decided request, so history is not empty.
+    ar = await svc.projects.create_access_request(
+        as_["devon"], harbor.id, AccessRequestCreate(message="Can I read the interview notes?"))
+    await svc.projects.decide_access_request(as_["priya"], harbor.id, ar.id,
+                                             _decision("approved", "Welcome aboard."))
+    for spec in PROJECTS:
+        if spec.get("archive"):
+            await svc.projects.archive(as_[spec["owner"]], projects[spec["name"]].id)
+
+
+def _decision(status: str, comment: str):  # noqa: ANN202
+    from ..schemas import AccessRequestDecision
+
+    return AccessRequestDecision(status=status, comment=comment)
+
