@@ -1,0 +1,152 @@
+"""The SQLite layer: pragmas, schema versions, forward migrations, one transaction per call."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from crewos_tui.backend import errors
+from crewos_tui.backend.local import db as dbmod
+from crewos_tui.backend.local.services import Services
+from crewos_tui.backend.local.tables import DomainEventRow, ProjectRow
+from crewos_tui.backend.principal import Principal
+from crewos_tui.backend.schemas import ProjectCreate
+
+from .conftest import fast_settings
+
+# The schema as version 1 shipped it (users, sessions, keys without last_used_at,
+# projects), with one user and one project in it.
+V1_SCHEMA = """
+CREATE TABLE users (id VARCHAR NOT NULL PRIMARY KEY, username VARCHAR NOT NULL UNIQUE, password_hash VARCHAR NOT NULL,
+  team VARCHAR NOT NULL, role VARCHAR NOT NULL, namespace_grants JSON NOT NULL, disabled BOOLEAN NOT NULL,
+  failed_logins INTEGER NOT NULL, locked_until DATETIME, created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL);
+CREATE TABLE refresh_tokens (id VARCHAR NOT NULL PRIMARY KEY, user_id VARCHAR NOT NULL REFERENCES users (id)
+  ON DELETE CASCADE, session_id VARCHAR NOT NULL, token_hash VARCHAR NOT NULL UNIQUE, created_at DATETIME NOT NULL,
+  expires_at DATETIME NOT NULL, revoked_at DATETIME, replaced_by VARCHAR);
+CREATE TABLE api_keys (id VARCHAR NOT NULL PRIMARY KEY, user_id VARCHAR NOT NULL REFERENCES users (id)
+  ON DELETE CASCADE, name VARCHAR NOT NULL, prefix VARCHAR NOT NULL UNIQUE, key_hash VARCHAR NOT NULL,
+  scopes JSON NOT NULL, expires_at DATETIME, created_at DATETIME NOT NULL, revoked_at DATETIME);
+CREATE TABLE projects (id VARCHAR NOT NULL PRIMARY KEY, name VARCHAR NOT NULL, name_key VARCHAR NOT NULL,
+  description VARCHAR NOT NULL, template VARCHAR NOT NULL, status VARCHAR NOT NULL, team VARCHAR NOT NULL,
+  owner_id VARCHAR REFERENCES users (id) ON DELETE SET NULL, created_at DATETIME NOT NULL,
+  updated_at DATETIME NOT NULL, archived_at DATETIME, CONSTRAINT uq_project_team_name UNIQUE (team, name_key));
+CREATE TABLE project_members (project_id VARCHAR NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+  user_id VARCHAR NOT NULL REFERENCES users (id) ON DELETE CASCADE, role VARCHAR NOT NULL, added_at DATETIME NOT NULL,
+  PRIMARY KEY (project_id, user_id));
+CREATE TABLE access_requests (id VARCHAR NOT NULL PRIMARY KEY, project_id VARCHAR NOT NULL REFERENCES projects (id)
+  ON DELETE CASCADE, user_id VARCHAR NOT NULL REFERENCES users (id) ON DELETE CASCADE, role VARCHAR NOT NULL,
+  message VARCHAR NOT NULL, status VARCHAR NOT NULL, created_at DATETIME NOT NULL, decided_by VARCHAR,
+  decided_at DATETIME, comment VARCHAR NOT NULL);
+CREATE TABLE scaffold_items (id VARCHAR NOT NULL PRIMARY KEY, project_id VARCHAR NOT NULL REFERENCES projects (id)
+  ON DELETE CASCADE, kind VARCHAR NOT NULL, path VARCHAR NOT NULL, title VARCHAR NOT NULL,
+  description VARCHAR NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE folders (id VARCHAR NOT NULL PRIMARY KEY, project_id VARCHAR NOT NULL REFERENCES projects (id)
+  ON DELETE CASCADE, path VARCHAR NOT NULL, name VARCHAR NOT NULL, created_at DATETIME NOT NULL,
+  CONSTRAINT uq_folder_path UNIQUE (project_id, path));
+CREATE TABLE folder_updates (id VARCHAR NOT NULL PRIMARY KEY, project_id VARCHAR NOT NULL REFERENCES projects (id)
+  ON DELETE CASCADE, action VARCHAR NOT NULL, path VARCHAR NOT NULL, new_path VARCHAR, reason VARCHAR NOT NULL,
+  status VARCHAR NOT NULL, proposed_by VARCHAR NOT NULL, created_at DATETIME NOT NULL, decided_by VARCHAR,
+  decided_at DATETIME, comment VARCHAR NOT NULL);
+CREATE TABLE documents (id VARCHAR NOT NULL PRIMARY KEY, project_id VARCHAR NOT NULL REFERENCES projects (id)
+  ON DELETE CASCADE, folder_path VARCHAR, filename VARCHAR NOT NULL, content_type VARCHAR NOT NULL,
+  size INTEGER NOT NULL, content BLOB NOT NULL, text VARCHAR NOT NULL, content_hash VARCHAR NOT NULL,
+  status VARCHAR NOT NULL, uploaded_by VARCHAR NOT NULL, created_at DATETIME NOT NULL, ingested_at DATETIME NOT NULL,
+  ingest_count INTEGER NOT NULL);
+INSERT INTO users VALUES ('01OLDUSER0000000000000000', 'oldtimer', 'scrypt$16$8$1$00$00', 'default', 'admin', '[]', 0,
+  0, NULL, '2025-01-01 00:00:00', '2025-01-01 00:00:00');
+INSERT INTO projects VALUES ('01OLDPROJECT000000000000', 'Legacy', 'legacy', '', 'blank', 'active', 'default',
+  '01OLDUSER0000000000000000', '2025-01-01 00:00:00', '2025-01-01 00:00:00', NULL);
+INSERT INTO project_members VALUES ('01OLDPROJECT000000000000', '01OLDUSER0000000000000000', 'owner',
+  '2025-01-01 00:00:00');
+PRAGMA user_version = 1;
+"""
+
+
+def make_v1(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.executescript(V1_SCHEMA)
+    con.commit()
+    con.close()
+
+
+async def test_new_database_gets_current_schema_and_pragmas(tmp_path):
+    svc = await Services.open(tmp_path / "new.db", settings=fast_settings())
+    try:
+        assert await svc.ctx.db.schema_version() == dbmod.SCHEMA_VERSION
+        async with svc.ctx.db.read() as s:
+            assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == dbmod.BUSY_TIMEOUT_MS
+    finally:
+        await svc.close()
+
+
+async def test_a_version_1_database_is_migrated_forward_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    make_v1(path)
+    svc = await Services.open(path, settings=fast_settings())
+    try:
+        assert await svc.ctx.db.schema_version() == dbmod.SCHEMA_VERSION
+        me = await svc.auth.principal_for("oldtimer")
+        project = await svc.projects.get(me, "01OLDPROJECT000000000000")
+        assert project.name == "Legacy" and project.my_role == "owner"
+        # v2 pieces work: events are recorded, keys track last use.
+        await svc.projects.create(me, ProjectCreate(name="After upgrade"))
+        async with svc.ctx.db.read() as s:
+            kinds = (await s.scalars(select(DomainEventRow.kind))).all()
+            cols = {r[1] for r in (await s.execute(text("PRAGMA table_info(api_keys)"))).all()}
+        assert "project.created" in kinds and "last_used_at" in cols
+        assert (await svc.health.ready(Principal.anonymous())).status == "ready"
+    finally:
+        await svc.close()
+
+
+async def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "future.db"
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 5}")
+    con.close()
+    with pytest.raises(RuntimeError, match="newer"):
+        await Services.open(path, settings=fast_settings())
+
+
+async def test_readiness_reports_an_unmigrated_database(services):
+    async with services.ctx.db.engine.begin() as conn:
+        await conn.exec_driver_sql("PRAGMA user_version = 1")
+    with pytest.raises(errors.Unavailable, match="version 1"):
+        await services.health.ready(Principal.anonymous())
+
+
+async def test_a_failing_service_call_writes_nothing(services, make_user):
+    user, _ = await make_user()
+    me = await services.auth.principal_for(user.username)
+    await services.projects.create(me, ProjectCreate(name="Taken"))
+    async with services.ctx.db.read() as s:
+        before = (await s.scalar(select(ProjectRow.id).where(ProjectRow.name == "Taken")),
+                  len((await s.scalars(select(DomainEventRow.id))).all()))
+    with pytest.raises(errors.Conflict):
+        await services.projects.create(me, ProjectCreate(name="taken"))
+    async with services.ctx.db.read() as s:
+        after = (await s.scalar(select(ProjectRow.id).where(ProjectRow.name == "Taken")),
+                 len((await s.scalars(select(DomainEventRow.id))).all()))
+    assert before == after
+
+
+async def test_a_failure_after_writes_rolls_the_whole_call_back(services, make_user):
+    """The project row, its owner, scaffold and event are all added before the
+    handler fails; none of them may survive."""
+    user, _ = await make_user()
+    me = await services.auth.principal_for(user.username)
+
+    async def explode(session, event):
+        raise RuntimeError("handler failed")
+
+    services.ctx.events.add_handler(explode)
+    with pytest.raises(RuntimeError):
+        await services.projects.create(me, ProjectCreate(name="Doomed", template="software"))
+    async with services.ctx.db.read() as s:
+        assert await s.scalar(select(ProjectRow.id).where(ProjectRow.name == "Doomed")) is None
+        assert (await s.scalars(select(DomainEventRow.kind).where(DomainEventRow.kind == "project.created"))).all() == []
