@@ -34,8 +34,6 @@ router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=AUTHE
 ONE = errors(404)  # routes on one project may also answer 404 (unknown or invisible)
 CHANGE = errors(404, 409)  # ... and state changes 409
 
-ProjectId = str
-
 
 @router.post("", status_code=201, response_model=Project, responses=errors(409), summary="Create a project")
 async def create_project(body: ProjectCreate, services: ServicesDep, principal: Caller) -> Project:

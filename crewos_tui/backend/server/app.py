@@ -1,0 +1,82 @@
+"""The FastAPI application: middleware, error mapping and the route modules.
+
+``create_app(services)`` serves an already-open service layer (tests);
+``create_app_for_data_dir(...)`` opens the data dir's database inside the
+server's own event loop (``crewos-tui serve``), since async SQLite connections
+belong to the loop that made them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from ... import __version__
+from ..errors import CrewOSError
+from ..local.context import Settings
+from ..local.services import Services
+from .auth import AuthMiddleware
+from .handlers import CatchAllMiddleware, crewos_error_handler, validation_error_handler
+from .ratelimit import SlidingWindowLimiter
+from .routes import auth, health, projects
+
+#: Login attempts allowed per client address per minute.
+LOGIN_ATTEMPTS_PER_MINUTE = 20
+
+DESCRIPTION = (
+    "CrewOS endpoints served by crewos-tui from its local service layer. "
+    "Authenticate with an `X-CrewOS-API-Key` header or `Authorization: Bearer <access token>`; "
+    "errors answer `{\"detail\": \"...\"}`; lists take `limit` and `cursor` and answer "
+    "`{\"items\": [...], \"next_cursor\": ...}`."
+)
+
+
+def _build(services: Services | None, *, lifespan=None, login_attempts_per_minute: int) -> FastAPI:  # noqa: ANN001
+    app = FastAPI(title="CrewOS (crewos-tui)", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
+    app.state.login_limiter = SlidingWindowLimiter(login_attempts_per_minute, window=60.0)
+    app.add_exception_handler(CrewOSError, crewos_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # add_middleware stacks outward: the last added runs first. Authentication sits
+    # before routing (so it precedes input validation); the catch-all wraps everything.
+    app.add_middleware(AuthMiddleware)
+    app.add_middleware(CatchAllMiddleware)
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(projects.router)
+    return app
+
+
+def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE) -> FastAPI:
+    """An app serving ``services``; the caller opens and closes them."""
+    return _build(services, login_attempts_per_minute=login_attempts_per_minute)
+
+
+def create_app_for_data_dir(
+    data_dir: Path | str,
+    demo: bool = False,
+    *,
+    settings: Settings | None = None,
+    login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE,
+) -> FastAPI:
+    """An app that opens the data dir's database at startup and closes it at shutdown.
+
+    On a new database it seeds demo data (``demo``) and creates the first admin
+    (see ``crewos_tui.backend.serve.open_data_dir``).
+    """
+    from ..serve import open_data_dir  # serve.py keeps fastapi off the CLI's import path
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await open_data_dir(Path(data_dir), demo=demo, settings=settings, bootstrap=True)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    return _build(None, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute)

@@ -1,0 +1,289 @@
+"""How the server answers bad input: readable 422s, the error mapping, the login rate
+limit, upload limits, and no 500 for any input (hypothesis hunts for one)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crewos_tui.backend import errors
+from crewos_tui.backend.local.services import Services
+from crewos_tui.backend.server.app import create_app
+from crewos_tui.backend.server.handlers import error_response, validation_detail
+from crewos_tui.backend.server.ratelimit import SlidingWindowLimiter
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    headers: dict[str, str]  # a member's API key
+    project_id: str
+    services: Services
+
+
+@pytest.fixture
+async def api(services: Services, make_user, api_key_for) -> AsyncIterator[Api]:
+    user, _ = await make_user()
+    headers = {"X-CrewOS-API-Key": await api_key_for(user)}
+    app = create_app(services, login_attempts_per_minute=3)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as client:
+        r = await client.post("/api/v1/projects", json={"name": "Errors"}, headers=headers)
+        assert r.status_code == 201, r.text
+        yield Api(client, headers, r.json()["id"], services)
+
+
+def detail(r: httpx.Response) -> str:
+    body = r.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], str), body
+    return body["detail"]
+
+
+# ---- 422: one readable string ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "expected"),
+    [
+        ("POST", "/api/v1/projects", {"json": {"name": ""}}, "body.name: String should have at least 1 character"),
+        ("POST", "/api/v1/projects", {"json": {"name": "x" * 121}},
+         "body.name: String should have at most 120 characters"),
+        ("POST", "/api/v1/projects", {"json": {"name": "ok", "bogus": 1}},
+         "body.bogus: Extra inputs are not permitted"),
+        ("POST", "/api/v1/projects", {"json": {"name": 5}}, "body.name: Input should be a valid string"),
+        ("POST", "/api/v1/projects", {}, "body: Field required"),
+        ("GET", "/api/v1/projects?limit=0", {}, "query.limit: Input should be greater than or equal to 1"),
+        ("GET", "/api/v1/projects?limit=201", {}, "query.limit: Input should be less than or equal to 200"),
+        ("GET", "/api/v1/projects?limit=abc", {},
+         "query.limit: Input should be a valid integer, unable to parse string as an integer"),
+        ("GET", "/api/v1/projects?status=gone", {}, "query.status: Input should be 'active' or 'archived'"),
+    ],
+)
+async def test_validation_errors_are_one_readable_string(api: Api, method: str, path: str, kwargs: dict,
+                                                         expected: str) -> None:
+    r = await api.client.request(method, path, headers=api.headers, **kwargs)
+    assert r.status_code == 422
+    assert detail(r) == expected
+
+
+async def test_malformed_json_is_422_naming_the_problem(api: Api) -> None:
+    r = await api.client.post("/api/v1/projects", content=b'{"name": ', headers={**api.headers,
+                                                                                 "content-type": "application/json"})
+    assert r.status_code == 422
+    assert detail(r).startswith("body: invalid JSON")
+
+
+async def test_member_patch_with_unknown_role_names_the_choices(api: Api) -> None:
+    r = await api.client.patch(f"/api/v1/projects/{api.project_id}/members/someone", json={"role": "boss"},
+                               headers=api.headers)
+    assert r.status_code == 422
+    assert detail(r) == "body.role: Input should be 'owner', 'editor' or 'viewer'"
+
+
+def test_validation_detail_lists_a_few_issues_and_counts_the_rest() -> None:
+    issues = [{"loc": ("body", f"f{i}"), "msg": "bad"} for i in range(8)]
+    text = validation_detail(issues)
+    assert text.startswith("body.f0: bad; body.f1: bad")
+    assert text.endswith("(and 3 more)")
+    assert validation_detail([]) == "invalid request"
+
+
+# ---- domain errors map to their status codes --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error", [errors.Invalid, errors.Unauthorized, errors.Forbidden, errors.NotFound, errors.Conflict,
+              errors.PayloadTooLarge, errors.UnsupportedMedia, errors.RateLimited, errors.Unavailable],
+)
+def test_every_crewos_error_maps_to_its_status_and_detail(error: type[errors.CrewOSError]) -> None:
+    response = error_response(error("what happened", retry_after=2.2))
+    assert response.status_code == error.status_code
+    assert json.loads(response.body) == {"detail": "what happened"}
+    assert response.headers["retry-after"] == "3"
+    assert ("www-authenticate" in response.headers) == (error is errors.Unauthorized)
+
+
+async def test_service_errors_reach_the_client_as_status_and_detail(api: Api) -> None:
+    r = await api.client.get("/api/v1/projects/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers=api.headers)
+    assert r.status_code == 404 and "not found" in detail(r)
+    r = await api.client.post("/api/v1/projects", json={"name": "Errors"}, headers=api.headers)
+    assert r.status_code == 409 and "Errors" in detail(r)
+    r = await api.client.get("/api/v1/projects?cursor=%%%", headers=api.headers)
+    assert r.status_code == 422 and "cursor" in detail(r)
+
+
+async def test_unexpected_exception_is_a_logged_500_with_a_plain_detail(services: Services,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(services)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as client:
+        r = await client.get("/boom")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "internal error"}
+    assert "secret internals" in caplog.text
+
+
+# ---- login rate limit ---------------------------------------------------------------------------
+
+
+async def test_login_is_rate_limited_per_client(api: Api) -> None:
+    attempt = {"username": "nobody", "password": "wrong password"}
+    for _ in range(3):  # the fixture allows 3 a minute
+        assert (await api.client.post("/api/v1/auth/login", json=attempt)).status_code == 401
+    r = await api.client.post("/api/v1/auth/login", json=attempt)
+    assert r.status_code == 429
+    assert "too many login attempts" in detail(r)
+    assert 1 <= int(r.headers["retry-after"]) <= 60
+
+
+def test_sliding_window_frees_slots_as_attempts_age() -> None:
+    now = [0.0]
+    limiter = SlidingWindowLimiter(2, window=60.0, clock=lambda: now[0])
+    assert limiter.hit("a") is None
+    now[0] = 30.0
+    assert limiter.hit("a") is None
+    assert limiter.hit("a") == pytest.approx(30.0)  # the first attempt ages out at t=60
+    assert limiter.hit("b") is None  # per client
+    now[0] = 60.5
+    assert limiter.hit("a") is None
+
+
+# ---- uploads ------------------------------------------------------------------------------------
+
+
+async def test_upload_over_the_limit_is_413_and_at_the_limit_is_accepted(api: Api) -> None:
+    api.services.ctx.settings.max_upload_bytes = 100
+    url = f"/api/v1/projects/{api.project_id}/documents/upload"
+    r = await api.client.post(url, files={"file": ("big.txt", b"a" * 101, "text/plain")}, headers=api.headers)
+    assert r.status_code == 413, r.text
+    detail(r)
+    r = await api.client.post(url, files={"file": ("ok.txt", b"a" * 100, "text/plain")}, headers=api.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["size"] == 100
+
+
+async def test_upload_that_is_not_text_is_415(api: Api) -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    r = await api.client.post(f"/api/v1/projects/{api.project_id}/documents/upload",
+                              files={"file": ("logo.png", png, "image/png")}, headers=api.headers)
+    assert r.status_code == 415, r.text
+    detail(r)
+
+
+async def test_upload_without_a_file_is_422(api: Api) -> None:
+    r = await api.client.post(f"/api/v1/projects/{api.project_id}/documents/upload",
+                              data={"folder_path": "docs"}, headers=api.headers)
+    assert r.status_code == 422
+    assert detail(r) == "body.file: Field required"
+
+
+async def test_upload_with_a_broken_multipart_body_is_4xx(api: Api) -> None:
+    r = await api.client.post(f"/api/v1/projects/{api.project_id}/documents/upload", content=b"--x\r\ngarbage",
+                              headers={**api.headers, "content-type": "multipart/form-data; boundary=x"})
+    assert 400 <= r.status_code < 500, r.text
+
+
+# ---- no 500 for any input -----------------------------------------------------------------------
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+json_values = st.recursive(
+    scalars | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+#: Objects shaped like our request bodies, with values of any type.
+body_like = st.fixed_dictionaries(
+    {},
+    optional={k: json_values for k in ("name", "description", "template", "role", "status", "comment", "message",
+                                       "document_id", "refresh_token", "scopes", "expires_at", "username",
+                                       "password")},
+)
+ids = st.text(min_size=1, max_size=80)
+fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+JSON_ROUTES = [
+    ("POST", "/api/v1/projects"),
+    ("PATCH", "/api/v1/projects/{pid}"),
+    ("PATCH", "/api/v1/projects/{pid}/members/{id}"),
+    ("POST", "/api/v1/projects/{pid}/access-requests"),
+    ("PATCH", "/api/v1/projects/{pid}/access-requests/{id}"),
+    ("POST", "/api/v1/projects/{pid}/folder-updates/{id}/approve"),
+    ("POST", "/api/v1/projects/{pid}/folder-updates/{id}/reject"),
+    ("POST", "/api/v1/projects/{pid}/documents/reingest"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/api-keys"),
+]
+ID_ROUTES = [
+    ("GET", "/api/v1/projects/{id}"),
+    ("DELETE", "/api/v1/projects/{id}/members/{id}"),
+    ("GET", "/api/v1/projects/{id}/members"),
+    ("GET", "/api/v1/projects/{id}/documents"),
+    ("POST", "/api/v1/projects/{id}/archive"),
+    ("DELETE", "/api/v1/auth/api-keys/{id}"),
+]
+
+
+@fuzz
+@given(route=st.sampled_from(JSON_ROUTES), body=body_like | json_values, use_real_project=st.booleans(), other=ids)
+async def test_no_500_for_any_json_body(api: Api, route: tuple[str, str], body: object, use_real_project: bool,
+                                        other: str) -> None:
+    method, template = route
+    pid = api.project_id if use_real_project else quote(other, safe="")
+    path = template.format(pid=pid, id=quote(other, safe=""))
+    r = await api.client.request(method, path, json=body, headers=api.headers)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        detail(r)
+
+
+@fuzz
+@given(route=st.sampled_from(ID_ROUTES), some_id=ids, limit=st.none() | st.text(max_size=6),
+       cursor=st.none() | st.text(max_size=60))
+async def test_no_500_for_any_id_or_paging_input(api: Api, route: tuple[str, str], some_id: str, limit: str | None,
+                                                 cursor: str | None) -> None:
+    method, template = route
+    params = {k: v for k, v in {"limit": limit, "cursor": cursor}.items() if v is not None}
+    r = await api.client.request(method, template.format(id=quote(some_id, safe="")), params=params,
+                                 headers=api.headers)
+    assert r.status_code < 500, r.text
+
+
+@fuzz
+@example(raw=b'{"name": NaN, "description": Infinity}', content_type="application/json")
+@example(raw=b'{"name": "' + "\u00e9".encode() * 3 + b'\\ud800"}', content_type="application/json")
+@given(raw=st.binary(max_size=200), content_type=st.sampled_from(["application/json", "text/plain",
+                                                                  "multipart/form-data; boundary=b", "", "x/y"]))
+async def test_no_500_for_any_raw_body(api: Api, raw: bytes, content_type: str) -> None:
+    for path in ("/api/v1/projects", f"/api/v1/projects/{api.project_id}/documents/upload", "/api/v1/auth/login"):
+        r = await api.client.post(path, content=raw, headers={**api.headers, "content-type": content_type})
+        assert r.status_code < 500, r.text
+
+
+@fuzz
+@given(filename=st.text(max_size=300), content=st.binary(max_size=300), folder=st.none() | st.text(max_size=300),
+       content_type=st.sampled_from(["text/plain", "text/markdown", "application/json", "image/png",
+                                     "application/octet-stream"]))
+async def test_no_500_for_any_upload(api: Api, filename: str, content: bytes, folder: str | None,
+                                     content_type: str) -> None:
+    r = await api.client.post(f"/api/v1/projects/{api.project_id}/documents/upload",
+                              files={"file": (filename, content, content_type)},
+                              data={"folder_path": folder} if folder is not None else None, headers=api.headers)
+    assert r.status_code < 500, r.text
+
+
+@fuzz
+@given(credential=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=120),
+       header=st.sampled_from(["X-CrewOS-API-Key", "Authorization"]))
+async def test_no_500_for_any_credential(api: Api, credential: str, header: str) -> None:
+    r = await api.client.get("/api/v1/auth/me", headers={header: credential})
+    assert r.status_code == 401, r.text
