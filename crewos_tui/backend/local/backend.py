@@ -37,9 +37,8 @@ class LocalBackend:
         self.services = services
         self.principal = principal
         self._owns = owns_services
-        self.auth = _Bound(services.auth, principal)
-        self.health = _Bound(services.health, principal)
-        self.projects = _Bound(services.projects, principal)
+        for name, service in services.domains.items():
+            setattr(self, name, _Bound(service, principal))
 
     def as_user(self, principal: Principal) -> LocalBackend:
         """The same service layer acting as someone else (``--as``, tests)."""

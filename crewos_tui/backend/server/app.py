@@ -22,7 +22,7 @@ from ..local.services import Services
 from .auth import AuthMiddleware
 from .handlers import CatchAllMiddleware, crewos_error_handler, validation_error_handler
 from .ratelimit import SlidingWindowLimiter
-from .routes import auth, health, projects
+from .routes import ROUTERS
 
 #: Login attempts allowed per client address per minute.
 LOGIN_ATTEMPTS_PER_MINUTE = 20
@@ -45,9 +45,8 @@ def _build(services: Services | None, *, lifespan=None, login_attempts_per_minut
     # before routing (so it precedes input validation); the catch-all wraps everything.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(CatchAllMiddleware)
-    app.include_router(health.router)
-    app.include_router(auth.router)
-    app.include_router(projects.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

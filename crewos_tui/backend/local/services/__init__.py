@@ -1,13 +1,14 @@
 """The local CrewOS service layer: all domain logic lives in these modules.
 
-``Services`` is the one object the local backend and the HTTP server hold. Each
-domain service takes a ``Principal`` as the first argument of every method, runs
+``Services`` is the one object the local backend and the HTTP server hold; a new
+slice adds one attribute in ``__init__``. Each domain service takes a ``Principal`` as the first argument of every method, runs
 one transaction per call and raises ``crewos_tui.backend.errors`` errors.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ...ids import Clock, IdGenerator
 from ..context import ServiceContext, Settings
@@ -24,6 +25,11 @@ class Services:
         self.auth = AuthService(ctx)
         self.health = HealthService(ctx)
         self.projects = ProjectService(ctx)
+
+    @property
+    def domains(self) -> dict[str, Any]:
+        """Every domain service by its Backend attribute name (the local backend binds these)."""
+        return {name: svc for name, svc in vars(self).items() if name != "ctx"}
 
     @classmethod
     async def open(

@@ -1,80 +1,27 @@
-"""The Backend interface: what every screen may call.
-
-Two implementations: ``LocalBackend`` (the embedded service layer on SQLite) and
-``RemoteBackend`` (httpx against a CrewOS server). Both raise the errors of
-``crewos_tui.backend.errors``. Every list method takes ``limit``/``cursor`` and
-returns a ``Page``. The local service methods have these same signatures with a
-``Principal`` as their first argument; the local backend binds it.
-"""
+"""What the Backend offers for projects and collaboration."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from .schemas import (
+from ..schemas import (
     AccessRequest,
     AccessRequestCreate,
     AccessRequestDecision,
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyInfo,
     Deleted,
     Document,
     Folder,
     FolderUpdate,
-    Liveness,
-    LogoutResult,
-    Me,
     Member,
     Page,
     Project,
     ProjectCreate,
     ProjectUpdate,
-    Readiness,
     ScaffoldItem,
-    SSOProvider,
     TeamUser,
-    TokenPair,
 )
-from .schemas.common import DEFAULT_LIMIT
-from .schemas.projects import ProjectRole
-
-
-class AuthAPI(Protocol):
-    async def login(self, username: str, password: str) -> TokenPair:
-        """Exchange username and password for an access and a refresh token."""
-
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        """Rotate a refresh token: the old one stops working, a new pair is returned."""
-
-    async def logout(self, refresh_token: str | None = None) -> LogoutResult:
-        """Revoke one refresh token (or the current session's)."""
-
-    async def logout_all(self) -> LogoutResult:
-        """Revoke every refresh token of the current user."""
-
-    async def me(self) -> Me:
-        """Who the caller is: user, team, role, namespace grants, auth method."""
-
-    async def list_api_keys(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[ApiKeyInfo]:
-        """The caller's API keys, newest first, never with the raw key."""
-
-    async def create_api_key(self, data: ApiKeyCreate) -> ApiKeyCreated:
-        """Create an API key; the raw key is in this answer and nowhere else."""
-
-    async def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
-        """Revoke one of the caller's keys."""
-
-    async def sso_providers(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[SSOProvider]:
-        """The configured SSO providers (empty by default)."""
-
-
-class HealthAPI(Protocol):
-    async def live(self) -> Liveness:
-        """The process is up."""
-
-    async def ready(self) -> Readiness:
-        """The database is reachable and migrated (``Unavailable`` otherwise)."""
+from ..schemas.common import DEFAULT_LIMIT
+from ..schemas.projects import ProjectRole
 
 
 class ProjectsAPI(Protocol):
@@ -102,7 +49,9 @@ class ProjectsAPI(Protocol):
     async def archive(self, project_id: str) -> Project:
         """Archive a project (owner or admin); archived projects are read-only."""
 
-    async def list_members(self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Member]:
+    async def list_members(
+        self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Member]:
         """Members of a project."""
 
     async def upsert_member(self, project_id: str, user_id: str, role: ProjectRole) -> Member:
@@ -111,7 +60,9 @@ class ProjectsAPI(Protocol):
     async def remove_member(self, project_id: str, user_id: str) -> Deleted:
         """Remove a member (owner or admin); the last owner cannot be removed."""
 
-    async def team_users(self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[TeamUser]:
+    async def team_users(
+        self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[TeamUser]:
         """Users of the project's team, with whether and how they are members."""
 
     async def list_access_requests(
@@ -132,7 +83,9 @@ class ProjectsAPI(Protocol):
     ) -> Page[ScaffoldItem]:
         """The items generated from the project's template."""
 
-    async def list_folders(self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Folder]:
+    async def list_folders(
+        self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Folder]:
         """The project's folders, by path."""
 
     async def list_folder_updates(
@@ -146,7 +99,9 @@ class ProjectsAPI(Protocol):
     async def reject_folder_update(self, project_id: str, folder_update_id: str, comment: str = "") -> FolderUpdate:
         """Reject a proposed folder change."""
 
-    async def list_documents(self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Document]:
+    async def list_documents(
+        self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Document]:
         """The project's documents, newest first."""
 
     async def upload_document(
@@ -161,15 +116,3 @@ class ProjectsAPI(Protocol):
 
     async def reingest_document(self, project_id: str, document_id: str) -> Document:
         """Re-extract a document's text and recompute its content hash."""
-
-
-class Backend(Protocol):
-    """What the app holds: one object per domain, plus a description of itself."""
-
-    mode: str  # "local" | "remote"
-    auth: AuthAPI
-    health: HealthAPI
-    projects: ProjectsAPI
-
-    async def close(self) -> None:
-        """Release connections."""

@@ -1,7 +1,9 @@
 """SQLModel tables of the local service layer. Only services touch these.
 
 Ids are ULID strings (sortable by creation time); times are UTC. JSON columns hold
-short lists (scopes, grants) and event payloads.
+short lists (scopes, grants) and event payloads. The foundation's tables are here;
+a slice puts its tables in a module of this package, imports it at the bottom, and
+adds a migration step in ``db.py`` that creates them.
 """
 
 from __future__ import annotations
@@ -32,18 +34,18 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-def _ts(nullable: bool = False, index: bool = False) -> Any:
+def utc_column(nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
-def _fk(target: str, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True) -> Any:
+def fk_column(target: str, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True) -> Any:
     return Field(
         default=None,
         sa_column=Column(String, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
     )
 
 
-def _json(default: Any) -> Any:
+def json_column(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
 
@@ -57,38 +59,38 @@ class UserRow(SQLModel, table=True):
     password_hash: str
     team: str = Field(default="default", index=True)
     role: str = "member"
-    namespace_grants: list[str] = _json(list)
+    namespace_grants: list[str] = json_column(list)
     disabled: bool = False
     failed_logins: int = 0
-    locked_until: datetime | None = _ts(nullable=True)
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
+    locked_until: datetime | None = utc_column(nullable=True)
+    created_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
 
 
 class RefreshTokenRow(SQLModel, table=True):
     __tablename__ = "refresh_tokens"
     id: str = Field(primary_key=True)
-    user_id: str = _fk("users.id")
+    user_id: str = fk_column("users.id")
     session_id: str = Field(index=True)  # the login this token descends from
     token_hash: str = Field(sa_column=Column(String, unique=True, nullable=False))
-    created_at: datetime = _ts()
-    expires_at: datetime = _ts()
-    revoked_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = utc_column()
+    expires_at: datetime = utc_column()
+    revoked_at: datetime | None = utc_column(nullable=True)
     replaced_by: str | None = None
 
 
 class ApiKeyRow(SQLModel, table=True):
     __tablename__ = "api_keys"
     id: str = Field(primary_key=True)
-    user_id: str = _fk("users.id")
+    user_id: str = fk_column("users.id")
     name: str
     prefix: str = Field(sa_column=Column(String, unique=True, nullable=False))
     key_hash: str
-    scopes: list[str] = _json(list)
-    expires_at: datetime | None = _ts(nullable=True)
-    created_at: datetime = _ts()
-    last_used_at: datetime | None = _ts(nullable=True)
-    revoked_at: datetime | None = _ts(nullable=True)
+    scopes: list[str] = json_column(list)
+    expires_at: datetime | None = utc_column(nullable=True)
+    created_at: datetime = utc_column()
+    last_used_at: datetime | None = utc_column(nullable=True)
+    revoked_at: datetime | None = utc_column(nullable=True)
 
 
 # ---- projects ---------------------------------------------------------------------
@@ -104,10 +106,10 @@ class ProjectRow(SQLModel, table=True):
     template: str = "blank"
     status: str = Field(default="active", index=True)
     team: str = Field(default="default", index=True)
-    owner_id: str | None = _fk("users.id", ondelete="SET NULL", nullable=True)
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
-    archived_at: datetime | None = _ts(nullable=True)
+    owner_id: str | None = fk_column("users.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    archived_at: datetime | None = utc_column(nullable=True)
 
 
 class ProjectMemberRow(SQLModel, table=True):
@@ -115,7 +117,7 @@ class ProjectMemberRow(SQLModel, table=True):
     project_id: str = Field(sa_column=Column(String, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True))
     user_id: str = Field(sa_column=Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
     role: str = "viewer"
-    added_at: datetime = _ts()
+    added_at: datetime = utc_column()
 
 
 Index("ix_project_members_user", ProjectMemberRow.__table__.c.user_id)
@@ -124,21 +126,21 @@ Index("ix_project_members_user", ProjectMemberRow.__table__.c.user_id)
 class AccessRequestRow(SQLModel, table=True):
     __tablename__ = "access_requests"
     id: str = Field(primary_key=True)
-    project_id: str = _fk("projects.id")
-    user_id: str = _fk("users.id")
+    project_id: str = fk_column("projects.id")
+    user_id: str = fk_column("users.id")
     role: str = "viewer"
     message: str = ""
     status: str = Field(default="pending", index=True)
-    created_at: datetime = _ts()
+    created_at: datetime = utc_column()
     decided_by: str | None = None
-    decided_at: datetime | None = _ts(nullable=True)
+    decided_at: datetime | None = utc_column(nullable=True)
     comment: str = ""
 
 
 class ScaffoldItemRow(SQLModel, table=True):
     __tablename__ = "scaffold_items"
     id: str = Field(primary_key=True)
-    project_id: str = _fk("projects.id")
+    project_id: str = fk_column("projects.id")
     kind: str
     path: str
     title: str
@@ -150,32 +152,32 @@ class FolderRow(SQLModel, table=True):
     __tablename__ = "folders"
     __table_args__ = (UniqueConstraint("project_id", "path", name="uq_folder_path"),)
     id: str = Field(primary_key=True)
-    project_id: str = _fk("projects.id")
+    project_id: str = fk_column("projects.id")
     path: str
     name: str
-    created_at: datetime = _ts()
+    created_at: datetime = utc_column()
 
 
 class FolderUpdateRow(SQLModel, table=True):
     __tablename__ = "folder_updates"
     id: str = Field(primary_key=True)
-    project_id: str = _fk("projects.id")
+    project_id: str = fk_column("projects.id")
     action: str
     path: str
     new_path: str | None = None
     reason: str = ""
     status: str = Field(default="pending", index=True)
     proposed_by: str
-    created_at: datetime = _ts()
+    created_at: datetime = utc_column()
     decided_by: str | None = None
-    decided_at: datetime | None = _ts(nullable=True)
+    decided_at: datetime | None = utc_column(nullable=True)
     comment: str = ""
 
 
 class DocumentRow(SQLModel, table=True):
     __tablename__ = "documents"
     id: str = Field(primary_key=True)
-    project_id: str = _fk("projects.id")
+    project_id: str = fk_column("projects.id")
     folder_path: str | None = None
     filename: str
     content_type: str
@@ -185,8 +187,8 @@ class DocumentRow(SQLModel, table=True):
     content_hash: str
     status: str = "ingested"
     uploaded_by: str
-    created_at: datetime = _ts()
-    ingested_at: datetime = _ts()
+    created_at: datetime = utc_column()
+    ingested_at: datetime = utc_column()
     ingest_count: int = 1
 
 
@@ -205,5 +207,8 @@ class DomainEventRow(SQLModel, table=True):
     resource_type: str
     resource_id: str
     project_id: str | None = Field(default=None, index=True)
-    data: dict[str, Any] = _json(dict)
-    created_at: datetime = _ts()
+    data: dict[str, Any] = json_column(dict)
+    created_at: datetime = utc_column()
+
+
+# ---- slices' tables (imported so that SQLModel.metadata knows them) ------------------

@@ -1,0 +1,25 @@
+"""Health probes over HTTP."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..schemas import (
+    Liveness,
+    Readiness,
+)
+from .http import _model
+
+if TYPE_CHECKING:
+    from .http import HttpClient
+
+
+class RemoteHealth:
+    def __init__(self, backend: HttpClient) -> None:
+        self._b = backend
+
+    async def live(self) -> Liveness:
+        return _model(Liveness, await self._b.request("GET", "/health/live", credential="public"))
+
+    async def ready(self) -> Readiness:
+        return _model(Readiness, await self._b.request("GET", "/health/ready", credential="public"))

@@ -1,0 +1,216 @@
+"""The HTTP transport of the remote backend (httpx) against a CrewOS server.
+
+One ``httpx.AsyncClient`` per backend. Idempotent requests (GET/HEAD/PUT/DELETE)
+are retried with exponential backoff on connection errors, 429 and 502/503/504,
+honouring a (capped) ``Retry-After``; other requests are sent once, since a retry
+could do the change twice. Status codes become the same ``errors`` the local
+backend raises. Answers may carry fields we do not know (ignored) and lists may be
+bare JSON arrays or ``{"items": ...}`` pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ... import __version__
+from ..errors import CrewOSError, Unavailable, error_for_status
+from ..schemas import Page
+
+M = TypeVar("M", bound=BaseModel)
+Credential = Literal["public", "any", "jwt"]
+
+API = "/api/v1"
+API_KEY_HEADER = "X-CrewOS-API-Key"
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_NO_BODY = object()
+
+
+def _seg(value: str) -> str:
+    """One path segment: an id can never reach another path."""
+    return quote(str(value), safe="")
+
+
+def _readable(detail: Any) -> str:
+    """A ``detail`` (string, FastAPI's list of issues, or an object) as one sentence."""
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        return "; ".join(_readable(item) for item in detail) or "request refused"
+    if isinstance(detail, dict):
+        if "msg" in detail:
+            loc = ".".join(str(p) for p in detail.get("loc") or ())
+            return f"{loc}: {detail['msg']}" if loc else str(detail["msg"])
+        for key in ("detail", "message", "error"):
+            if key in detail:
+                return _readable(detail[key])
+        return json.dumps(detail, default=str)
+    return str(detail)
+
+
+def _detail_of(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] if text else f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    if isinstance(body, dict) and "detail" in body:
+        return _readable(body["detail"])
+    return _readable(body)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _model(model: type[M], payload: Any) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise Unavailable(f"the server's answer is not a {model.__name__}: {exc.errors()[0]['msg']}") from None
+
+
+def _page(model: type[M], payload: Any) -> Page[M]:
+    """A page from ``{"items": [...], "next_cursor": ...}`` or a bare list."""
+    if isinstance(payload, list):
+        payload = {"items": payload, "next_cursor": None}
+    return _model(Page[model], payload)  # type: ignore[valid-type]
+
+
+class HttpClient:
+    """One httpx.AsyncClient with credentials, retries and error mapping."""
+
+    mode = "remote"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        access_token: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_tries: int = 3,
+        backoff: float = 0.25,
+        max_retry_after: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.access_token = access_token
+        self.refresh_token: str | None = None  # set by login/refresh through this client
+        self.timeout = timeout
+        self.max_tries = max(1, max_tries)
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"User-Agent": f"crewos-tui/{__version__}", "Accept": "application/json"},
+        )
+
+    # ---- transport -----------------------------------------------------------------
+
+    def _credential_headers(self, credential: Credential) -> dict[str, str]:
+        # Send exactly one credential: a server given both would pick the API key,
+        # and JWT-only routes (key and session management) refuse API keys.
+        bearer = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else None
+        key = {API_KEY_HEADER: self.api_key} if self.api_key else None
+        if credential == "public":
+            return {}
+        if credential == "jwt":
+            return bearer or key or {}
+        return key or bearer or {}
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            after = _retry_after(response)
+            if after is not None:
+                return min(after, self.max_retry_after)
+        return self.backoff * 2 ** (attempt - 1)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        credential: Credential = "any",
+        params: dict[str, Any] | None = None,
+        json: Any = _NO_BODY,
+        files: Any = None,
+        data: dict[str, str] | None = None,
+    ) -> Any:
+        """Send one API request (retrying when safe); the decoded JSON answer or an error."""
+        kwargs: dict[str, Any] = {"headers": self._credential_headers(credential)}
+        if params:
+            kwargs["params"] = {k: str(v) for k, v in params.items() if v is not None}
+        if json is not _NO_BODY:
+            kwargs["json"] = json
+        if files is not None:
+            kwargs["files"] = files
+        if data:
+            kwargs["data"] = data
+        retryable = method in IDEMPOTENT
+        for attempt in range(1, self.max_tries + 1):
+            response: httpx.Response | None = None
+            try:
+                response = await self._client.request(method, path, **kwargs)
+            except httpx.TimeoutException:
+                error: CrewOSError = Unavailable(f"cannot reach {self.base_url}: no answer within {self.timeout:g} s")
+            except httpx.TransportError as exc:
+                error = Unavailable(f"cannot reach {self.base_url}: {str(exc) or exc.__class__.__name__}")
+            else:
+                if response.status_code < 400:
+                    return self._decode(response)
+                error = error_for_status(response.status_code, _detail_of(response), _retry_after(response))
+                if response.status_code not in RETRY_STATUSES:
+                    raise error
+            if not retryable or attempt == self.max_tries:
+                raise error
+            await asyncio.sleep(self._delay(attempt, response))
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            path = response.request.url.path
+            raise Unavailable(f"the server answered {path} with something other than JSON") from None
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+def _paging(limit: int, cursor: str | None, **extra: Any) -> dict[str, Any]:
+    return {"limit": limit, "cursor": cursor, **extra}
