@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from ..ids import Clock, IdGenerator
 from ..schemas.auth import SSOProvider
@@ -28,6 +30,9 @@ class Settings:
     scrypt_n: int = 2**14
 
 
+AgentGuard = Callable[..., Awaitable[None]]
+
+
 @dataclass
 class ServiceContext:
     db: Database
@@ -35,3 +40,8 @@ class ServiceContext:
     ids: IdGenerator
     settings: Settings
     events: EventBus
+    #: Checks every agent run passes before it starts (budgets, team tool configs):
+    #: ``await guard(session, principal, agent_name, prompt, project_id)`` raises to refuse.
+    agent_guards: list[AgentGuard] = field(default_factory=list)
+    #: The semantic cache of agent answers, when enabled (the admin slice provides it).
+    answer_cache: Any = None
