@@ -21,13 +21,26 @@ def _add_tui_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as", dest="as_user", metavar="USERNAME", help="local mode: act as another local user")
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = frozenset({"serve", "users", "login", "logout", "profiles", "doctor"})
+
+
+def _tui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crewos-tui",
         description="A terminal workbench for CrewOS. With no command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"crewos-tui {__version__}")
     _add_tui_options(parser)
+    return parser
+
+
+def _wants_tui(argv: Sequence[str]) -> bool:
+    """No command word and no --help: the fast path, without the commands' parsers."""
+    return not any(a in COMMANDS or a in ("-h", "--help") for a in argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _tui_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .backend.serve import add_serve_parser, add_users_parser
@@ -40,8 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Opening the TUI is the hot path: skip building every subcommand's parser.
+    parser = _tui_parser() if _wants_tui(argv) else build_parser()
     args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        args.command = None
     from .backend.errors import CrewOSError
     from .config import ConfigError
 

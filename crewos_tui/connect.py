@@ -72,6 +72,7 @@ async def open_local(spec: LaunchSpec) -> Connection:
                 UserCreate(username=username, password=secrets.token_urlsafe(16), role="admin"),
             )
             principal = await services.auth.principal_for(username)
+        await services.start_background()  # durable jobs run in the process that owns the database
     except BaseException:
         await services.close()
         raise

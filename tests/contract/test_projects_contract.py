@@ -89,8 +89,10 @@ async def test_member_roles_gate_actions(world):
 
 
 async def test_members_add_change_remove_and_last_owner_is_kept(world):
-    owner, b, p = await owner_and_project(world)
-    other = await world.user()
+    # A team of its own: the served database is shared by every contract test.
+    team = unique("team")
+    owner, b, p = await owner_and_project(world, team=team)
+    other = await world.user(team=team)
     m = await b.projects.upsert_member(p.id, other.id, ProjectRole.editor)
     assert (m.user_id, m.role) == (other.id, "editor")
     m = await b.projects.upsert_member(p.id, other.id, ProjectRole.viewer)

@@ -28,6 +28,13 @@ class Settings:
     sso_providers: list[SSOProvider] = field(default_factory=list)
     #: scrypt cost; tests lower it to keep the suite fast.
     scrypt_n: int = 2**14
+    #: An OpenAI-compatible endpoint that replaces the built-in agents (from the
+    #: profile); None = built-ins only. The key comes from CREWOS_LLM_API_KEY.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    #: Pause between streamed chunks of a built-in agent's answer (seconds), so a
+    #: reply arrives progressively and can be cancelled; tests set 0.
+    stream_chunk_delay: float = 0.015
 
 
 AgentGuard = Callable[..., Awaitable[None]]
@@ -45,3 +52,6 @@ class ServiceContext:
     agent_guards: list[AgentGuard] = field(default_factory=list)
     #: The semantic cache of agent answers, when enabled (the admin slice provides it).
     answer_cache: Any = None
+    #: Per-agent model routing (the admin slice's LLM config): ``await router(session,
+    #: principal, agent_name) -> agents.runtime.LLMEndpoint | None``; None = the settings above.
+    llm_router: Any = None

@@ -41,6 +41,32 @@ def _v1_to_v2(conn: Connection) -> None:
 #: MIGRATIONS[i] takes a database from version i+1 to version i+2.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_to_v2,
+    # tasks slice: tasks, dependencies, timeline, agent runs, durable agent jobs
+    _add_tables("tasks", "task_dependencies", "task_events", "task_agent_runs", "agent_jobs", "agent_job_events"),
+    # tokenization slice: token settings, wallets, requests, approvals and the append-only
+    # ledger (its SQLite triggers come with the tables: see sqlite_guards)
+    _add_tables("token_settings", "token_wallets", "token_requests", "token_request_approvals",
+                "token_transactions", "token_postings"),
+    # notifications slice: each user's notifications and notification preferences
+    _add_tables("notifications", "notification_preferences"),
+    # review slice: review queue (items, requested reviewers, attachments, decisions),
+    # validation runs, scenario test runs and capability-gap reports/findings
+    _add_tables("review_items", "review_requested_reviewers", "review_attachments", "review_decisions",
+                "validation_runs", "scenario_runs", "scenario_results", "capability_gap_reports",
+                "capability_gap_findings"),
+    # admin slice: the hash-chained audit log (its append-only triggers come with the table:
+    # see sqlite_guards), settings, policies, LLM routing, budgets, usage, the answer cache
+    _add_tables("audit_events", "admin_settings", "agent_namespace_policies", "team_tool_configs", "llm_routes",
+                "token_budgets", "llm_usage_daily", "answer_cache", "answer_cache_counters", "data_versions",
+                "prompt_standards"),
+    # chat slice: chat sessions, their messages, shares, feedback and chat agent runs
+    _add_tables("chat_sessions", "chat_messages", "session_shares", "message_feedback", "chat_runs"),
+    # knowledge slice: namespaces, entries (+ versions, tags, the FTS5 index and its triggers:
+    # see fts.py), source files, wiki links, governance, meditation and web-research runs;
+    # generated artifacts and their revisions
+    _add_tables("knowledge_namespaces", "knowledge_files", "knowledge_entries", "knowledge_entry_tags",
+                "knowledge_entry_versions", "knowledge_links", "knowledge_governance", "knowledge_meditation_runs",
+                "knowledge_research_runs", "knowledge_research_candidates", "artifacts", "artifact_revisions"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 

@@ -148,6 +148,27 @@ async def _seed(svc: Services) -> None:
     for spec in PROJECTS:
         if spec.get("archive"):
             await svc.projects.archive(as_[spec["owner"]], projects[spec["name"]].id)
+    from .demo_notifications import _seed_notifications  # noqa: PLC0415 - notifications slice
+
+    await _seed_notifications(svc, as_, users, projects)
+    from .demo_tasks import _seed_tasks  # noqa: PLC0415 - tasks slice
+
+    await _seed_tasks(svc, as_, users, projects)
+    from .demo_tokens import _seed_tokens  # noqa: PLC0415 - tokenization slice
+
+    await _seed_tokens(svc, as_, users, projects)
+    from .demo_chat import _seed_chat  # noqa: PLC0415 - chat slice
+
+    await _seed_chat(svc, as_, users, projects)
+    from .demo_review import _seed_review  # noqa: PLC0415 - review slice
+
+    await _seed_review(svc, as_, users, projects)
+    from .demo_knowledge import _seed_knowledge  # noqa: PLC0415 - knowledge slice
+
+    await _seed_knowledge(svc, as_, users, projects)
+    from .demo_admin import _seed_admin  # noqa: PLC0415 - admin slice
+
+    await _seed_admin(svc, as_, users, projects)
 
 
 def _decision(status: str, comment: str):  # noqa: ANN202

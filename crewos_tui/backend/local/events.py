@@ -114,7 +114,7 @@ class EventBus:
                 for e in events:
                     self._notify(e)
 
-            def after_rollback(_s: Any) -> None:
+            def after_rollback(_s: Any, *_transaction: Any) -> None:  # (session, previous transaction)
                 sync.info.pop(_PENDING_KEY, None)
 
             sa_event.listen(sync, "after_commit", after_commit, once=True)

@@ -13,11 +13,28 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .admin import AdminAPI
+from .agent_jobs import AgentJobsAPI
+from .agents import AgentsAPI
+from .artifacts import ArtifactsAPI
 from .auth import AuthAPI
+from .chat import ChatAPI
 from .health import HealthAPI
+from .knowledge import KnowledgeAPI
+from .notifications import NotificationsAPI
 from .projects import ProjectsAPI
+from .review import CapabilityGapsAPI, ReviewAPI, ScenarioTestingAPI, ValidationAPI
+from .sessions import SessionsAPI
+from .tasks import TasksAPI
+from .tokens import TokenizationAPI
 
-__all__ = ["AuthAPI", "Backend", "HealthAPI", "ProjectsAPI"]
+__all__ = [
+    "CapabilityGapsAPI", "ReviewAPI", "ScenarioTestingAPI", "ValidationAPI",
+    "AgentsAPI", "ChatAPI", "SessionsAPI",
+    "AdminAPI",
+    "ArtifactsAPI", "KnowledgeAPI",
+    "AgentJobsAPI", "AuthAPI", "Backend", "HealthAPI", "NotificationsAPI", "ProjectsAPI", "TasksAPI", "TokenizationAPI",
+]
 
 
 class Backend(Protocol):
@@ -27,6 +44,20 @@ class Backend(Protocol):
     auth: AuthAPI
     health: HealthAPI
     projects: ProjectsAPI
+    tasks: TasksAPI
+    agent_jobs: AgentJobsAPI
+    tokenization: TokenizationAPI
+    notifications: NotificationsAPI
+    agents: AgentsAPI
+    chat: ChatAPI
+    sessions: SessionsAPI
+    review: ReviewAPI
+    validation: ValidationAPI
+    testing: ScenarioTestingAPI
+    capability_gaps: CapabilityGapsAPI
+    admin: AdminAPI
+    knowledge: KnowledgeAPI
+    artifacts: ArtifactsAPI
 
     async def close(self) -> None:
         """Release connections."""

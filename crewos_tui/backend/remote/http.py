@@ -161,8 +161,11 @@ class HttpClient:
         json: Any = _NO_BODY,
         files: Any = None,
         data: dict[str, str] | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Send one API request (retrying when safe); the decoded JSON answer or an error."""
+        """Send one API request (retrying when safe); the decoded JSON answer or an error.
+
+        ``raw=True`` returns the ``httpx.Response`` itself (downloads of bytes)."""
         kwargs: dict[str, Any] = {"headers": self._credential_headers(credential)}
         if params:
             kwargs["params"] = {k: str(v) for k, v in params.items() if v is not None}
@@ -183,7 +186,7 @@ class HttpClient:
                 error = Unavailable(f"cannot reach {self.base_url}: {str(exc) or exc.__class__.__name__}")
             else:
                 if response.status_code < 400:
-                    return self._decode(response)
+                    return response if raw else self._decode(response)
                 error = error_for_status(response.status_code, _detail_of(response), _retry_after(response))
                 if response.status_code not in RETRY_STATUSES:
                     raise error

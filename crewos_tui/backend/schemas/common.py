@@ -21,13 +21,14 @@ Text = Annotated[str, StringConstraints(max_length=4000)]
 class Wire(BaseModel):
     """A response model. Unknown fields from a real CrewOS server are ignored."""
 
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
+    # defer_build: schemas are built on first use, not at import (start-up time).
+    model_config = ConfigDict(extra="ignore", from_attributes=True, defer_build=True)
 
 
 class Request(BaseModel):
     """A request body. Unknown fields are refused, so a typo gets a clear 422."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Page(Wire, Generic[T]):

@@ -22,6 +22,7 @@ from ..local.services import Services
 from .auth import AuthMiddleware
 from .handlers import CatchAllMiddleware, crewos_error_handler, validation_error_handler
 from .ratelimit import SlidingWindowLimiter
+from .request_id import RequestIdMiddleware
 from .routes import ROUTERS
 
 #: Login attempts allowed per client address per minute.
@@ -45,14 +46,27 @@ def _build(services: Services | None, *, lifespan=None, login_attempts_per_minut
     # before routing (so it precedes input validation); the catch-all wraps everything.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer, errors too, carries X-Request-ID
     for router in ROUTERS:
         app.include_router(router)
     return app
 
 
-def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE) -> FastAPI:
-    """An app serving ``services``; the caller opens and closes them."""
-    return _build(services, login_attempts_per_minute=login_attempts_per_minute)
+def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE,
+               background: bool = False) -> FastAPI:
+    """An app serving ``services``; the caller opens and closes them. With ``background``
+    the app's lifespan also runs the services' background work (the job runner)."""
+    lifespan = None
+    if background:
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await services.start_background()
+            try:
+                yield
+            finally:
+                await services.stop_background()
+
+    return _build(services, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute)
 
 
 def create_app_for_data_dir(
@@ -74,6 +88,7 @@ def create_app_for_data_dir(
         services = await open_data_dir(Path(data_dir), demo=demo, settings=settings, bootstrap=True)
         app.state.services = services
         try:
+            await services.start_background()  # the durable job runner: this process owns the database
             yield
         finally:
             await services.close()

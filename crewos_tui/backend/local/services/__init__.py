@@ -14,9 +14,21 @@ from ...ids import Clock, IdGenerator
 from ..context import ServiceContext, Settings
 from ..db import Database
 from ..events import EventBus
+from .admin import AdminService
+from .agent_jobs import AgentJobService
+from .artifacts import ArtifactService
 from .auth import AuthService
+from .capability_gaps import CapabilityGapService
+from .chat import AgentDiscoveryService, ChatService, SessionService
 from .health import HealthService
+from .knowledge import KnowledgeService
+from .notifications import NotificationService
 from .projects import ProjectService
+from .review import ReviewService
+from .tasks import TaskService
+from .testing import ScenarioTestingService
+from .tokens import TokenizationService
+from .validation import ValidationService
 
 
 class Services:
@@ -25,11 +37,39 @@ class Services:
         self.auth = AuthService(ctx)
         self.health = HealthService(ctx)
         self.projects = ProjectService(ctx)
+        self.tasks = TaskService(ctx)
+        self.agent_jobs = AgentJobService(ctx)
+        self.tokenization = TokenizationService(ctx)
+        self.notifications = NotificationService(ctx)
+        self.agents = AgentDiscoveryService(ctx)
+        self.chat = ChatService(ctx)
+        self.sessions = SessionService(ctx)
+        self.review = ReviewService(ctx)
+        self.validation = ValidationService(ctx)
+        self.testing = ScenarioTestingService(ctx)
+        self.capability_gaps = CapabilityGapService(ctx)
+        self.admin = AdminService(ctx)
+        self.knowledge = KnowledgeService(ctx)
+        self.artifacts = ArtifactService(ctx)
 
     @property
     def domains(self) -> dict[str, Any]:
         """Every domain service by its Backend attribute name (the local backend binds these)."""
-        return {name: svc for name, svc in vars(self).items() if name != "ctx"}
+        return {name: svc for name, svc in vars(self).items() if name != "ctx" and not name.startswith("_")}
+
+    async def start_background(self, **runner_options: Any) -> None:
+        """Start the work this process does for the database it owns: the durable
+        job runner (``local/jobs.py``). The TUI's local mode and the server call it."""
+        from ..jobs import JobRunner
+
+        if getattr(self, "_job_runner", None) is None:
+            self._job_runner = JobRunner(self, **runner_options)
+            await self._job_runner.start()
+
+    async def stop_background(self) -> None:
+        runner, self._job_runner = getattr(self, "_job_runner", None), None
+        if runner is not None:
+            await runner.stop()
 
     @classmethod
     async def open(
@@ -49,4 +89,5 @@ class Services:
         return cls(ctx)
 
     async def close(self) -> None:
+        await self.stop_background()
         await self.ctx.db.close()

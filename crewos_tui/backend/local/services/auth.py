@@ -211,6 +211,9 @@ class AuthService:
             if not verify_password(password, user.password_hash):
                 user.failed_logins += 1
                 locked = user.failed_logins >= settings.max_failed_logins
+                # The counter change is a state change: audited like any other.
+                await self.ctx.events.emit(s, principal, "auth.login_failed", "user", user.id, username=user.username,
+                                           failed_logins=user.failed_logins)
                 if locked:
                     user.locked_until = now + settings.lockout
                     user.failed_logins = 0
@@ -257,6 +260,8 @@ class AuthService:
             pair, new_row = self._issue(s, user, row.session_id, now)
             row.revoked_at = now
             row.replaced_by = new_row.id
+            await self.ctx.events.emit(s, principal_for_user(user, auth_method="jwt"), "auth.refreshed", "user",
+                                       user.id, session_id=row.session_id)
             return pair
 
     async def _revoke(self, s, where, now: datetime) -> int:  # noqa: ANN001

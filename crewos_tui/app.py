@@ -1,0 +1,138 @@
+"""CrewOSApp: the modes, the global keys, and the one Backend every screen uses.
+
+The first frame needs only Textual and a few light widgets. The backend (ORM,
+service layer, or httpx) is opened in a worker after mounting, so start-up costs
+about what a Textual hello-world costs; screens load their data once it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.signal import Signal
+
+from .app_backend import BackendHolder, Opener, open_backend
+from .launch import LaunchSpec
+from .screens.base import ReportsWorkerErrors
+from .screens.registry import MODES as MODE_SPECS
+from .widgets.status_bar import SessionStatus
+
+if TYPE_CHECKING:
+    from .backend.protocol import Backend
+
+
+STYLES = Path(__file__).parent / "styles"
+
+
+def _palette() -> Any:
+    from .commands_palette import (
+        CrewOSCommands,  # imported when the palette first opens
+    )
+
+    return CrewOSCommands
+
+
+class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
+    TITLE = "crewos"
+    # Every style sheet at once: a screen that brings its own CSS_PATH later makes
+    # Textual re-parse the whole stylesheet, which costs the first frame ~50 ms.
+    CSS_PATH: ClassVar[list[str | PurePath]] = sorted(STYLES.glob("*.tcss"))
+    MODES: ClassVar[dict[str, Any]] = {m.name: m.factory() for m in MODE_SPECS}
+    DEFAULT_MODE = MODE_SPECS[0].name
+    COMMANDS: ClassVar[set[Any]] = {lambda: _palette()}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("A", "account", "Account", show=False, id="app.account"),
+        *(Binding(m.key, f"switch_mode('{m.name}')", m.title, show=False, id=f"app.mode.{m.name}") for m in MODE_SPECS),
+    ]
+
+    session: reactive[SessionStatus | None] = reactive(None, always_update=True)
+
+    def __init__(self, spec: LaunchSpec, *, opener: Opener | None = None, cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.spec = spec
+        self.backend: Backend | None = None
+        self.key_source: str | None = None
+        self.cursor_blink = cursor_blink  # read by TextInput; off in snapshot tests
+        self._opener: Opener = opener or open_backend
+        self.backend_ready: Signal[Backend] = Signal(self, "backend-ready")
+        self.data_changed: Signal[frozenset[str | None]] = Signal(self, "data-changed")
+        self._unsubscribe: Callable[[], None] | None = None
+        self._changed: set[str | None] = set()
+        self._change_timer: Any = None
+        self.set_reactive(CrewOSApp.session, SessionStatus(spec.profile, spec.badge))
+
+    # ---- start-up ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_keymap(dict(self.spec.keymap))
+        if self.spec.theme:
+            try:
+                self.theme = self.spec.theme
+            except Exception:  # noqa: BLE001 - an unknown theme name is not worth a crash
+                self.say(f"Unknown theme {self.spec.theme!r}; using the default.", severity="warning")
+        # Open the backend only once the first frame is on screen: its imports would
+        # otherwise compete with the first paint for the interpreter.
+        self.call_after_refresh(self.connect)
+        from .unread_watch import UnreadWatcher  # light: the unread badge and toasts
+
+        self.unread_watcher = UnreadWatcher(self)
+
+    # ---- errors and messages -------------------------------------------------------
+
+    def say(self, message: str, severity: str = "information") -> None:
+        """A toast; ``markup=False`` because backend text may contain brackets."""
+        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def report_error(self, error: BaseException) -> None:
+        """The one place a failure becomes something a user reads. Never a traceback."""
+        from .backend.errors import CrewOSError, Unauthorized, Unavailable
+        from .widgets.format import error_text
+
+        if isinstance(error, Unauthorized) and self.spec.mode == "remote":
+            self.update_session(health="signed-out")
+            self.show_login(f"The server refused the key: {error}")
+            return
+        if isinstance(error, Unavailable):
+            self.update_session(health="offline")
+        elif not isinstance(error, CrewOSError):
+            self.log.error(f"unexpected {error!r}")  # devtools only; the user gets one line
+        self.say(error_text(error), severity="error")
+
+    # ---- global actions ------------------------------------------------------------
+
+    def key_of(self, binding: Binding) -> str:
+        """The key(s) a binding has after the user's keymap, as the footer shows them."""
+        keys = self.spec.keymap.get(binding.id or "", binding.key)
+        return " ".join(self.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen, help_sections
+
+        if self.screen.id != "help":
+            self.push_screen(HelpScreen(help_sections(self, self.screen)))
+
+    def action_account(self) -> None:
+        from .screens.account import AccountScreen
+
+        self.push_screen(AccountScreen())
+
+    def action_reconnect(self) -> None:
+        self.connect()
+
+
+def run_app(spec: LaunchSpec) -> int:
+    import gc
+
+    # Everything imported so far lives as long as the process: move it out of the
+    # collector's way, so start-up does not pay for full collections over it.
+    gc.freeze()
+    app = CrewOSApp(spec)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,137 @@
+"""How the app holds its Backend: open it after the first frame, show the login
+screen when a remote profile has no usable key, close it on exit, and turn the
+local service layer's domain events into one coalesced "data changed" signal.
+
+A mixin of ``CrewOSApp``, kept apart so ``app.py`` stays a table of contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.message import Message
+
+from .launch import LaunchSpec
+
+if TYPE_CHECKING:
+    from textual.signal import Signal
+
+    from .backend.protocol import Backend
+    from .backend.remote import RemoteBackend
+    from .connect import Connection
+    from .widgets.status_bar import SessionStatus
+
+Opener = Callable[[LaunchSpec], Awaitable["Connection"]]
+LIVE_UPDATE_DELAY = 0.2  # s: a burst of domain events becomes one reload
+
+
+async def open_backend(spec: LaunchSpec) -> Connection:
+    import asyncio
+    import importlib
+
+    # Import the heavy modules in a thread: the event loop keeps drawing meanwhile.
+    heavy = "crewos_tui.backend.remote" if spec.mode == "remote" else "crewos_tui.backend.local.backend"
+    await asyncio.to_thread(importlib.import_module, heavy)
+    from .connect import open_backend as open_
+
+    return await open_(spec)
+
+
+class DataChanged(Message):
+    """A domain event was committed (local mode). Queued bursts merge into one."""
+
+    def __init__(self, project_ids: set[str | None]) -> None:
+        super().__init__()
+        self.project_ids = project_ids
+
+    def can_replace(self, message: Message) -> bool:
+        if isinstance(message, DataChanged):
+            message.project_ids |= self.project_ids
+            return True
+        return False
+
+
+class BackendHolder:
+    # Set up by CrewOSApp.__init__; declared for the type checker.
+    spec: LaunchSpec
+    backend: Backend | None
+    key_source: str | None
+    session: SessionStatus | None
+    backend_ready: Signal[Backend]
+    data_changed: Signal[frozenset[str | None]]
+    _opener: Opener
+    _unsubscribe: Callable[[], None] | None
+    _changed: set[str | None]
+    _change_timer: Any
+
+    def update_session(self, **changes: Any) -> None:
+        assert self.session is not None
+        self.session = replace(self.session, **changes)
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        from .connect import LoginRequired
+
+        await self._close_backend()
+        self.update_session(health="connecting")
+        try:
+            conn = await self._opener(self.spec)
+        except LoginRequired as exc:
+            self.update_session(health="signed-out")
+            self.show_login(str(exc))
+            return
+        except Exception:
+            self.update_session(health="offline")
+            raise
+        self.backend, self.key_source = conn.backend, conn.key_source
+        me = await conn.backend.auth.me()
+        self.update_session(health="online", username=me.username, role=str(getattr(me.role, "value", me.role)),
+                            key_source=conn.key_source)
+        subscribe = getattr(conn.backend, "subscribe", None)
+        if callable(subscribe):
+            self._unsubscribe = subscribe(self._on_domain_event)
+        self.backend_ready.publish(conn.backend)
+
+    async def _close_backend(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        backend, self.backend = self.backend, None
+        if backend is not None:
+            await backend.close()
+
+    async def on_unmount(self) -> None:
+        await self._close_backend()
+
+    def make_remote(self, url: str, **kwargs: Any) -> RemoteBackend:
+        """A client for ``url`` (login, key rotation); tests swap in an in-process transport."""
+        from .backend.remote import RemoteBackend
+
+        return RemoteBackend(url, **kwargs)
+
+    def show_login(self, reason: str) -> None:
+        from .screens.login import LoginScreen
+
+        if not any(isinstance(s, LoginScreen) for s in self.screen_stack):
+            self.push_screen(LoginScreen(self.spec.url, self.spec.username, reason), lambda _url: self.connect())
+
+    def signed_in(self, url: str, username: str) -> None:
+        self.spec = replace(self.spec, url=url, username=username)
+
+    # ---- live updates (local mode) -------------------------------------------------
+
+    def _on_domain_event(self, event: Any) -> None:
+        # Called by the service layer after each commit; post_message is thread-safe.
+        self.post_message(DataChanged({getattr(event, "project_id", None)}))
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self._changed |= message.project_ids
+        if self._change_timer is None:
+            self._change_timer = self.set_timer(LIVE_UPDATE_DELAY, self._publish_changes)
+
+    def _publish_changes(self) -> None:
+        changed, self._changed, self._change_timer = frozenset(self._changed), set(), None
+        self.data_changed.publish(changed)

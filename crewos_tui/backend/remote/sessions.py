@@ -1,0 +1,94 @@
+"""Chat sessions, transcripts, shares and feedback over HTTP."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..schemas import (
+    ChatSession,
+    ChatSessionCreate,
+    ChatSessionDetail,
+    ChatSessionUpdate,
+    FeedbackMetrics,
+    MessageFeedback,
+    MessageFeedbackCreate,
+    Page,
+    SessionExport,
+    SessionReplay,
+    SessionShare,
+    SessionShareCreate,
+    SessionTranscript,
+)
+from ..schemas.common import DEFAULT_LIMIT
+from .http import API, _model, _page, _paging, _seg
+
+if TYPE_CHECKING:
+    from .http import HttpClient
+
+
+class RemoteSessions:
+    def __init__(self, backend: HttpClient) -> None:
+        self._b = backend
+
+    @staticmethod
+    def _p(session_id: str, *rest: str) -> str:
+        return "/".join([f"{API}/sessions", _seg(session_id), *rest])
+
+    async def create(self, data: ChatSessionCreate) -> ChatSession:
+        return _model(ChatSession, await self._b.request("POST", f"{API}/sessions", json=data.model_dump(mode="json")))
+
+    async def list(
+        self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, status: str | None = None,
+        scope: str | None = None, project_id: str | None = None,
+    ) -> Page[ChatSession]:
+        params = _paging(limit, cursor, status=status, scope=scope, project_id=project_id)
+        return _page(ChatSession, await self._b.request("GET", f"{API}/sessions", params=params))
+
+    async def get(self, session_id: str) -> ChatSessionDetail:
+        return _model(ChatSessionDetail, await self._b.request("GET", self._p(session_id)))
+
+    async def update(self, session_id: str, data: ChatSessionUpdate) -> ChatSession:
+        body = data.model_dump(mode="json", exclude_unset=True)
+        return _model(ChatSession, await self._b.request("PATCH", self._p(session_id), json=body))
+
+    async def close(self, session_id: str) -> ChatSession:
+        return _model(ChatSession, await self._b.request("POST", self._p(session_id, "close")))
+
+    async def archive(self, session_id: str) -> ChatSession:
+        return _model(ChatSession, await self._b.request("POST", self._p(session_id, "archive")))
+
+    async def transcript(self, session_id: str) -> SessionTranscript:
+        return _model(SessionTranscript, await self._b.request("GET", self._p(session_id, "transcript")))
+
+    async def export(self, session_id: str) -> SessionExport:
+        return _model(SessionExport, await self._b.request("GET", self._p(session_id, "export")))
+
+    async def replay(self, session_id: str) -> SessionReplay:
+        return _model(SessionReplay, await self._b.request("GET", self._p(session_id, "replay")))
+
+    async def list_shares(
+        self, session_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[SessionShare]:
+        payload = await self._b.request("GET", self._p(session_id, "shares"), params=_paging(limit, cursor))
+        return _page(SessionShare, payload)
+
+    async def create_share(self, session_id: str, data: SessionShareCreate) -> SessionShare:
+        body = data.model_dump(mode="json", exclude_none=True)
+        return _model(SessionShare, await self._b.request("POST", self._p(session_id, "shares"), json=body))
+
+    async def accept_share(self, session_id: str, share_id: str) -> SessionShare:
+        path = self._p(session_id, "shares", _seg(share_id), "accept")
+        return _model(SessionShare, await self._b.request("POST", path))
+
+    async def revoke_share(self, session_id: str, share_id: str) -> SessionShare:
+        return _model(SessionShare, await self._b.request("DELETE", self._p(session_id, "shares", _seg(share_id))))
+
+    async def submit_feedback(self, session_id: str, data: MessageFeedbackCreate) -> MessageFeedback:
+        body = data.model_dump(mode="json")
+        return _model(MessageFeedback, await self._b.request("POST", self._p(session_id, "feedback"), json=body))
+
+    async def feedback_metrics(
+        self, days: int = 30, agent: str | None = None, project_id: str | None = None
+    ) -> FeedbackMetrics:
+        params = {"days": days, "agent": agent, "project_id": project_id}
+        return _model(FeedbackMetrics, await self._b.request("GET", f"{API}/feedback/metrics", params=params))

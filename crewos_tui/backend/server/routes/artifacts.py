@@ -1,0 +1,57 @@
+"""Generated artifacts: /api/v1/attachments/{reference_token}/..."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query
+from fastapi.responses import Response
+
+from ...schemas.artifacts import (
+    ArtifactRevisionCreate,
+    ArtifactSource,
+    LayoutCleanupRequest,
+    LayoutCleanupResult,
+)
+from ..auth import Caller, ServicesDep
+from ._common import AUTHED_ERRORS, errors
+from .knowledge import file_response
+
+router = APIRouter(prefix="/api/v1/attachments", tags=["artifacts"], responses=AUTHED_ERRORS)
+ONE = errors(404, 415)
+CHANGE = errors(404, 409, 415)
+Token = Annotated[str, Path(min_length=1, max_length=128, description="The artifact's reference token.")]
+RevisionQuery = Annotated[int | None, Query(ge=1, description="A revision number (default: the current one).")]
+
+
+@router.get("/{reference_token}/download", response_class=Response,
+            responses={**ONE, 200: {"content": {"application/octet-stream": {}},
+                                    "description": "The artifact's bytes, with its own content type."}},
+            summary="Download a generated artifact by reference token")
+async def download(reference_token: Token, services: ServicesDep, principal: Caller,
+                   revision: RevisionQuery = None) -> Response:
+    art = await services.artifacts.download(principal, reference_token, revision=revision)
+    response = file_response(art.content, art.content_type, art.filename)
+    response.headers["X-Artifact-Revision"] = str(art.revision)
+    return response
+
+
+@router.get("/{reference_token}/source", response_model=ArtifactSource, responses=ONE,
+            summary="Fetch editable HTML artifact source")
+async def source(reference_token: Token, services: ServicesDep, principal: Caller,
+                 revision: RevisionQuery = None) -> ArtifactSource:
+    return await services.artifacts.source(principal, reference_token, revision=revision)
+
+
+@router.post("/{reference_token}/revisions", status_code=201, response_model=ArtifactSource, responses=CHANGE,
+             summary="Save a revised HTML artifact source")
+async def save_revision(reference_token: Token, body: ArtifactRevisionCreate, services: ServicesDep,
+                        principal: Caller) -> ArtifactSource:
+    return await services.artifacts.save_revision(principal, reference_token, body)
+
+
+@router.post("/{reference_token}/layout-cleanup", response_model=LayoutCleanupResult, responses=CHANGE,
+             summary="Request layout cleanup for an HTML artifact")
+async def layout_cleanup(reference_token: Token, services: ServicesDep, principal: Caller,
+                         body: Annotated[LayoutCleanupRequest | None, Body()] = None) -> LayoutCleanupResult:
+    return await services.artifacts.layout_cleanup(principal, reference_token, body)

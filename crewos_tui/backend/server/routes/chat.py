@@ -1,0 +1,102 @@
+"""Chat and agent runs: /api/v1/chat..., /api/v1/external/chat..., /api/v1/orchestrator/status.
+
+Streaming answers are server-sent events (``text/event-stream``): ``event: start``,
+``event: token`` with ``{"delta": ...}`` repeatedly, then ``event: done`` (the final
+reply) or ``event: error`` (``{code, message}``). Errors found before the stream
+starts (empty message, unknown session, a refused run) are ordinary HTTP errors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import StreamingResponse
+
+from ...schemas import (
+    ChatCancel,
+    ChatCancelResult,
+    ChatReply,
+    ChatRequest,
+    ChatStreamEvent,
+    OrchestratorStatus,
+)
+from ..auth import Caller, ServicesDep
+from ._common import AUTHED_ERRORS, errors
+
+router = APIRouter(prefix="/api/v1", tags=["chat"], responses=AUTHED_ERRORS)
+SEND = errors(404, 409, 413)
+SSE_DOC = {200: {"content": {"text/event-stream": {}}, "description": "Server-sent events: start, token…, done | error"}}
+
+MessageForm = Annotated[str, Form(description="The message.")]
+OptionalForm = Annotated[str | None, Form()]
+
+
+def _sse(event: ChatStreamEvent) -> bytes:
+    return f"event: {event.event}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n".encode()
+
+
+async def sse_response(events: AsyncIterator[ChatStreamEvent]) -> StreamingResponse:
+    first = await anext(events)  # raises before the response starts: a real HTTP error
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield _sse(first)
+            async for event in events:
+                yield _sse(event)
+        finally:  # the client went away (or we finished): stop the run, keep the partial reply
+            await events.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.post("/chat", response_model=ChatReply, responses=SEND, summary="Send a CrewOS chat message")
+async def chat(
+    services: ServicesDep,
+    principal: Caller,
+    message: MessageForm,
+    project_id: OptionalForm = None,
+    session_id: OptionalForm = None,
+    agent: OptionalForm = None,
+    durable: Annotated[bool, Form(description="Answer at once with a job id.")] = False,
+) -> ChatReply:
+    return await services.chat.send(principal, message, project_id, session_id, agent, durable)
+
+
+@router.post("/chat/stream", response_class=StreamingResponse, responses={**SEND, **SSE_DOC},
+             summary="Stream CrewOS chat progress and final output")
+async def chat_stream(
+    services: ServicesDep,
+    principal: Caller,
+    message: MessageForm,
+    project_id: OptionalForm = None,
+    session_id: OptionalForm = None,
+    agent: OptionalForm = None,
+) -> StreamingResponse:
+    return await sse_response(services.chat.stream(principal, message, project_id, session_id, agent))
+
+
+@router.post("/chat/cancel", response_model=ChatCancelResult, responses=errors(404),
+             summary="Cancel an active chat stream or run")
+async def chat_cancel(body: ChatCancel, services: ServicesDep, principal: Caller) -> ChatCancelResult:
+    return await services.chat.cancel(principal, body.id)
+
+
+@router.post("/external/chat", response_model=ChatReply, responses=SEND,
+             summary="Compatibility chat endpoint for external agent clients")
+async def external_chat(body: ChatRequest, services: ServicesDep, principal: Caller) -> ChatReply:
+    return await services.chat.external_chat(principal, body)
+
+
+@router.post("/external/chat/stream", response_class=StreamingResponse, responses={**SEND, **SSE_DOC},
+             summary="Streaming compatibility chat endpoint for external agent clients")
+async def external_chat_stream(body: ChatRequest, services: ServicesDep, principal: Caller) -> StreamingResponse:
+    return await sse_response(services.chat.external_stream(principal, body))
+
+
+@router.get("/orchestrator/status", response_model=OrchestratorStatus, summary="Read orchestrator runtime status")
+async def orchestrator_status(services: ServicesDep, principal: Caller) -> OrchestratorStatus:
+    return await services.chat.orchestrator_status(principal)

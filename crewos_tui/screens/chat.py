@@ -1,0 +1,419 @@
+"""The chat screen: sessions on the left, the conversation on the right, the input below.
+
+A message streams its reply in as it arrives (``ReplyStream`` coalesces token bursts
+into one Markdown write per frame). ``escape`` or ``ctrl+c`` stops a running reply;
+the part that arrived is kept, marked cancelled. With the log focused, ``+``/``-``
+rate the selected reply, ``t`` turns a planner's proposal into tasks on the board
+(any other reply is copied), ``y`` copies it, ``e`` exports the transcript to a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Select, Static
+
+from ..widgets.chat_log import ChatInput, MessageLog, MessageView, ReplyStream
+from ..widgets.format import one_line
+from ..widgets.paged_table import Column, PagedTable
+from .base import BackendScreen
+
+if TYPE_CHECKING:
+    from ..backend.schemas import ChatSession
+
+PAGE = 50
+AUTO = ""  # the agent Select's "let the message decide" value
+NO_PROJECT = ""
+
+
+def _title(s: ChatSession) -> Text:
+    mark = {"shared": "⇄ ", "invited": "✉ "}.get(s.access, "")
+    style = "dim italic" if s.status != "active" else ""
+    return Text(mark + (s.title or "Untitled"), style=style)
+
+
+# One column: the list is narrow (24 cells at 80 columns); times show on the messages.
+SESSION_COLUMNS: list[Column[ChatSession]] = [
+    Column("title", "Sessions (⇄ shared)", _title, lambda s: (s.title or "").casefold()),
+]
+
+
+def export_dir(app: Any) -> Path:
+    from .. import paths
+
+    spec = getattr(app, "spec", None)
+    return Path(getattr(spec, "data_dir", None) or paths.data_dir()) / "exports"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "session"
+
+
+class ChatScreen(BackendScreen):
+    MODE = "chat"
+    CSS_PATH = "../styles/chat.tcss"
+    AUTO_FOCUS = "#chat-input"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("ctrl+n", "new_session", "New", tooltip="New session", id="chat.new"),
+        Binding("escape", "cancel_reply", "Stop", tooltip="Stop the running reply", id="chat.cancel"),
+        Binding("ctrl+c", "cancel_reply", "Stop", show=False, priority=True, id="chat.cancel_ctrl_c"),
+        # Not streaming: escape leaves the input, so the mode keys (1-9) work again.
+        Binding("escape", "leave_input", "Leave input", show=False, id="chat.leave_input"),
+        Binding("plus", "rate('up')", "+1", tooltip="Rate the selected reply up", id="chat.rate_up"),
+        Binding("minus", "rate('down')", "-1", tooltip="Rate the selected reply down", id="chat.rate_down"),
+        Binding("t", "to_tasks", "Tasks", tooltip="Turn the selected reply into tasks (or copy it)",
+                id="chat.to_tasks"),
+        Binding("y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
+        Binding("e", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
+        Binding("g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
+        Binding("p", "choose_project", "Project", show=False, tooltip="Choose the project", id="chat.project"),
+        Binding("i", "focus_input", "Write", show=False, tooltip="Write a message", id="chat.write"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="chat.reload"),
+    ]
+    NEEDS_REPLY = frozenset({"rate", "to_tasks", "copy_reply"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session_id: str | None = None
+        self.run_id: str | None = None
+        self.streaming = False
+        self.stream: ReplyStream | None = None
+        self.agent = AUTO
+        self.project_id = NO_PROJECT
+        self._choices_loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="chat-body"):
+            with Vertical(id="chat-sessions"):
+                yield PagedTable(SESSION_COLUMNS, lambda s: s.id, empty="No sessions yet.", id="session-list")
+            with Vertical(id="chat-main"):
+                with Horizontal(id="chat-controls"):
+                    yield Label("Agent", classes="control-label")
+                    yield Select([("auto", AUTO)], value=AUTO, allow_blank=False, compact=True, id="agent-select")
+                    yield Label("Project", classes="control-label")
+                    yield Select([("none", NO_PROJECT)], value=NO_PROJECT, allow_blank=False, compact=True,
+                                 id="project-select")
+                yield Static("", id="chat-heading")
+                yield MessageLog(id="message-log")
+                yield ChatInput(id="chat-input", show_line_numbers=False, compact=True)
+
+    # ---- lookups -------------------------------------------------------------------
+
+    @property
+    def sessions_table(self) -> PagedTable[ChatSession]:
+        return self.query_one("#session-list", PagedTable)
+
+    @property
+    def message_log(self) -> MessageLog:
+        return self.query_one(MessageLog)
+
+    @property
+    def input(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    def selected_reply(self) -> MessageView | None:
+        view = self.message_log.selected_view
+        if view is None or view.message.role != "assistant" or view.message.id.startswith("pending"):
+            return None
+        return view
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_reply":
+            return self.streaming  # hidden (and ctrl+c left to copy) unless a reply is running
+        if action == "leave_input":
+            return not self.streaming
+        if action in self.NEEDS_REPLY and self.selected_reply() is None:
+            return None
+        if action == "export" and self.session_id is None:
+            return None
+        return super().check_action(action, parameters)
+
+    # ---- loading -------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.load_sessions()
+        if not self._choices_loaded:
+            self.load_choices()
+        if self.session_id is not None and not self.streaming:
+            self.load_session(self.session_id)
+        else:
+            self._heading()
+
+    def on_data_changed(self, project_ids: frozenset[str | None]) -> None:
+        # Only the list follows live changes: the open conversation updates itself.
+        if self.crewos.backend is not None and self.is_current:
+            self.load_sessions()
+
+    @work(exclusive=True, group="chat-sessions", exit_on_error=False)
+    async def load_sessions(self) -> None:
+        table = self.sessions_table
+        table.fetching = True
+        try:
+            page = await self.backend.sessions.list(limit=PAGE)
+        finally:
+            table.fetching = False
+        table.reset(page.items, page.next_cursor)
+        if self.session_id:
+            table.select_key(self.session_id)
+
+    @work(exclusive=True, group="chat-more", exit_on_error=False)
+    async def load_more(self) -> None:
+        table = self.sessions_table
+        generation = table.generation
+        page = await self.backend.sessions.list(limit=PAGE, cursor=table.next_cursor)
+        if generation == table.generation:
+            table.extend(page.items, page.next_cursor)
+
+    @work(exclusive=True, group="chat-choices", exit_on_error=False)
+    async def load_choices(self) -> None:
+        agents = await self.backend.agents.list()
+        projects = await self.backend.projects.list(limit=200, status="active")
+        self.query_one("#agent-select", Select).set_options(
+            [("auto", AUTO), *((a.name, a.name) for a in agents.items)])
+        self.query_one("#project-select", Select).set_options(
+            [("none", NO_PROJECT), *((one_line(p.name, 24), p.id) for p in projects.items)])
+        self._choices_loaded = True
+        self._sync_selects()
+
+    @work(exclusive=True, group="chat-session", exit_on_error=False)
+    async def load_session(self, session_id: str) -> None:
+        detail = await self.backend.sessions.get(session_id)
+        self.session_id = detail.id
+        self.agent, self.project_id = detail.agent or AUTO, detail.project_id or NO_PROJECT
+        self._sync_selects()
+        self._heading(detail)
+        await self.message_log.show(detail.messages)
+        self.refresh_bindings()
+
+    def _sync_selects(self) -> None:
+        for sel_id, value in (("#agent-select", self.agent), ("#project-select", self.project_id)):
+            select = self.query_one(sel_id, Select)
+            values = {v for _, v in select._options}
+            with select.prevent(Select.Changed):
+                select.value = value if value in values else select.value
+
+    def _heading(self, session: ChatSession | None = None) -> None:
+        heading = self.query_one("#chat-heading", Static)
+        if session is None and self.session_id is None:
+            heading.update(Text("New session · Enter sends, ctrl+j new line", style="dim italic"))
+        elif session is not None:
+            note = "" if session.status == "active" else f" · {session.status}"
+            shared = f" · shared by {session.owner}" if session.access == "shared" else ""
+            heading.update(Text.assemble((session.title or "Untitled", "bold"), (f"{note}{shared}", "dim")))
+
+    def open_session(self, session_id: str) -> None:
+        """Show one session (the sessions screen and notification links call this)."""
+        self.session_id = session_id
+        self.sessions_table.select_key(session_id)
+        self.load_session(session_id)
+
+    def open_link(self, link: Any) -> None:
+        session_id = link.resource_id if link.resource_type in ("chat_session", "session") else None
+        if session_id:
+            self.open_session(session_id)
+
+    # ---- sending and streaming --------------------------------------------------------
+
+    @on(ChatInput.Send)
+    def _send(self, event: ChatInput.Send) -> None:
+        if self.streaming:
+            self.crewos.say("A reply is still arriving; press escape to stop it first.", severity="warning")
+            return
+        self.input.clear()
+        self.send_message(event.text.strip())
+
+    @work(exclusive=True, group="chat-reply", exit_on_error=False)
+    async def send_message(self, text: str) -> None:
+        from ..backend.schemas import ChatMessage
+
+        now = datetime.now(UTC)
+        user = self.crewos.session.username if self.crewos.session else None
+        if self.session_id is None:
+            await self.message_log.remove_children()
+        await self.message_log.add(ChatMessage(id="pending-user", session_id=self.session_id or "", role="user",
+                                       content=text, author=user or "you", created_at=now))
+        self.streaming, self.run_id = True, None
+        self.refresh_bindings()
+        stream: ReplyStream | None = None
+        final: dict[str, Any] | None = None
+        try:
+            events = self.backend.chat.stream(text, project_id=self.project_id or None,
+                                              session_id=self.session_id, agent=self.agent or None)
+            async with contextlib.aclosing(events) as source:  # type: ignore[type-var]
+                async for event in source:
+                    if event.event == "start":
+                        self.session_id = event.data.get("session_id") or self.session_id
+                        self.run_id = event.data.get("run_id")
+                        view = await self.message_log.add(ChatMessage(
+                            id="pending-reply", session_id=self.session_id or "", role="assistant",
+                            agent=event.data.get("agent"), status="streaming", created_at=now))
+                        stream = self.stream = ReplyStream(view)
+                        stream.start()
+                    elif event.event == "token" and stream is not None:
+                        stream.add(event.delta)
+                    elif event.event == "done":
+                        final = event.data
+                    elif event.event == "error":
+                        self.crewos.say(str(event.data.get("message") or "the agent failed"), severity="error")
+        finally:
+            if stream is not None:
+                await stream.finish(None)
+            self.streaming, self.stream = False, None
+            self.refresh_bindings()
+        if final is not None and final.get("status") == "cancelled":
+            self.crewos.say("Stopped; the part that arrived is kept.")
+        if self.session_id:
+            await self._refresh_open_session()
+        self.load_sessions()
+
+    async def _refresh_open_session(self) -> None:
+        """Swap the placeholders for the stored messages (ids, times, tokens)."""
+        assert self.session_id is not None
+        detail = await self.backend.sessions.get(self.session_id)
+        views = self.message_log.views
+        if len(views) == len(detail.messages):
+            for view, message in zip(views, detail.messages, strict=True):
+                if view.message.id != message.id or view.message.content != message.content:
+                    await view.set_message(message)
+                else:
+                    view.set_header(message)
+            self.message_log.select_last_reply()
+        else:
+            await self.message_log.show(detail.messages)
+        self._heading(detail)
+        self.refresh_bindings()
+
+    def action_cancel_reply(self) -> None:
+        if not self.streaming:
+            return
+        if self.run_id is None:  # not started yet: dropping the stream cancels it
+            self.workers.cancel_group(self, "chat-reply")
+            return
+        self.cancel_run(self.run_id)
+
+    def action_leave_input(self) -> None:
+        if self.focused is self.input:
+            self.message_log.focus()
+
+    @work(group="chat-cancel", exit_on_error=False)
+    async def cancel_run(self, run_id: str) -> None:
+        await self.backend.chat.cancel(run_id)
+
+    # ---- actions on the selected reply ------------------------------------------------
+
+    def action_rate(self, rating: str) -> None:
+        view = self.selected_reply()
+        if view is not None and self.session_id:
+            self.rate(view, rating)
+
+    @work(group="chat-write", exit_on_error=False)
+    async def rate(self, view: MessageView, rating: str) -> None:
+        from ..backend.schemas import MessageFeedbackCreate
+
+        assert self.session_id is not None
+        await self.backend.sessions.submit_feedback(
+            self.session_id, MessageFeedbackCreate(message_id=view.message.id, rating=rating))
+        view.set_header(view.message.model_copy(update={"my_rating": rating}))
+        self.crewos.say(f"Rated the {view.message.agent or 'assistant'} reply {rating}.")
+
+    def action_to_tasks(self) -> None:
+        view = self.selected_reply()
+        if view is None:
+            return
+        proposal = (view.message.data or {}).get("proposal") or {}
+        if proposal.get("tasks") and (proposal.get("project_id") or self.project_id) and hasattr(self.backend, "tasks"):
+            self.create_tasks(proposal)
+        else:
+            self.action_copy_reply()
+
+    @work(group="chat-write", exit_on_error=False)
+    async def create_tasks(self, proposal: dict[str, Any]) -> None:
+        from ..backend.schemas import TaskCreate
+
+        project_id = proposal.get("project_id") or self.project_id
+        created: list[str] = []
+        for item in proposal["tasks"]:
+            blockers = [created[i] for i in item.get("depends_on", []) if i < len(created)]
+            task = await self.backend.tasks.create(TaskCreate(
+                project_id=project_id, title=item["title"], description=item.get("description", ""),
+                priority=item.get("priority", "medium"), blocked_by=blockers))
+            created.append(task.id)
+        self.crewos.say(f"Added {len(created)} task{'s' if len(created) != 1 else ''} to the board.")
+
+    def action_copy_reply(self) -> None:
+        view = self.selected_reply()
+        if view is not None:
+            self.app.copy_to_clipboard(view.message.content)
+            self.crewos.say("Copied the reply.")
+
+    def action_export(self) -> None:
+        if self.session_id:
+            self.export_transcript(self.session_id)
+
+    @work(group="chat-export", exit_on_error=False)
+    async def export_transcript(self, session_id: str) -> Path:
+        transcript = await self.backend.sessions.transcript(session_id)
+        target = export_dir(self.app) / f"{slug(transcript.title)}-{session_id}.md"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(transcript.markdown, encoding="utf-8")
+        self.crewos.say(f"Saved the transcript to {target}")
+        return target
+
+    # ---- other actions and events ----------------------------------------------------
+
+    def action_new_session(self) -> None:
+        if self.streaming:
+            return
+        self.session_id = None
+        self.sessions_table.move_cursor(row=0)
+        self.run_worker(self.message_log.remove_children(), exit_on_error=False)
+        self._heading()
+        self.input.focus()
+        self.refresh_bindings()
+
+    def action_choose_agent(self) -> None:
+        self.query_one("#agent-select", Select).focus()
+
+    def action_choose_project(self) -> None:
+        self.query_one("#project-select", Select).focus()
+
+    def action_focus_input(self) -> None:
+        self.input.focus()
+
+    def action_reload(self) -> None:
+        self._choices_loaded = False
+        self.reload()
+
+    @on(Select.Changed, "#agent-select")
+    def _agent_changed(self, event: Select.Changed) -> None:
+        self.agent = str(event.value) if event.value is not Select.NULL else AUTO
+
+    @on(Select.Changed, "#project-select")
+    def _project_changed(self, event: Select.Changed) -> None:
+        self.project_id = str(event.value) if event.value is not Select.NULL else NO_PROJECT
+
+    @on(DataTable.RowSelected, "#session-list")
+    def _session_chosen(self) -> None:
+        chosen = self.sessions_table.selected
+        if chosen is not None and not self.streaming:
+            self.open_session(chosen.id)
+            self.message_log.focus()
+
+    @on(PagedTable.NeedMore)
+    def _need_more(self) -> None:
+        self.load_more()
+
+    @on(MessageLog.Selected)
+    def _reply_selected(self) -> None:
+        self.refresh_bindings()

@@ -1,0 +1,238 @@
+"""The chat message log and input.
+
+``MessageLog`` is a focusable scroll of ``MessageView``s with a selected message
+(↑/↓ or j/k), so a key can rate, copy or turn a reply into tasks. A reply that is
+still arriving streams into its Markdown widget through Textual's ``MarkdownStream``,
+and the screen coalesces token bursts before writing (see ``ReplyStream``), so a
+fast agent costs one repaint per frame, not one per token. ``ChatInput`` is a
+multi-line TextArea where Enter sends and ctrl+j (or shift+enter) starts a new line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Markdown, Static, TextArea
+
+from .format import utc
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
+
+    from ..backend.schemas import ChatMessage
+
+#: Seconds between flushes of a streaming reply: token bursts in between become one write.
+FLUSH_INTERVAL = 1 / 30
+RATING_MARK = {"up": "▲ rated up", "down": "▼ rated down"}
+
+
+def header_text(m: ChatMessage) -> Text:
+    if m.role == "user":
+        return Text.assemble((m.author or "you", "bold"), (f" · {utc(m.created_at)}", "dim"))
+    parts: list[tuple[str, str] | str] = [(m.agent or "assistant", "bold")]
+    if m.status == "streaming":
+        parts.append((" · ◌ answering…", "italic"))
+    elif m.status == "queued":
+        parts.append((" · queued", "italic"))
+    elif m.status != "complete":
+        parts.append((f" · {m.status}" + (f": {m.error}" if m.error else ""), "italic"))
+    if m.tokens_out:
+        parts.append((f" · {m.tokens_in}→{m.tokens_out} tok", "dim"))
+    if m.my_rating:
+        parts.append((f" · {RATING_MARK.get(m.my_rating, m.my_rating)}", "bold"))
+    return Text.assemble(*parts)
+
+
+class MessageView(Vertical):
+    """One message: a header line and its body (markdown for replies)."""
+
+    def __init__(self, message: ChatMessage) -> None:
+        super().__init__(classes=f"message -{message.role}")
+        self.message = message
+
+    def compose(self):
+        yield Static(header_text(self.message), classes="message-header")
+        if self.message.role == "assistant":
+            yield Markdown(self.message.content, classes="message-body")
+        else:
+            yield Static(Text(self.message.content), classes="message-body")
+
+    @property
+    def body(self) -> Markdown | Static:
+        return self.query_one(".message-body")  # type: ignore[return-value]
+
+    def set_header(self, message: ChatMessage) -> None:
+        self.message = message
+        self.query_one(".message-header", Static).update(header_text(message))
+
+    async def set_message(self, message: ChatMessage) -> None:
+        self.set_header(message)
+        body = self.body
+        if isinstance(body, Markdown):
+            await body.update(message.content)
+        else:
+            body.update(Text(message.content))
+
+
+class ReplyStream:
+    """Feeds a streaming reply into a MessageView, coalescing bursts of tokens."""
+
+    def __init__(self, view: MessageView) -> None:
+        self.view = view
+        self.text = ""
+        self._pending: list[str] = []
+        self._stream: MarkdownStream | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.writes = 0  # how many times the widget was written (tests check the coalescing)
+
+    def start(self) -> None:
+        body = self.view.body
+        assert isinstance(body, Markdown)
+        self._stream = Markdown.get_stream(body)
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, delta: str) -> None:
+        self.text += delta
+        self._pending.append(delta)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._stream is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                chunk = "".join(self._pending)
+                self._pending.clear()
+                self.writes += 1
+                await self._stream.write(chunk)
+                self.view.call_after_refresh(self._follow)
+            await asyncio.sleep(FLUSH_INTERVAL)
+
+    def _follow(self) -> None:
+        log = self.view.parent
+        if isinstance(log, MessageLog) and log.following:
+            log.scroll_end(animate=False)
+
+    async def finish(self, message: ChatMessage | None) -> None:
+        """Stop streaming; show the stored message (the whole text, whatever was pending)."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._stream is not None:
+            await self._stream.stop()
+        if message is not None:
+            await self.view.set_message(message)
+
+
+class MessageLog(VerticalScroll, can_focus=True):
+    """The messages of one session, with a selected one."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("up,k", "move(-1)", "Previous", show=False, id="chat.log.previous"),
+        Binding("down,j", "move(1)", "Next", show=False, id="chat.log.next"),
+        Binding("home", "jump(0)", "First", show=False, id="chat.log.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="chat.log.last"),
+    ]
+
+    selected: reactive[int] = reactive(-1)
+
+    class Selected(Message):
+        def __init__(self, view: MessageView | None) -> None:
+            super().__init__()
+            self.view = view
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    @property
+    def selected_view(self) -> MessageView | None:
+        views = self.views
+        return views[self.selected] if 0 <= self.selected < len(views) else None
+
+    @property
+    def following(self) -> bool:
+        """Keep the newest text in view unless the user scrolled up to read."""
+        return self.max_scroll_y - self.scroll_y <= 3
+
+    async def show(self, messages: list[ChatMessage]) -> None:
+        await self.remove_children()
+        await self.mount_all([MessageView(m) for m in messages])
+        self.selected = self._last_reply()
+        self.call_after_refresh(self.scroll_end, animate=False)
+
+    async def add(self, message: ChatMessage) -> MessageView:
+        view = MessageView(message)
+        await self.mount(view)
+        self.call_after_refresh(self.scroll_end, animate=False)
+        return view
+
+    def _last_reply(self) -> int:
+        views = self.views
+        for i in range(len(views) - 1, -1, -1):
+            if views[i].message.role == "assistant":
+                return i
+        return len(views) - 1
+
+    def select_last_reply(self) -> None:
+        self.selected = self._last_reply()
+
+    def watch_selected(self, old: int, new: int) -> None:
+        views = self.views
+        if 0 <= old < len(views):
+            views[old].remove_class("-selected")
+        if 0 <= new < len(views):
+            views[new].add_class("-selected")
+            self.scroll_to_widget(views[new], animate=False)
+        self.post_message(self.Selected(self.selected_view))
+
+    def action_move(self, step: int) -> None:
+        views = self.views
+        if views:
+            self.selected = max(0, min(len(views) - 1, (max(self.selected, 0)) + step))
+
+    def action_jump(self, where: int) -> None:
+        views = self.views
+        if views:
+            self.selected = len(views) - 1 if where < 0 else 0
+
+
+class ChatInput(TextArea):
+    """Multi-line input: Enter sends, ctrl+j / shift+enter / alt+enter insert a new line."""
+
+    NEWLINE_KEYS: ClassVar[frozenset[str]] = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
+
+    class Send(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def on_mount(self) -> None:
+        if not getattr(self.app, "cursor_blink", True):
+            self.cursor_blink = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            if self.text.strip():
+                self.post_message(self.Send(self.text))
+            return
+        if event.key in self.NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        await super()._on_key(event)

@@ -1,0 +1,176 @@
+"""A DataTable over one paged list of wire models.
+
+It keeps the models it shows (so sorting uses real values, not rendered text),
+keeps the cursor on the same row across reloads, and asks its screen for the
+next page (``NeedMore``) when the cursor reaches the last row and the backend
+said there is more. Fetching stays with the screen, so every backend call runs
+in a screen worker and failures land in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+T = TypeVar("T")
+
+_PLACEHOLDER = "__placeholder__"  # key of the one dim row shown when empty or loading
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    key: str
+    label: str
+    cell: Callable[[T], Any]  # str or rich renderable
+    sort: Callable[[T], Any] | None = None  # None: not sortable
+    width: int | None = None
+
+
+class PagedTable(DataTable, Generic[T]):
+    class NeedMore(Message):
+        """The cursor reached the last loaded row and there is a next page."""
+
+        def __init__(self, table: PagedTable[Any]) -> None:
+            super().__init__()
+            self.table = table
+
+    def __init__(
+        self,
+        columns: Sequence[Column[T]],
+        row_key: Callable[[T], str],
+        *,
+        empty: str = "Nothing here.",
+        id: str | None = None,
+        autofocus: bool = False,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._columns = list(columns)
+        self._row_key = row_key
+        self._empty = empty
+        self._items: list[T] = []
+        self._by_key: dict[str, T] = {}
+        self.next_cursor: str | None = None
+        self.fetching = False  # a page request is in flight
+        self.generation = 0  # bumped on reset; a late page of an older list is dropped
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self._autofocus = autofocus
+
+    def on_mount(self) -> None:
+        for col in self._columns:
+            self.add_column(col.label, key=col.key, width=col.width)
+        self.show_placeholder("Loading…")
+        # A table mounted lazily (after the first frame) misses the screen's
+        # AUTO_FOCUS; take focus if nothing else has it.
+        if self._autofocus and self.screen.focused is None:
+            self.focus()
+
+    # ---- content -------------------------------------------------------------------
+
+    @property
+    def items(self) -> list[T]:
+        return list(self._items)
+
+    @property
+    def selected(self) -> T | None:
+        """The model under the cursor (None when the table is empty)."""
+        if not self._items or self.row_count == 0:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self._by_key.get(key or "")
+
+    def show_placeholder(self, text: str) -> None:
+        self._items, self._by_key, self.next_cursor = [], {}, None
+        self.clear()
+        self.add_row(*self._pad(Text(text, style="dim italic")), key=_PLACEHOLDER)
+
+    def reset(self, items: Sequence[T], next_cursor: str | None) -> None:
+        """Replace the rows with a first page; the cursor stays on the same item if present."""
+        keep = self.selected
+        self.generation += 1
+        self._items = list(items)
+        self.next_cursor = next_cursor
+        self._render(self._row_key(keep) if keep is not None else None)
+
+    def extend(self, items: Sequence[T], next_cursor: str | None) -> None:
+        """Append the next page; the cursor stays where it was."""
+        keep = self.selected
+        known = set(self._by_key)
+        self._items.extend(i for i in items if self._row_key(i) not in known)
+        self.next_cursor = next_cursor
+        self._render(self._row_key(keep) if keep is not None else None)
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to the row of ``key``; False when it is not loaded."""
+        if key not in self._by_key:
+            return False
+        self.move_cursor(row=self.get_row_index(key))
+        return True
+
+    # ---- sorting -------------------------------------------------------------------
+
+    def sortable_columns(self) -> list[str]:
+        return [c.key for c in self._columns if c.sort is not None]
+
+    def sort_by(self, column: str | None, reverse: bool = False) -> None:
+        """Sort the loaded rows (None: back to the backend's order)."""
+        self.sort_column, self.sort_reverse = column, reverse
+        keep = self.selected
+        self._render(self._row_key(keep) if keep is not None else None)
+
+    def cycle_sort(self) -> None:
+        """Next sortable column (after the last one: the backend's order)."""
+        keys = self.sortable_columns()
+        if not keys:
+            return
+        if self.sort_column not in keys:
+            self.sort_by(keys[0], self.sort_reverse)
+        else:
+            i = keys.index(self.sort_column) + 1
+            self.sort_by(keys[i] if i < len(keys) else None, self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = event.column_key.value
+        if column in self.sortable_columns():
+            same = column == self.sort_column
+            self.sort_by(column, reverse=not self.sort_reverse if same else False)
+
+    # ---- paging --------------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if (event.cursor_row >= self.row_count - 1 and self.next_cursor
+                and not self.fetching and self._items):
+            self.post_message(self.NeedMore(self))
+
+    # ---- drawing -------------------------------------------------------------------
+
+    def _ordered(self) -> list[T]:
+        col = next((c for c in self._columns if c.key == self.sort_column and c.sort), None)
+        if col is None or col.sort is None:
+            return list(self._items)
+        return sorted(self._items, key=col.sort, reverse=self.sort_reverse)
+
+    def _pad(self, first: Any) -> list[Any]:
+        return [first] + [""] * (len(self._columns) - 1)
+
+    def _render(self, keep_key: str | None) -> None:
+        self._by_key = {self._row_key(i): i for i in self._items}
+        # Columns are rebuilt too, so widths fit the rows shown now (not an old
+        # placeholder's text) and the sort arrow sits on the right header.
+        self.clear(columns=True)
+        for col in self._columns:
+            arrow = (" ▼" if self.sort_reverse else " ▲") if col.key == self.sort_column else ""
+            self.add_column(Text(col.label + arrow), key=col.key, width=col.width)
+        if not self._items:
+            self.add_row(*self._pad(Text(self._empty, style="dim italic")), key=_PLACEHOLDER)
+            return
+        for item in self._ordered():
+            self.add_row(*(c.cell(item) for c in self._columns), key=self._row_key(item))
+        if keep_key is not None:
+            self.select_key(keep_key)

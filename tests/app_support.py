@@ -1,0 +1,101 @@
+"""Helpers for the app tests: a demo database seeded once per session and copied
+into each test's data dir, an app factory, and a way to wait until the app is idle."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from crewos_tui import paths
+from crewos_tui.app import CrewOSApp
+from crewos_tui.launch import LaunchSpec
+
+FAST_SCRYPT = 2**4
+
+#: What ``from .app_support import *`` gives a test module: the fixtures, by name.
+__all__ = ["demo_spec", "demo_template"]
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace, seeded once (with a tiny scrypt cost)."""
+    from crewos_tui.backend.local.context import Settings
+    from crewos_tui.backend.local.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    asyncio.run(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT)))
+    return path
+
+
+def copy_demo(template: Path, data_dir: Path) -> Path:
+    target = paths.database_file(data_dir, demo=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(template) + suffix)
+        if src.exists():
+            shutil.copy(src, str(target) + suffix)
+    return target
+
+
+@pytest.fixture
+def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
+    data = tmp_path / "data"
+    copy_demo(demo_template, data)
+    return LaunchSpec(profile="demo", mode="local", demo=True, data_dir=data)
+
+
+def make_app(spec: LaunchSpec, **kw: Any) -> CrewOSApp:
+    return CrewOSApp(spec, cursor_blink=False, **kw)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until the app is connected (or gave up), no worker runs and no
+    live-update reload is pending."""
+    app: Any = pilot.app
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    for _ in range(200):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # reported by the app as a notification; the test checks that
+        except WorkerCancelled:
+            pass  # an exclusive worker superseded by a newer one: normal
+        await pilot.pause()
+        session = getattr(app, "session", None)
+        busy = (
+            any(w.is_running for w in app.workers)
+            or getattr(app, "_change_timer", None) is not None
+            or (session is not None and session.health == "connecting")  # connect starts after the first frame
+        )
+        if not busy:
+            await pilot.pause()  # a screen pushed by the last worker finishes composing
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the app did not settle")
+
+
+class Notes:
+    """Records every notification the app shows."""
+
+    def __init__(self, app: CrewOSApp) -> None:
+        self.items: list[tuple[str, str]] = []
+        original = app.notify
+
+        def notify(message: str, *, severity: str = "information", **kw: Any) -> None:
+            self.items.append((severity, str(message)))
+            original(message, severity=severity, **kw)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+
+    def errors(self) -> list[str]:
+        return [m for s, m in self.items if s == "error"]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.items)

@@ -1,0 +1,78 @@
+"""Snapshots of the review screen at 80x24 and 120x40: the queue with its preview, a
+decision waiting in its undo window, the reason prompt, the batch confirmation and
+the capability-gap findings. Ages are measured against a pinned "now"; the undo
+window is long enough that the countdown never ticks during a capture."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from crewos_tui.launch import LaunchSpec
+from crewos_tui.screens import review, review_actions
+
+from .app_support import demo_spec, demo_template, make_app, settle  # noqa: F401
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(review, "now", lambda: NOW)
+    monkeypatch.setattr(review_actions, "GRACE_SECONDS", 3600.0)
+    monkeypatch.setattr(review_actions, "clock", lambda: 1000.0)
+
+
+async def on_review(pilot: Pilot[Any], *keys: str) -> None:
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot)
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+@SIZES
+def test_review_queue(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot)
+        await pilot.pause(0.3)  # the transcript and history arrive after the cursor rests
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_review_decision_waiting_to_be_sent(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "a", "space")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_review_reason_prompt(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "r")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_review_batch_confirmation(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "space", "space", "A")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_capability_gaps_view(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "g")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)

@@ -1,0 +1,277 @@
+"""The durable job runner: leases, restarts, races, cancel, failures.
+
+Two ``Services`` opened on one database file stand for two processes on one data
+dir: separate engines and connections, shared only through SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from crewos_tui.backend import errors
+from crewos_tui.backend.local.jobs import JobContext, JobRunner, register_job_kind, supported_kinds
+from crewos_tui.backend.local.services import Services
+from crewos_tui.backend.local.tables import AgentJobRow
+from crewos_tui.backend.principal import Principal
+from crewos_tui.backend.schemas import ProjectCreate
+from crewos_tui.backend.schemas.agent_jobs import AgentJobCreate
+from crewos_tui.backend.schemas.tasks import TaskCreate
+
+from .conftest import fast_settings, user_factory
+
+GATE: dict[str, asyncio.Event] = {}
+CALLS: list[str] = []
+
+
+async def _gated(job: JobContext) -> dict[str, Any]:
+    """Waits until the test opens its gate (or forever), checking for cancel."""
+    CALLS.append(job.job.id)
+    gate = GATE.setdefault(job.job.id, asyncio.Event())
+    while not gate.is_set():
+        await job.checkpoint()
+        await asyncio.sleep(0.01)
+    return {"ran": True}
+
+
+async def _boom(job: JobContext) -> dict[str, Any]:
+    if job.params.get("readable"):
+        raise errors.Conflict("the thing was already done")
+    raise RuntimeError("disk on fire")
+
+
+register_job_kind("unit_gated", _gated)
+register_job_kind("unit_boom", _boom)
+
+
+@pytest.fixture
+async def two(tmp_path: Path):
+    """Two service layers (processes) on one database."""
+    a = await Services.open(tmp_path / "jobs.db", settings=fast_settings())
+    b = await Services.open(tmp_path / "jobs.db", settings=fast_settings())
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def owner(svc: Services) -> Principal:
+    info, _ = await user_factory(svc)()
+    return await svc.auth.principal_for(info.username)
+
+
+async def queue(svc: Services, p: Principal, kind: str = "unit_gated", **params: Any) -> str:
+    return (await svc.agent_jobs.create(p, AgentJobCreate(kind=kind, params=params))).id
+
+
+async def status(svc: Services, p: Principal, job_id: str) -> str:
+    return str((await svc.agent_jobs.get(p, job_id)).status.value)
+
+
+async def until(svc: Services, p: Principal, job_id: str, wanted: set[str], timeout: float = 10) -> str:
+    for _ in range(int(timeout / 0.02)):
+        current = await status(svc, p, job_id)
+        if current in wanted:
+            return current
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"job {job_id} stayed {current}")
+
+
+async def expire_lease(svc: Services, job_id: str) -> None:
+    """As if the lease holder stopped renewing long ago (a crash, a frozen process)."""
+    past = svc.ctx.clock.now() - timedelta(minutes=5)
+    async with svc.ctx.db.transaction() as s:
+        await s.execute(update(AgentJobRow).where(AgentJobRow.id == job_id).values(lease_expires_at=past))
+
+
+async def kinds_of(svc: Services, p: Principal, job_id: str) -> list[str]:
+    return [e.kind for e in (await svc.agent_jobs.list_events(p, job_id, limit=200)).items]
+
+
+def test_builtin_kinds_are_registered() -> None:
+    assert {"project_update", "task_run", "document_ingest"} <= set(supported_kinds())
+
+
+async def test_a_job_left_running_by_a_dead_process_is_requeued_and_run(two) -> None:
+    a, b = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    dead = JobRunner(a, owner="dead-process", lease_seconds=30)
+    assert (await dead.claim()).id == job_id  # claimed, then the process "dies"
+    alive = JobRunner(b, owner="new-process", lease_seconds=1, poll_seconds=0.02)
+    assert await alive.claim() is None  # the dead runner's lease still holds
+    await expire_lease(b, job_id)
+    GATE[job_id] = asyncio.Event()
+    GATE[job_id].set()
+    await alive.start()
+    try:
+        assert await until(b, p, job_id, {"succeeded", "failed"}) == "succeeded"
+    finally:
+        await alive.stop()
+    job = await b.agent_jobs.get(p, job_id)
+    assert job.attempts == 2 and job.result == {"ran": True}
+    assert await kinds_of(b, p, job_id) == ["created", "started", "requeued", "started", "succeeded"]
+
+
+async def test_after_max_attempts_an_interrupted_job_fails(two) -> None:
+    a, b = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    for n in range(2):
+        crashed = JobRunner(a, owner=f"crash-{n}", max_attempts=2)
+        assert (await crashed.claim()).id == job_id
+        await expire_lease(a, job_id)
+    sweeper = JobRunner(b, owner="sweeper", max_attempts=2)
+    assert await sweeper.claim() is None  # two attempts used: not claimable again
+    assert await sweeper.sweep() == 1
+    job = await b.agent_jobs.get(p, job_id)
+    assert job.status == "failed" and job.error == "interrupted"
+
+
+async def test_two_runners_race_and_each_job_runs_once(two) -> None:
+    a, b = two
+    p = await owner(a)
+    ids = [await queue(a, p) for _ in range(12)]
+    ra, rb = JobRunner(a, owner="A"), JobRunner(b, owner="B")
+
+    async def grab(runner: JobRunner) -> list[str]:
+        got = []
+        while (job := await runner.claim()) is not None:
+            got.append(job.id)
+            await asyncio.sleep(0)
+        return got
+
+    got_a, got_b = await asyncio.gather(grab(ra), grab(rb))
+    assert sorted(got_a + got_b) == sorted(ids)  # all claimed, none twice
+    assert not set(got_a) & set(got_b)
+    owners = {j.id: j.health.lease_owner for j in (await a.agent_jobs.list(p, limit=50)).items}
+    assert all(owners[i] == "A" for i in got_a) and all(owners[i] == "B" for i in got_b)
+
+
+async def test_a_live_lease_keeps_other_runners_off(two) -> None:
+    a, b = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    ra = JobRunner(a, owner="A", lease_seconds=0.3, poll_seconds=0.02)
+    await ra.start()
+    try:
+        await until(a, p, job_id, {"running"})
+        await asyncio.sleep(0.6)  # two lease lengths: only heartbeats keep it
+        rb = JobRunner(b, owner="B", lease_seconds=0.3)
+        assert await rb.sweep() == 0 and await rb.claim() is None
+        GATE[job_id].set()
+        assert await until(a, p, job_id, {"succeeded"}) == "succeeded"
+    finally:
+        await ra.stop()
+    assert CALLS.count(job_id) == 1
+
+
+async def test_a_runner_that_lost_its_lease_writes_nothing(two) -> None:
+    a, b = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    ra = JobRunner(a, owner="A", lease_seconds=30, poll_seconds=0.02)
+    await ra.start()
+    try:
+        await until(a, p, job_id, {"running"})
+        await expire_lease(a, job_id)  # A froze; B takes over
+        rb = JobRunner(b, owner="B", lease_seconds=30)
+        assert (await rb.claim()).id == job_id
+        GATE[job_id].set()  # A's handler would now finish...
+        await asyncio.sleep(0.3)
+        job = await a.agent_jobs.get(p, job_id)
+        assert job.status == "running" and job.health.lease_owner == "B"  # ...but records nothing
+    finally:
+        await ra.stop()
+
+
+async def test_stopping_a_runner_hands_its_jobs_back(two) -> None:
+    a, _ = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    runner = JobRunner(a, owner="A", poll_seconds=0.02)
+    await runner.start()
+    await until(a, p, job_id, {"running"})
+    await runner.stop()
+    job = await a.agent_jobs.get(p, job_id)
+    assert job.status == "queued" and job.attempts == 0 and job.health.lease_owner is None
+    assert (await kinds_of(a, p, job_id))[-1] == "requeued"
+
+
+async def test_cancel_in_the_same_process_is_immediate(two) -> None:
+    a, _ = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    runner = JobRunner(a, owner="A", lease_seconds=60, poll_seconds=0.02)  # heartbeats every 20 s
+    await runner.start()
+    try:
+        await until(a, p, job_id, {"running"})
+        await a.agent_jobs.cancel(p, job_id)
+        assert await until(a, p, job_id, {"cancelled", "succeeded", "failed"}, timeout=1) == "cancelled"
+    finally:
+        await runner.stop()
+    assert job_id not in runner.running_job_ids
+
+
+async def test_cancel_from_another_process_is_seen_at_the_next_heartbeat(two) -> None:
+    a, b = two
+    p = await owner(a)
+    job_id = await queue(a, p)
+    runner = JobRunner(a, owner="A", lease_seconds=0.6, poll_seconds=0.02)
+    await runner.start()
+    try:
+        await until(a, p, job_id, {"running"})
+        await b.agent_jobs.cancel(p, job_id)  # B's event bus does not reach A's runner
+        assert await until(a, p, job_id, {"cancelled", "succeeded", "failed"}, timeout=2) == "cancelled"
+    finally:
+        await runner.stop()
+
+
+async def test_failures_become_readable_errors(two) -> None:
+    a, _ = two
+    p = await owner(a)
+    crash, refused = await queue(a, p, "unit_boom"), await queue(a, p, "unit_boom", readable=True)
+    runner = JobRunner(a, owner="A")
+    await runner.run_one()
+    await runner.run_one()
+    assert (await a.agent_jobs.get(p, crash)).error == "RuntimeError: disk on fire"
+    assert (await a.agent_jobs.get(p, refused)).error == "the thing was already done"
+
+
+async def test_an_interrupted_task_run_closes_its_old_agent_run(two) -> None:
+    a, b = two
+    p = await owner(a)
+    project = await a.projects.create(p, ProjectCreate(name="Runs"))
+    task = await a.tasks.create(p, TaskCreate(project_id=project.id, title="Write the summary"))
+    job_id = (await a.agent_jobs.create(p, AgentJobCreate(kind="task_run", task_id=task.id))).id
+    first = JobRunner(a, owner="A")
+    job = await first.claim()
+    # The first attempt got as far as starting the run, then its process died.
+    await a.tasks.set_status(p, task.id, "in_progress")
+    from crewos_tui.backend.schemas.tasks import AgentRunCreate
+
+    await a.tasks.create_agent_run(p, task.id, AgentRunCreate(agent="worker", job_id=job.id))
+    await expire_lease(a, job_id)
+    second = JobRunner(b, owner="B")
+    await second.sweep()
+    assert await second.run_one() == job_id
+    detail = await b.tasks.get(p, task.id)
+    assert detail.status == "review"
+    assert sorted((r.status.value, r.summary) for r in detail.agent_runs)[0] == ("failed", "interrupted")
+    assert [r.status.value for r in detail.agent_runs].count("succeeded") == 1
+
+
+async def test_background_starts_and_stops_with_services(tmp_path: Path) -> None:
+    svc = await Services.open(tmp_path / "bg.db", settings=fast_settings())
+    p = await owner(svc)
+    await svc.start_background(poll_seconds=0.02)
+    await svc.start_background()  # idempotent
+    job_id = await queue(svc, p)
+    GATE.setdefault(job_id, asyncio.Event()).set()
+    assert await until(svc, p, job_id, {"succeeded"}) == "succeeded"
+    await svc.close()  # stops the runner too
+    assert "_job_runner" not in svc.domains
