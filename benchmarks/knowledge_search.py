@@ -107,7 +107,7 @@ async def _time(name: str, call: Callable[[], Awaitable[Any]], runs: int, detail
         result = await call()
         samples.append((time.perf_counter() - t) * 1000)
     samples.sort()
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
     return Timing(name, statistics.median(samples), p95, detail(result))
 
 

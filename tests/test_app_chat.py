@@ -104,10 +104,11 @@ async def test_escape_stops_a_running_reply_and_keeps_the_partial(demo_spec: Lau
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_mode(pilot, "3", ChatScreen)
-        services(pilot).ctx.settings.stream_chunk_delay = 0.05
+        # Slow chunks leave a wide window for the key, even on a loaded CI machine.
+        services(pilot).ctx.settings.stream_chunk_delay = 0.25
         await pilot.press("ctrl+n")
         await type_and_send(pilot, screen, "What is waiting for me?")
-        for _ in range(100):
+        for _ in range(500):
             await pilot.pause(0.02)
             if screen.stream is not None and len(screen.stream.text) > 20:
                 break
@@ -117,7 +118,7 @@ async def test_escape_stops_a_running_reply_and_keeps_the_partial(demo_spec: Lau
         assert not screen.streaming
         detail = await services(pilot).sessions.get(await as_user(pilot, "maya"), screen.session_id)
         reply = detail.messages[-1]
-        assert reply.status == "cancelled" and 20 < len(reply.content) < 500
+        assert reply.status == "cancelled" and 20 < len(reply.content) < 400
         assert "cancelled" in str(screen.query_one(MessageLog).views[-1].query_one(".message-header").render())
 
 

@@ -539,7 +539,6 @@ async def knowledge_flow(env: Env) -> None:
           "POST /api/v1/attachments/{reference_token}/layout-cleanup")
 async def artifact_flow(env: Env) -> None:
     from crewos_tui.backend.local.services.artifacts import create_artifact
-
     from crewos_tui.backend.schemas import ArtifactRevisionCreate, LayoutCleanupRequest
 
     owner, b = await env.user()

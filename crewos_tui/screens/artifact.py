@@ -22,8 +22,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static, TextArea
 
-from ..widgets.format import size, utc
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.format import size, utc
 from .base import ReportsWorkerErrors
 
 if TYPE_CHECKING:

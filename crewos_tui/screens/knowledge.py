@@ -21,7 +21,18 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Label, Markdown, ProgressBar, Select, Static, TabbedContent, TabPane, Tree
+from textual.widgets import (
+    DataTable,
+    Input,
+    Label,
+    Markdown,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tree,
+)
 
 from ..widgets.format import one_line, utc
 from ..widgets.knowledge_views import (
@@ -40,7 +51,12 @@ from .base import BackendScreen
 from .knowledge_actions import KnowledgeActions
 
 if TYPE_CHECKING:
-    from ..backend.schemas import GovernanceItem, KnowledgeEntry, KnowledgeFile, WikiLink
+    from ..backend.schemas import (
+        GovernanceItem,
+        KnowledgeEntry,
+        KnowledgeFile,
+        WikiLink,
+    )
 
 PAGE = 50
 SEARCH_DELAY = 0.2  # s: wait for a pause in typing before asking the backend

@@ -14,7 +14,13 @@ from .format import one_line, utc
 if TYPE_CHECKING:
     from textual.widgets import Tree
 
-    from ..backend.schemas import GovernanceItem, KnowledgeEntry, KnowledgeFile, WikiGraph, WikiLink
+    from ..backend.schemas import (
+        GovernanceItem,
+        KnowledgeEntry,
+        KnowledgeFile,
+        WikiGraph,
+        WikiLink,
+    )
 
 #: The markers the backend puts around matched words in a snippet.
 HIT_OPEN, HIT_CLOSE = "«", "»"

@@ -35,34 +35,34 @@ GRANTS = {"devon": ["studio/*"], "priya": ["studio/*"], "sam": ["studio/handbook
 
 ENTRIES = [
     ("jobs", ENG, "Durable jobs", ["atlas", "runtime"],
-     "Durable jobs survive a restart. On start, the runner re-queues jobs whose lease ran out; after three "
-     "attempts a job is marked **interrupted** instead of running forever.\n\n"
-     "Handlers must be safe to run again: a re-run starts from the beginning."),
+     ("Durable jobs survive a restart. On start, the runner re-queues jobs whose lease ran out; after three "
+      "attempts a job is marked **interrupted** instead of running forever.\n\n"
+      "Handlers must be safe to run again: a re-run starts from the beginning.")),
     ("leases", ENG, "Job leases and heartbeats", ["atlas", "runtime"],
-     "A runner claims a job with a lease and renews it with a heartbeat every 10 seconds. A lease that runs "
-     "out (30 seconds) lets another runner take the job.\n\n- Claims are one conditional UPDATE.\n"
-     "- Every write checks the lease is still held."),
+     ("A runner claims a job with a lease and renews it with a heartbeat every 10 seconds. A lease that runs "
+      "out (30 seconds) lets another runner take the job.\n\n- Claims are one conditional UPDATE.\n"
+      "- Every write checks the lease is still held.")),
     ("queue", ENG, "Review queue", ["atlas", "review"],
-     "Agent output waits in the review queue until a person approves, rejects or quarantines it. "
-     "Batch decisions are all-or-nothing and leave a receipt."),
+     ("Agent output waits in the review queue until a person approves, rejects or quarantines it. "
+      "Batch decisions are all-or-nothing and leave a receipt.")),
     ("release", ENG, "Release process", ["atlas", "release"],
-     "Cut a release branch, run the full test suite, tag the release and publish the notes. The release "
-     "manager announces the tag in the team channel and watches the canary for one hour."),
+     ("Cut a release branch, run the full test suite, tag the release and publish the notes. The release "
+      "manager announces the tag in the team channel and watches the canary for one hour.")),
     ("release2", ENG, "Release steps", ["release"],
-     "Cut a release branch, run the full test suite, tag the release and publish the notes. The release "
-     "manager announces the tag in the team channel and watches the canary for one hour. Roll back if the "
-     "error rate doubles."),
+     ("Cut a release branch, run the full test suite, tag the release and publish the notes. The release "
+      "manager announces the tag in the team channel and watches the canary for one hour. Roll back if the "
+      "error rate doubles.")),
     ("onboarding", BOOK, "Onboarding", ["people"],
-     "Your first week: laptop setup on day one, a buddy for questions, and a shadow shift on the review "
-     "rota by Friday. Read the working hours page before your first on-call week."),
+     ("Your first week: laptop setup on day one, a buddy for questions, and a shadow shift on the review "
+      "rota by Friday. Read the working hours page before your first on-call week.")),
     ("hours", BOOK, "Working hours", ["people"],
      "Core hours are 10:00-16:00 UTC. On-call weeks rotate; the on-call person may start late after a page."),
     ("expenses", BOOK, "Expenses", ["finance"],
      "Submit receipts within 30 days. Travel over 500 EUR needs approval before booking."),
     ("wifi", BOOK, "Office wifi", ["office"], "The guest network password is on the kitchen fridge."),
     ("berths", OPS, "Berth scheduling basics", ["harbor"],
-     "Berth windows are negotiated weekly with the shipping lines. A late vessel cascades into the next "
-     "window, so planners keep a buffer berth."),
+     ("Berth windows are negotiated weekly with the shipping lines. A late vessel cascades into the next "
+      "window, so planners keep a buffer berth.")),
     ("pilots", OPS, "Pilot availability", ["harbor"],
      "Harbour pilots work in shifts; a missing pilot delays departures more than weather does."),
 ]

@@ -48,8 +48,9 @@ from .llm import LLM_DEFAULTS, LLM_KEY
 from .settings_store import load_setting
 
 GLOBAL_SCOPE = "*"
-#: Event kinds that do not change what agents read: conversation and sign-in traffic.
-NOT_DATA = ("agent.run", "chat.", "session.", "feedback.", "cache.", "auth.", "api_key.")
+#: Event kinds that do not change what agents read: conversation, sign-in traffic and
+#: job progress ticks.
+NOT_DATA = ("agent.run", "chat.", "session.", "feedback.", "cache.", "auth.", "api_key.", "agent_job.progress")
 MAX_ENTRIES = 10_000
 _SPACE = re.compile(r"\s+")
 

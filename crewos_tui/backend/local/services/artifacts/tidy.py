@@ -76,7 +76,7 @@ class _TreeBuilder(HTMLParser):
         implied = CLOSES.get(tag, set())
         if tag in P_CLOSERS:
             implied = implied | {"p"}
-        if self.top.tag in implied:
+        while len(self.stack) > 1 and self.top.tag in implied:  # <tr><p><tr>: the p and the tr end
             self.stack.pop()
         node = Node(tag, [(k.lower(), v) for k, v in attrs])
         self.top.children.append(node)
