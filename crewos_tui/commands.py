@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import re
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,8 +21,7 @@ if TYPE_CHECKING:
     from .backend.schemas import ApiKeyCreated, ApiKeyInfo
     from .config import Config, Profile
 
-KEY_NAME_PREFIX = "crewos-tui@"
-_KEY_PREFIX = re.compile(r"^crewos_([A-Za-z0-9]+)_")
+from .accounts import create_device_key, end_session, key_prefix
 
 
 def _say(message: str) -> None:
@@ -134,46 +131,6 @@ def _usage(message: str) -> Exception:
     return Invalid(message)
 
 
-def _key_prefix(key: str) -> str | None:
-    match = _KEY_PREFIX.match(key)
-    return match.group(1) if match else None
-
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname() or "localhost"
-
-
-async def _create_key(backend: RemoteBackend) -> ApiKeyCreated:
-    """A key named crewos-tui@<host>; if this host already has one, a timestamped twin
-    (an older install, or a second profile for the same user)."""
-    from .backend.errors import Conflict
-    from .backend.schemas import ApiKeyCreate
-
-    base = f"{KEY_NAME_PREFIX}{_hostname()}"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    names = [base, f"{base} {stamp}", *(f"{base} {stamp} #{n}" for n in range(2, 5))]
-    for name in names[:-1]:
-        try:
-            return await backend.auth.create_api_key(ApiKeyCreate(name=name))
-        except Conflict:
-            continue
-    return await backend.auth.create_api_key(ApiKeyCreate(name=names[-1]))
-
-
-async def _end_session(backend: RemoteBackend) -> None:
-    """Forget the JWT: revoke the refresh token on the server, best effort."""
-    from .backend.errors import CrewOSError
-
-    if backend.access_token:
-        try:
-            await backend.auth.logout(backend.refresh_token)
-        except CrewOSError:
-            pass  # the access token expires on its own; the key is what matters
-    backend.access_token = backend.refresh_token = None
-
-
 # ---- login ---------------------------------------------------------------------------
 
 
@@ -181,7 +138,13 @@ def login_command(args: argparse.Namespace) -> int:
     import asyncio  # not at module level: the CLI imports this module on every start
 
     from . import secrets
-    from .config import ConfigError, check_profile_name, load_config, normalize_url, profile_name_for_url
+    from .config import (
+        ConfigError,
+        check_profile_name,
+        load_config,
+        normalize_url,
+        profile_name_for_url,
+    )
 
     try:
         url = normalize_url(args.url)
@@ -264,7 +227,7 @@ async def sign_in(url: str, profile: str, username: str, password: str, *, store
     async with RemoteBackend(url) as backend:
         await backend.auth.login(username, password)
         try:
-            created = await _create_key(backend)
+            created = await create_device_key(backend)
             if not store:
                 return SignInResult(created, "nowhere")
             try:
@@ -289,7 +252,7 @@ async def sign_in(url: str, profile: str, username: str, password: str, *, store
                     pass
             return result
         finally:
-            await _end_session(backend)
+            await end_session(backend)
 
 
 # ---- logout --------------------------------------------------------------------------
@@ -329,7 +292,7 @@ def logout_command(args: argparse.Namespace) -> int:
         revoked = asyncio.run(_revoke(profile.url, username, password, key))
 
     removed = secrets.delete_api_key(name)
-    prefix = _key_prefix(key) if key else None
+    prefix = key_prefix(key) if key else None
     if removed:
         places = {"keyring": "the OS keyring", "session": "this session's memory"}
         print(f"removed the API key of profile {name!r} from {' and '.join(places[r] for r in removed)}.")
@@ -362,7 +325,7 @@ async def _revoke(url: str, username: str, password: str, key: str) -> str:
             await backend.auth.revoke_api_key(info.id)
             return info.name
         finally:
-            await _end_session(backend)
+            await end_session(backend)
 
 
 # ---- profiles ------------------------------------------------------------------------
@@ -404,11 +367,10 @@ def profiles_command(args: argparse.Namespace) -> int:
 
 def doctor_command(args: argparse.Namespace) -> int:
     import asyncio
-
     import platform
 
     from . import __version__, paths, secrets
-    from .config import Config, ConfigError, load_config
+    from .config import ConfigError, load_config
 
     problems = 0
     print(f"crewos-tui {__version__} (Python {platform.python_version()})")

@@ -83,7 +83,7 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
     @work(exclusive=True, group="rotate", exit_on_error=False)
     async def rotate(self, password: str) -> None:
         from .. import secrets
-        from ..commands import _create_key, _end_session, _key_prefix
+        from ..accounts import create_device_key, end_session, key_prefix
 
         app = self.crewos
         old_key = getattr(app.backend, "api_key", None) or ""
@@ -93,9 +93,9 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
             try:
                 await client.auth.login(username or "", password)
                 keys = await client.auth.list_api_keys(limit=200)
-                prefix = _key_prefix(old_key)
+                prefix = key_prefix(old_key)
                 old = [k for k in keys.items if k.prefix == prefix and k.revoked_at is None]
-                created = await _create_key(client)
+                created = await create_device_key(client)
                 try:
                     await asyncio.to_thread(secrets.store_api_key, app.spec.profile, created.key,
                                             allow_session=app.key_source == "session")
@@ -108,7 +108,7 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
                 self._error(error_text(exc))
                 return
             finally:
-                await _end_session(client)
+                await end_session(client)
         finally:
             await client.close()
         app.say(f"New API key {created.prefix}… stored; the old key is revoked.")

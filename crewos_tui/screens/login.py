@@ -120,7 +120,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
     @work(exclusive=True, group="login", exit_on_error=False)
     async def sign_in(self, url: str, username: str, password: str) -> None:
         from .. import secrets
-        from ..commands import _create_key
+        from ..accounts import create_device_key
 
         self._busy(True)
         client = None
@@ -133,7 +133,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
             try:
                 client = self.crewos.make_remote(url)
                 await client.auth.login(username, password)
-                created = await _create_key(client)
+                created = await create_device_key(client)
             except Exception as exc:  # noqa: BLE001 - shown under the form
                 self.show_error(error_text(exc))
                 return
@@ -164,9 +164,9 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
 
     async def _finish(self, done: _Pending, source: str) -> None:
         """Close the login session, remember the server for this profile, hand over."""
-        from ..commands import _end_session
+        from ..accounts import end_session
 
-        await _end_session(done.client)
+        await end_session(done.client)
         try:
             from ..config import upsert_profile
 
@@ -202,8 +202,8 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
     @work(exclusive=True, group="login", exit_on_error=False)
     async def cancel_key(self) -> None:
         """Do not leave a key on the server that nobody keeps."""
+        from ..accounts import end_session
         from ..backend.errors import CrewOSError
-        from ..commands import _end_session
 
         pending, self._pending = self._pending, None
         if pending is None:
@@ -213,7 +213,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
                 await pending.client.auth.revoke_api_key(pending.created.id)
             except CrewOSError:
                 pass
-            await _end_session(pending.client)
+            await end_session(pending.client)
         finally:
             await pending.client.close()
         self.query_one("#keyring-choice").remove_class("-shown")
