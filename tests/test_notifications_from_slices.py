@@ -114,3 +114,23 @@ async def test_a_chat_session_shared_with_you(services, crew):
     assert [(n.user_id, n.kind, n.resource_type, n.resource_id) for n in made] == [
         (dev[0].id, "session.shared", "chat_session", session.id)]
     assert made[0].title == f"{lead[0].username} shared a chat session with you"
+
+
+async def test_an_at_mention_in_a_session_shared_with_you(services, crew):
+    """``@name`` tells the named reader of a shared session; someone the session was not
+    shared with (or shared but not accepted) hears nothing, and an e-mail address is no mention."""
+    from crewos_tui.backend.schemas.sessions import ChatSessionCreate, SessionShareCreate
+
+    lead, dev, reviewer = crew["lead"], crew["dev"], crew["reviewer"]
+    session = await services.sessions.create(lead[1], ChatSessionCreate(title="Planning",
+                                                                        project_id=crew["project"].id))
+    share = await services.sessions.create_share(lead[1], session.id, SessionShareCreate(user_id=dev[0].id))
+    await services.sessions.create_share(lead[1], session.id, SessionShareCreate(user_id=reviewer[0].id))
+    await services.sessions.accept_share(dev[1], session.id, share.id)
+    before = await count(services)
+    text = f"@{dev[0].username}, @{reviewer[0].username} and mail x@{lead[0].username}.org: what is waiting?"
+    await services.chat.send(lead[1], text, session_id=session.id)
+    made = [n for n in await made_since(services, before) if n.kind == "chat.mention"]
+    assert [(n.user_id, n.resource_type, n.resource_id) for n in made] == [(dev[0].id, "chat_session", session.id)]
+    assert made[0].title == f"{lead[0].username} mentioned you in “Planning”"
+    assert made[0].body == text

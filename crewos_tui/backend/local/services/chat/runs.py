@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from ....schemas import (
 from ...agents import registry
 from ...agents import runtime as agent_runtime
 from ...context import ServiceContext
-from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow
+from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
 from .access import load_session
 from .sessions import new_session
@@ -51,6 +52,20 @@ MAX_CONCURRENT_RUNS = 4
 #: How long ``cancel`` waits for a run to stop by itself before cancelling it hard.
 CANCEL_GRACE = 1.0
 TITLE_CHARS = 60
+#: ``@name`` in a message, not inside an e-mail address (``a@b.c``).
+MENTION = re.compile(r"(?<![\w.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
+
+
+async def mentioned_readers(s: AsyncSession, session_id: str, message: str, author_id: str | None) -> list[str]:
+    """Ids of the users named ``@name`` in ``message`` who can read the session (an
+    accepted share). Sessions are private: naming anyone else tells them nothing."""
+    names = {m.rstrip(".-").casefold() for m in MENTION.findall(message)}
+    if not names:
+        return []
+    rows = await s.execute(
+        select(UserRow.id, UserRow.username).join(SessionShareRow, SessionShareRow.invitee_id == UserRow.id)
+        .where(SessionShareRow.session_id == session_id, SessionShareRow.status == "accepted"))
+    return sorted({uid for uid, username in rows if username.casefold() in names and uid != author_id})
 
 
 @dataclass
@@ -144,9 +159,13 @@ class ChatService:
             session.last_activity_id, session.last_message_at, session.updated_at = reply.id, now, now
             if not session.title:
                 session.title = _title_from(message)
+            # One event for the turn; the people it @mentions are in it, for the notifier.
+            mentioned = await mentioned_readers(s, session.id, message, principal.user_id)
             await self.ctx.events.emit(s, principal, "chat.message_sent", "chat_session", session.id, project_id,
                                        user_id=session.owner_id, message_id=user_msg.id, reply_id=reply.id,
-                                       run_id=prepared.run_id, agent=name, durable=durable)
+                                       run_id=prepared.run_id, agent=name, durable=durable,
+                                       **({"mentioned_ids": mentioned, "title": session.title or "",
+                                           "excerpt": message[:140]} if mentioned else {}))
         run = ActiveRun(run_id=prepared.run_id, session_id=session.id, message_id=reply.id,
                         user_message_id=user_msg.id, user_id=principal.user_id, username=principal.username,
                         agent=name, project_id=project_id, durable=durable, streaming=streaming, created_at=now,

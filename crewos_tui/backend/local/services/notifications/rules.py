@@ -71,6 +71,7 @@ KINDS: dict[str, str] = {
     "review.decided": "A decision on something you submitted for review",
     # chat sessions
     "session.shared": "A chat session was shared with you",
+    "chat.mention": "Someone mentioned you (@name) in a chat session shared with you",
 }
 
 
@@ -216,6 +217,8 @@ RULES: tuple[Rule, ...] = (
     # chat sessions (user_id: the invitee)
     Rule("session.shared", "session.shared", data_users("user_id"),
          "{actor} shared a chat session with you", "“{title}” — accept it on the sessions screen."),
+    Rule("chat.message_sent", "chat.mention", data_users("mentioned_ids"),
+         "{actor} mentioned you in “{title}”", "{excerpt}", when=lambda ev: bool(ev.data.get("mentioned_ids"))),
 )
 
 
