@@ -8,7 +8,6 @@ import secrets
 import string
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from sqlalchemy import func, select, update
 
 from ...errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -175,6 +174,8 @@ class AuthService:
             "exp": int((now + ttl).timestamp()),
             "jti": secrets.token_hex(8),
         }
+        import jwt  # PyJWT imports cryptography (~0.2 s): only the server and sign-in need it
+
         return jwt.encode(claims, self.ctx.settings.jwt_secret, algorithm=JWT_ALGORITHM)
 
     def _issue(self, s, user: UserRow, session_id: str, now: datetime) -> tuple[TokenPair, RefreshTokenRow]:  # noqa: ANN001
@@ -312,6 +313,8 @@ class AuthService:
     # ---- authenticating credentials (used by the server) ---------------------------
 
     async def authenticate_jwt(self, token: str, *, allow_expired: bool = False) -> Principal:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
