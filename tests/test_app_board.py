@@ -21,9 +21,9 @@ SIZE = (120, 40)
 
 
 async def _slow(job: JobContext) -> dict[str, Any]:
-    for i in range(600):
-        await job.progress(i // 6, f"step {i}")
-        await asyncio.sleep(0.05)
+    for i in range(100):  # 50 s: long enough to be cancelled on a slow machine
+        await job.progress(i, f"step {i}")
+        await asyncio.sleep(0.5)
     return {}
 
 
@@ -247,15 +247,19 @@ async def test_cancel_a_running_job_from_the_jobs_panel(demo_spec: LaunchSpec) -
 
         job = await pilot.app.backend.agent_jobs.create(AgentJobCreate(kind="board_test_slow",
                                                                        project_id=board.project.id))
-        for _ in range(100):
+        for _ in range(400):
             if (await pilot.app.backend.agent_jobs.get(job.id)).status.value == "running":
                 break
             await asyncio.sleep(0.05)
         await pilot.press("J")
         await settle(pilot)
+        for _ in range(200):  # the panel fills in a worker; progress ticks reload it
+            if board.jobs is not None and board.jobs.selected is not None:
+                break
+            await pilot.pause(0.05)
         assert board.jobs.selected is not None and board.jobs.selected.id == job.id
         await pilot.press("x")
-        for _ in range(100):
+        for _ in range(400):
             if (await pilot.app.backend.agent_jobs.get(job.id)).status.value == "cancelled":
                 break
             await asyncio.sleep(0.05)
