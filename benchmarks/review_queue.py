@@ -10,6 +10,9 @@ the app in the background while the presses go on (after the normal 3 s undo
 window), and the next page loads when the cursor reaches the end of the loaded
 rows, so the figures include that contention. The same run is repeated in local
 mode (the embedded service layer, which shares the app's event loop) for comparison.
+Before each run a bare Textual app (a row and a preview updated on ``a``) is timed the
+same way in the same process: the ratio to it says what the review screen adds to
+Textual's own keypress-to-frame floor, whatever the machine's load.
 
     python benchmarks/review_queue.py [--items 5000] [--presses 300] [--interval 0.1]
 
@@ -31,7 +34,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 TARGET_P95_MS = 50.0
 
@@ -104,6 +107,15 @@ async def drive(spec: Any, presses: int, interval: float) -> tuple[list[float], 
     from crewos_tui.screens.review import ReviewScreen
 
     app = CrewOSApp(spec, cursor_blink=False)
+    errors: list[str] = []  # error notifications (a decision the server refused or lost)
+    notify = app.notify
+
+    def record(message: str, *, severity: str = "information", **kw: Any) -> None:
+        if severity == "error":
+            errors.append(str(message))
+        notify(message, severity=severity, **kw)  # type: ignore[arg-type]
+
+    app.notify = record  # type: ignore[method-assign]
     samples: list[float] = []
     cpu: list[float] = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -133,7 +145,10 @@ async def drive(spec: Any, presses: int, interval: float) -> tuple[list[float], 
             current = screen.current
             assert current is not None
             position = ids.index(current.id)
-            expected = ids[position + 1] if position + 1 < len(ids) else None
+            # The next item still waiting below (what the screen moves to); None when
+            # none is loaded yet (the frame after the press counts then).
+            waiting = set(screen.open_ids())
+            expected = next((i for i in ids[position + 1:] if i in waiting), None)
             t0, c0 = time.perf_counter(), time.thread_time()
             app.post_message(events.Key("a", "a"))
             shown_at = None
@@ -146,7 +161,7 @@ async def drive(spec: Any, presses: int, interval: float) -> tuple[list[float], 
             else:
                 raise AssertionError(f"press {len(samples) + 1}: the next item was not shown within 10 s "
                                      f"(expected {expected}, shown {screen.shown_id}, at {position} of {len(ids)}, "
-                                     f"now {len(screen.row_ids())} rows)")
+                                     f"now {len(screen.row_ids())} rows; errors: {errors[-3:]})")
             samples.append((frames[-1] - t0) * 1000)
             cpu.append((time.thread_time() - c0) * 1000)
             await asyncio.sleep(interval)  # the reviewer's next keypress
@@ -158,19 +173,78 @@ async def drive(spec: Any, presses: int, interval: float) -> tuple[list[float], 
             await pilot.pause(0.1)
         await pilot.pause(0.5)
         stats = await app.backend.review.stats()
+    if errors:
+        print(f"  {len(errors)} error notification(s), first: {errors[0]}")
     return samples, cpu, loaded, stats
+
+
+async def drive_reference(presses: int, interval: float) -> list[float]:
+    """The floor on this machine, right now: a bare Textual app whose ``a`` shows the
+    next of 5,000 one-line items in a row and a preview, timed exactly like the
+    review screen (key event posted → the frame that shows it rendered)."""
+    from textual import events
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class Reference(App[None]):
+        BINDINGS: ClassVar[list[Any]] = [("a", "next", "Next")]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.shown = 0
+
+        def compose(self) -> ComposeResult:
+            yield Static("Item 00000", id="row")
+            yield Static("", id="preview")
+
+        def action_next(self) -> None:
+            self.shown = (self.shown + 1) % 5000
+            self.query_one("#row", Static).update(f"Item {self.shown:05d}")
+            self.query_one("#preview", Static).update(f"Summary of item {self.shown}.\n" + "Some text. " * 40)
+
+    app = Reference()
+    samples: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        frames: list[float] = []
+        screen = app.screen
+        render = screen._compositor_refresh
+
+        def timed_render() -> None:
+            render()
+            frames.append(time.perf_counter())
+
+        screen._compositor_refresh = timed_render  # type: ignore[method-assign]
+        for _ in range(presses):
+            expected = (app.shown + 1) % 5000
+            t0 = time.perf_counter()
+            app.post_message(events.Key("a", "a"))
+            shown_at = None
+            while time.perf_counter() - t0 < 10:
+                await asyncio.sleep(0.0005)
+                if shown_at is None and app.shown == expected:
+                    shown_at = time.perf_counter()
+                if shown_at is not None and frames and frames[-1] >= shown_at:
+                    break
+            samples.append((frames[-1] - t0) * 1000)
+            await asyncio.sleep(interval)
+    return samples
 
 
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
 
 
-def report(name: str, samples: list[float], cpu: list[float], loaded: int, stats: Any, presses: int) -> None:
+def report(name: str, samples: list[float], cpu: list[float], loaded: int, stats: Any, presses: int,
+           reference: list[float]) -> None:
     p95 = _p95(samples)
+    ref50, ref95 = statistics.median(reference), _p95(reference)
     load = os.getloadavg()[0] / (os.cpu_count() or 1)
     print(f"{name}: {len(samples)} presses, rows loaded {loaded}, machine load {load:.1f} per CPU\n"
           f"  keypress -> next item rendered (wall): p50 {statistics.median(samples):.1f} ms, p95 {p95:.1f} ms, "
           f"max {max(samples):.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if p95 <= TARGET_P95_MS else 'MISSED'})"
+          f"\n  reference (bare Textual app, same process, just before): p50 {ref50:.1f} ms, p95 {ref95:.1f} ms"
+          f" -> review/reference: p50 {statistics.median(samples) / ref50:.2f}x, p95 {p95 / ref95:.2f}x"
           f"\n  UI thread CPU per press: p50 {statistics.median(cpu):.1f} ms, p95 {_p95(cpu):.1f} ms\n"
           f"  backend now: {stats.by_state['approved']} approved, {stats.pending} pending")
     assert stats.by_state["approved"] == presses, "every press became an approval"
@@ -202,13 +276,14 @@ def main() -> None:
                 server = None
                 os.environ.pop("CREWOS_API_KEY", None)
                 spec = LaunchSpec(profile="bench", mode="local", data_dir=data_dir, username="reviewer")
+            reference = asyncio.run(drive_reference(args.presses, args.interval))
             try:
                 samples, cpu, loaded, stats = asyncio.run(drive(spec, args.presses, args.interval))
             finally:
                 if server is not None:
                     server.terminate()
                     server.wait(timeout=10)
-            report(f"{mode} ({args.items} pending)", samples, cpu, loaded, stats, args.presses)
+            report(f"{mode} ({args.items} pending)", samples, cpu, loaded, stats, args.presses, reference)
 
 
 if __name__ == "__main__":

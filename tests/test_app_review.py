@@ -272,3 +272,73 @@ async def test_the_gaps_view_acknowledges_and_turns_a_finding_into_a_task(demo_s
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(pilot.app.screen, ReviewScreen)
+
+
+async def test_the_validation_log_lists_runs_and_validates_the_item_again(demo_spec: LaunchSpec) -> None:
+    from crewos_tui.screens.validations import ValidationsScreen
+
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        item = screen.table.items[0]
+        await pilot.press("V")
+        await settle(pilot)
+        log = pilot.app.screen
+        assert isinstance(log, ValidationsScreen) and log.item_id == item.id
+        assert log.table.items == []  # the demo validated outputs, not this item
+        await pilot.press("i")  # every run the caller can see
+        await settle(pilot)
+        everything = await pilot.app.backend.validation.logs()
+        assert [r.id for r in log.table.items] == [r.id for r in everything.items] and everything.items
+        await pilot.press("f")  # only the failed ones
+        await settle(pilot)
+        assert [r.passed for r in log.table.items] == [False] * len(log.table.items)
+        assert {r.id for r in log.table.items} == {r.id for r in everything.items if not r.passed}
+        await pilot.press("f", "f", "i", "v")  # back to all runs of this item, then validate it
+        await settle(pilot)
+        runs = await pilot.app.backend.validation.logs(item_id=item.id)
+        assert len(runs.items) == 1 and runs.items[0].source == "review"
+        assert [r.id for r in log.table.items] == [runs.items[0].id]
+        assert log.table.selected is not None and log.table.selected.id == runs.items[0].id
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ReviewScreen)
+
+
+async def test_enter_opens_a_finding_and_its_keys_act_on_it(demo_spec: LaunchSpec) -> None:
+    from crewos_tui.screens.gaps import FindingModal
+
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        await open_review(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        gaps = pilot.app.screen
+        assert isinstance(gaps, GapsScreen)
+        finding = gaps.table.selected
+        assert finding is not None
+        await pilot.press("enter")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, FindingModal) and modal.finding.id == finding.id
+        await pilot.press("escape")  # closing changes nothing
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, GapsScreen)
+        page = await pilot.app.backend.capability_gaps.list_findings(status="open")
+        assert finding.id in [f.id for f in page.items]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("t")  # a task from the opened finding
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FormModal)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        page = await pilot.app.backend.capability_gaps.list_findings(status="acknowledged")  # a task acknowledges
+        linked = next((f for f in page.items if f.id == finding.id), None)
+        assert linked is not None and linked.task_id is not None
+        assert gaps.table.select_key(finding.id)
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x")  # resolved, from the opened finding
+        await settle(pilot)
+        page = await pilot.app.backend.capability_gaps.list_findings(status="resolved")
+        assert finding.id in [f.id for f in page.items]

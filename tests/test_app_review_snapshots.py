@@ -1,6 +1,6 @@
 """Snapshots of the review screen at 80x24 and 120x40: the queue with its preview, a
 decision waiting in its undo window, the reason prompt, the batch confirmation and
-the capability-gap findings. Ages are measured against a pinned "now"; the undo
+the capability-gap findings, the validation log and one opened finding. Ages are measured against a pinned "now"; the undo
 window is long enough that the countdown never ticks during a capture."""
 
 from __future__ import annotations
@@ -74,5 +74,21 @@ def test_review_batch_confirmation(snap_compare: Any, demo_spec: LaunchSpec, siz
 def test_capability_gaps_view(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await on_review(pilot, "g")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_validation_log(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "V", "i")  # every run (the demo's two), the newest highlighted
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_capability_gap_finding_opened(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot, "g", "enter")
 
     assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)

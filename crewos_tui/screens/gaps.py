@@ -1,9 +1,10 @@
 """Capability-gap findings (opened from the review screen with ``g``).
 
 The findings list, newest first, with the highlighted finding's summary and evidence
-beside or below it. ``n`` runs a new report, ``k`` acknowledges, ``x`` resolves,
-``w`` marks won't-fix, ``t`` turns the finding into a task in a project you choose,
-``f`` cycles the status shown, ``escape`` goes back.
+beside or below it. ``enter`` opens the finding (all its evidence, and the same
+keys). ``n`` runs a new report, ``k`` acknowledges, ``x`` resolves, ``w`` marks
+won't-fix, ``t`` turns the finding into a task in a project you choose, ``f`` cycles
+the status shown, ``escape`` goes back.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Label, Static
 
 from ..widgets.format import utc
 from ..widgets.forms import Field, FormModal
@@ -65,12 +66,46 @@ def finding_detail(f: CapabilityGapFinding | None) -> Any:
     return Group(*parts)
 
 
+class FindingModal(ModalScreen[str | None]):
+    """One finding in full. Answers the next step: a status, ``"task"``, or None."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="finding.close"),
+        Binding("t", "choose('task')", "Task", tooltip="Create a task from the finding", id="finding.task"),
+        Binding("k", "choose('acknowledged')", "Ack", tooltip="Acknowledge", id="finding.ack"),
+        Binding("x", "choose('resolved')", "Resolved", id="finding.resolve"),
+        Binding("w", "choose('wont_fix')", "Won't fix", id="finding.wont_fix"),
+    ]
+
+    def __init__(self, finding: CapabilityGapFinding) -> None:
+        super().__init__(classes="form-modal")
+        self.finding = finding
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="finding-box"):
+            yield Label(f"Finding {self.finding.id}", classes="dialog-title")
+            with VerticalScroll(id="finding-body"):
+                yield Static(finding_detail(self.finding), id="finding-detail")
+            yield Static(Text("t task · k ack · x resolved · w won't fix · esc close", style="dim"),
+                         classes="dialog-note")
+
+    def on_mount(self) -> None:
+        self.query_one("#finding-body", VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_choose(self, step: str) -> None:
+        self.dismiss(step)
+
+
 class GapsScreen(ReportsWorkerErrors, Screen[None]):
     CSS_PATH = "../styles/review.tcss"
     AUTO_FOCUS = "#gaps-table"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("escape", "back", "Back", id="gaps.back"),
+        Binding("enter", "open_finding", "Open", tooltip="The finding with all its evidence", id="gaps.open"),
         Binding("n", "run_report", "New report", id="gaps.run"),
         Binding("k", "set_status('acknowledged')", "Ack", tooltip="Acknowledge", id="gaps.ack"),
         Binding("x", "set_status('resolved')", "Resolved", id="gaps.resolve"),
@@ -149,10 +184,28 @@ class GapsScreen(ReportsWorkerErrors, Screen[None]):
     def _show(self) -> None:
         self.query_one("#gaps-detail", Static).update(finding_detail(self.table.selected))
 
+    @on(DataTable.RowSelected, "#gaps-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_finding()
+
     # ---- actions ---------------------------------------------------------------------
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_open_finding(self) -> None:
+        finding = self.table.selected
+        if finding is None:
+            return
+
+        def next_step(step: str | None) -> None:
+            if step == "task":
+                self.action_create_task()
+            elif step is not None:
+                self.action_set_status(step)
+
+        self.app.push_screen(FindingModal(finding), next_step)
 
     def action_cycle_status(self) -> None:
         self.status = STATUSES[(STATUSES.index(self.status) + 1) % len(STATUSES)]

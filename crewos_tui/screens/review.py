@@ -11,9 +11,9 @@ transcript and the decision history load afterwards, once the cursor rests.
 ``space`` marks items; ``A``/``R`` decide every marked item in one all-or-nothing
 batch after a confirmation that names the count (above ``TYPE_TO_CONFIRM_ABOVE``
 items the count must be typed), and show a receipt to save as markdown and JSON.
-``v`` validates the item, ``g`` opens the capability-gap findings, ``d`` saves the
-attachments. ``f`` cycles the state shown, ``s`` the order, ``m`` "asked of me",
-``/`` filters by title.
+``v`` validates the item, ``V`` opens its validation log, ``g`` opens the
+capability-gap findings, ``d`` saves the attachments. ``f`` cycles the state shown,
+``s`` the order, ``m`` "asked of me", ``/`` filters by title.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class ReviewScreen(ReviewActions, BackendScreen):
                 id="review.reject_marked"),
         Binding("v", "validate", "Validate", show=False, tooltip="Validate the item's output", id="review.validate"),
         Binding("g", "gaps", "Gaps", show=False, tooltip="Capability-gap findings", id="review.gaps"),
+        Binding("V", "validations", "Validation log", show=False,
+                tooltip="The item's validation runs and their findings", id="review.validations"),
         Binding("p", "decide('release')", "Release", show=False, tooltip="Release from quarantine to pending",
                 id="review.release"),
         Binding("d", "download", "Save files", show=False, tooltip="Save the item's attachments",
@@ -431,6 +433,12 @@ class ReviewScreen(ReviewActions, BackendScreen):
         from .gaps import GapsScreen
 
         self.app.push_screen(GapsScreen())
+
+    def action_validations(self) -> None:
+        from .validations import ValidationsScreen
+
+        item = self.current
+        self.app.push_screen(ValidationsScreen(item.id if item else None, item.title if item else ""))
 
 
 __all__ = ["ReviewScreen", "now"]

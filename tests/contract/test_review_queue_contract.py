@@ -160,6 +160,8 @@ async def test_transcript_and_attachments(world):
         await t.reviewer_b.review.download_attachment(item.id, 2)
     with pytest.raises(errors.NotFound):
         await t.reviewer_b.review.download_attachment(item.id, -1)
+    with pytest.raises(errors.NotFound, match="no attachment 100000000000000000000"):
+        await t.reviewer_b.review.download_attachment(item.id, 10**20)  # beyond SQLite's integers: not a 500
 
 
 async def test_bad_submissions_are_refused_and_nothing_is_written(world):

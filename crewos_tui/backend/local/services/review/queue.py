@@ -47,6 +47,8 @@ from .states import OPEN_STATES
 MAX_PAYLOAD_BYTES = 64 * 1024
 #: Largest transcript (all message contents together, in characters).
 MAX_TRANSCRIPT_CHARS = 1_000_000
+#: No item holds more attachments than this; a larger index is simply not found.
+MAX_ATTACHMENT_INDEX = 2**31
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
 STATE_FILTERS = (*(s.value for s in ReviewState), "open")
 
@@ -233,8 +235,10 @@ class ReviewQueue:
     async def download_attachment(self, principal: Principal, item_id: str, index: int) -> ReviewAttachmentContent:
         async with self.ctx.db.read() as s:
             await load_item(s, principal, item_id)
+            # An index SQLite cannot hold (beyond 64 bits) names no attachment either.
+            in_range = 0 <= index <= MAX_ATTACHMENT_INDEX
             att = await s.scalar(select(ReviewAttachmentRow).where(
-                ReviewAttachmentRow.item_id == item_id, ReviewAttachmentRow.position == index))
+                ReviewAttachmentRow.item_id == item_id, ReviewAttachmentRow.position == index)) if in_range else None
             if att is None:
                 count = len((await attachments_of(s, [item_id]))[item_id])
                 raise NotFound(f"review item {item_id} has no attachment {index} "
