@@ -52,3 +52,13 @@ def test_admin_audit_verified(snap_compare: Any, demo_spec: LaunchSpec, size: tu
 def test_admin_refused_for_members(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     app = make_app(replace(demo_spec, username="devon"))
     assert snap_compare(app, terminal_size=size, run_before=to_admin())
+
+
+@SIZES
+def test_admin_cache_and_queue(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=to_admin("cache"))
+
+
+@SIZES
+def test_admin_policy_and_prompt_standards(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=to_admin("policy"))

@@ -20,6 +20,7 @@ from crewos_tui.backend.schemas import (
     TeamToolConfigUpdate,
     TokenBudgetUpdate,
     UserUpdate,
+    ValidationRequest,
 )
 
 from ..conftest import PASSWORD, unique
@@ -236,6 +237,12 @@ async def test_team_tool_config_is_enforced_by_chat(world):
     assert (await member.chat.send("what can you do", agent="helper")).content
     with pytest.raises(errors.Forbidden, match="may not use agent 'planner'"):
         await member.chat.send("plan the launch", agent="planner")
+    # Tools are skills: allowing only the reporter's skills leaves the helper without any.
+    await admin.admin.update_tool_config(team, TeamToolConfigUpdate(allowed_agents=None,
+                                                                    allowed_tools=["project-update"]))
+    with pytest.raises(errors.Forbidden, match="may not use any tool of agent 'helper'"):
+        await member.chat.send("what can you do", agent="helper")
+    assert (await member.chat.send("status report please", agent="reporter")).content
 
 
 # ---- pipeline policy and prompt standards ----------------------------------------------------------------
@@ -266,15 +273,40 @@ async def test_prompt_standards(world):
     admin = await admin_backend(world)
     listed = {s.agent: s for s in (await admin.admin.list_prompt_standards()).items}
     assert {"helper", "planner", "reporter"} <= set(listed)
-    saved = await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(
-        system_prompt="Plan in small steps.", required_sections=["Goal", "Steps", "goal"],
-        forbidden_terms=["guaranteed"]))
-    assert saved.required_sections == ["Goal", "Steps"] and saved.forbidden_terms == ["guaranteed"]
-    assert {s.agent: s for s in (await admin.admin.list_prompt_standards()).items}["planner"].system_prompt == (
-        "Plan in small steps.")
-    with pytest.raises(errors.NotFound, match="agent"):
-        await admin.admin.upsert_prompt_standard("nobody", PromptStandardUpsert())
-    with pytest.raises(errors.Invalid, match="system_prompt"):
-        await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(system_prompt="x" * 9000))
-    with pytest.raises(errors.Invalid, match="required_sections"):
-        await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(required_sections=[""]))
+    try:
+        saved = await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(
+            system_prompt="Plan in small steps.", required_sections=["Goal", "Steps", "goal"],
+            forbidden_terms=["guaranteed"]))
+        assert saved.required_sections == ["Goal", "Steps"] and saved.forbidden_terms == ["guaranteed"]
+        assert {s.agent: s for s in (await admin.admin.list_prompt_standards()).items}["planner"].system_prompt == (
+            "Plan in small steps.")
+        with pytest.raises(errors.NotFound, match="agent"):
+            await admin.admin.upsert_prompt_standard("nobody", PromptStandardUpsert())
+        with pytest.raises(errors.Invalid, match="system_prompt"):
+            await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(system_prompt="x" * 9000))
+        with pytest.raises(errors.Invalid, match="required_sections"):
+            await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert(required_sections=[""]))
+    finally:  # the remote world's database is shared: an empty standard is no standard
+        await admin.admin.upsert_prompt_standard("planner", PromptStandardUpsert())
+
+
+async def test_validation_applies_the_policy_and_the_agents_standard(world):
+    admin = await admin_backend(world)
+    before = await admin.admin.get_pipeline_policy()
+    agent = "reporter"
+    try:
+        await admin.admin.update_pipeline_policy(PipelinePolicyUpdate(validation_threshold=88,
+                                                                      enforce_prompt_standards=True))
+        await admin.admin.upsert_prompt_standard(agent, PromptStandardUpsert(required_sections=["Risks"],
+                                                                             forbidden_terms=["guaranteed"]))
+        text = "## Summary\nShipping is guaranteed next week, as planned with the team.\n"
+        result = await admin.validation.validate(ValidationRequest(output=text, agent=agent))
+        failed = {f.check.value for f in result.findings if not f.passed}
+        assert result.threshold == 88 and not result.passed and failed == {"required_sections", "forbidden_terms"}
+        with pytest.raises(errors.NotFound, match="agent"):
+            await admin.validation.validate(ValidationRequest(output=text, agent="nobody"))
+    finally:
+        await admin.admin.upsert_prompt_standard(agent, PromptStandardUpsert())
+        await admin.admin.update_pipeline_policy(PipelinePolicyUpdate(
+            validation_threshold=before.validation_threshold,
+            enforce_prompt_standards=before.enforce_prompt_standards))

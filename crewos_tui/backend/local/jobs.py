@@ -15,8 +15,9 @@ still holds the lease, so two processes on one data dir never run one job at onc
 
 **Restart.** A job left ``running`` by a process that died keeps its lease until the
 lease expires; then any runner re-queues it (it runs again from the start) until
-it has been attempted ``max_attempts`` times, after which it is marked failed with
-reason "interrupted". A runner that stops cleanly puts its running jobs back in the
+it has been attempted ``max_attempts`` times (by default the admin's pipeline policy:
+``max_retries`` + 1), after which it is marked failed with reason "interrupted".
+A job running longer than the policy's ``job_timeout_seconds`` is stopped and failed. A runner that stops cleanly puts its running jobs back in the
 queue at once (without counting the attempt). Handlers are written to be safe to
 run again.
 
@@ -186,7 +187,7 @@ class JobRunner:
         lease_seconds: float = 30.0,
         poll_seconds: float = 2.0,
         concurrency: int = 2,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
     ) -> None:
         self.services = services
         self.owner = owner or _owner_id()
@@ -194,7 +195,10 @@ class JobRunner:
         self.heartbeat_seconds = max(lease_seconds / 3, 0.05)
         self.poll_seconds = poll_seconds
         self.concurrency = max(1, concurrency)
-        self.max_attempts = max(1, max_attempts)
+        # None: follow the pipeline policy (read at each claim and sweep).
+        self._fixed_attempts = max(1, max_attempts) if max_attempts is not None else None
+        self.max_attempts = self._fixed_attempts or 3
+        self.job_timeout: float | None = None
         self._running: dict[str, _Running] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -289,8 +293,9 @@ class JobRunner:
     async def claim(self) -> AgentJobRow | None:
         """Take the oldest claimable job, atomically; None when there is none."""
         now = self.ctx.clock.now()
-        pick = select(AgentJobRow.id).where(self._claimable(now)).order_by(AgentJobRow.id).limit(1)
         async with self.ctx.db.read() as s:  # an idle runner never takes the write lock
+            await self._follow_policy(s)
+            pick = select(AgentJobRow.id).where(self._claimable(now)).order_by(AgentJobRow.id).limit(1)
             if await s.scalar(pick) is None:
                 return None
         async with self.ctx.db.transaction() as s:
@@ -320,6 +325,7 @@ class JobRunner:
         changed = 0
         expired = select(AgentJobRow).where(AgentJobRow.status == "running", AgentJobRow.lease_expires_at < now)
         async with self.ctx.db.read() as s:
+            await self._follow_policy(s)
             if await s.scalar(select(expired.subquery().c.id).limit(1)) is None:
                 return 0
         async with self.ctx.db.transaction() as s:
@@ -342,6 +348,14 @@ class JobRunner:
         if changed:
             self._wake.set()
         return changed
+
+    async def _follow_policy(self, s: AsyncSession) -> None:
+        """Attempts and timeout from the admin's pipeline policy (admin slice)."""
+        from .services.admin.pipeline import pipeline_policy
+
+        policy = await pipeline_policy(s)
+        self.max_attempts = self._fixed_attempts or policy.max_retries + 1
+        self.job_timeout = float(policy.job_timeout_seconds)
 
     # ---- running one job -------------------------------------------------------------------
 
@@ -386,7 +400,11 @@ class JobRunner:
                 context.principal = await self._principal_of(job)
                 if job.cancel_requested:
                     raise JobCancelled()
-                result = await job_kind(job.kind).handler(context)
+                async with asyncio.timeout(self.job_timeout):
+                    result = await job_kind(job.kind).handler(context)
+            except TimeoutError:
+                await self._finish(job.id, "failed", None,
+                                   f"timed out after {self.job_timeout:g} s (the pipeline policy's job timeout)")
             except (JobCancelled, asyncio.CancelledError):
                 running = self._running.get(job.id)
                 if running is not None and running.stopping:

@@ -81,6 +81,9 @@ class ValidationRequest(Request):
     item_id: str | None = None
     project_id: str | None = None
     rubric: ValidationRubric | None = None
+    #: Without a rubric: the agent whose prompt standard applies (default: the review
+    #: item's ``payload.agent``), on top of the pipeline policy's threshold.
+    agent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     format: OutputFormat = OutputFormat.auto
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
 

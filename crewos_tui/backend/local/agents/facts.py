@@ -68,3 +68,24 @@ def text_of(row: dict[str, Any], *names: str, default: str = "") -> str:
         if value not in (None, ""):
             return str(value)
     return default
+
+
+async def knowledge_hits(inp: AgentInput, agent: str, limit: int = 3) -> list[Any]:
+    """The knowledge entries that best match the prompt, as ``agent`` may read them for
+    the caller: the caller's namespace grants narrowed by the agent's namespace policy
+    (``/auth/agent-namespace-policies``). Empty when nothing matches or the prompt has no
+    searchable words."""
+    from ...errors import CrewOSError
+    from ..services.knowledge.agents import agent_search
+
+    query = " ".join(inp.prompt.split())[:QUERY_CHARS]
+    try:
+        found = await agent_search(inp.ctx, inp.principal, agent, query, limit=limit, session=inp.session)
+    except (CrewOSError, ValueError):  # a prompt that is no search (only punctuation, too long…)
+        return []
+    return list(found.items)
+
+
+#: The longest search an agent makes from a prompt (characters).
+QUERY_CHARS = 300
+

@@ -2,7 +2,9 @@
 
 It lists pending access requests and folder changes in projects the caller
 manages, pending reviews and unread notifications (when those slices exist) and
-session invitations, then explains the agents and screens. Deterministic.
+session invitations, the knowledge entries that match the message (as far as the
+helper's agent namespace policy lets it read), then explains the agents and screens.
+Deterministic.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..tables import (
     ProjectRow,
     UserRow,
 )
-from .facts import AgentInput, col, table
+from .facts import AgentInput, col, knowledge_hits, table
 from .registry import AgentSpec, BuiltinResult, SkillSpec, register
 
 WORKBENCH = """## What this workbench does
@@ -104,8 +106,17 @@ async def produce(inp: AgentInput) -> BuiltinResult:
     items = await pending_items(inp.session, inp.principal)
     lines = [f"# Hello, {inp.principal.username}", "", "## Waiting for you"]
     lines += items or ["Nothing is waiting for you right now."]
+    sources = ["workspace"]
+    hits = await knowledge_hits(inp, "helper")  # under the helper's namespace policy
+    if hits:
+        lines += ["", "## From the knowledge base"]
+        for hit in hits:
+            entry = hit.entry
+            note = " ".join((hit.snippet or entry.excerpt).replace("«", "").replace("»", "").split())
+            lines.append(f"- **{entry.title}** (`{entry.namespace}`){': ' + note if note else ''}")
+            sources.append(f"knowledge:{entry.id}")
     lines += ["", WORKBENCH]
-    return BuiltinResult(text="\n".join(lines).rstrip() + "\n", sources=["workspace"])
+    return BuiltinResult(text="\n".join(lines).rstrip() + "\n", sources=sources)
 
 
 register(AgentSpec(

@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 TRANSPORT: httpx.AsyncBaseTransport | None = None
 
 
-def messages_for(spec: AgentSpec, prompt: str, builtin: BuiltinResult) -> list[dict[str, str]]:
+def messages_for(spec: AgentSpec, prompt: str, builtin: BuiltinResult, instructions: str = "") -> list[dict[str, str]]:
+    # ``instructions``: the admin's prompt standard for this agent (system prompt, sections, terms).
+    standard = f"{instructions}\n\n" if instructions else ""
     system = (f"You are the CrewOS {spec.name} agent: {spec.description} "
               "Answer in markdown from the workspace context below; do not invent data.\n\n"
-              f"Workspace context:\n{builtin.text}")
+              f"{standard}Workspace context:\n{builtin.text}")
     return [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
 
 
@@ -40,11 +42,12 @@ async def complete(
     builtin: BuiltinResult,
     stream: StreamCallback | None,
     cancel: asyncio.Event | None,
+    instructions: str = "",
 ) -> AgentAnswer | None:
     from .runtime import AgentAnswer, count_tokens
 
     headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
-    body = {"model": endpoint.model, "messages": messages_for(spec, prompt, builtin), "stream": True}
+    body = {"model": endpoint.model, "messages": messages_for(spec, prompt, builtin, instructions), "stream": True}
     url = endpoint.base_url.rstrip("/") + "/chat/completions"
     parts: list[str] = []
     usage: dict[str, int] = {}

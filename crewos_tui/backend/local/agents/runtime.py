@@ -23,6 +23,9 @@
    the built-in agent's answer given to the model as workspace context; otherwise the
    built-in agent, offline and deterministic for the same data. If the endpoint fails
    the built-in answer is used and ``model`` says so.
+   The agent's prompt standard (admin slice) applies to both: a model gets it as
+   instructions; a built-in answer gains any required section it lacks. How the answer
+   meets the standard is kept in ``data["prompt_standard"]["findings"]``.
 5. Emits exactly one domain event ``agent.run_completed`` (resource ``agent_run``, the
    run id, and the event's own ``project_id``) with data ``agent, user_id, team, tokens_in,
    tokens_out, cached, status ("completed"|"cancelled"), model, chat_session_id``.
@@ -195,6 +198,8 @@ class PreparedRun:
     cached: Any = None
     endpoint: LLMEndpoint | None = None
     builtin: BuiltinResult | None = None
+    #: The admin's prompt standard for this agent (admin slice), or None when it has none.
+    standard: Any = None
 
     @property
     def agent(self) -> str:
@@ -252,17 +257,27 @@ class PreparedRun:
                                data=dict(getattr(cached, "data", {})), cancelled=len(text) < len(full))
         assert self.builtin is not None
         if self.endpoint is not None:
+            from ..services.admin.pipeline import standard_instructions
             from .llm import complete  # httpx only when a model is configured
 
-            answer = await complete(self.endpoint, spec, self.prompt, self.builtin, stream, cancel)
+            instructions = standard_instructions(self.standard) if self.standard is not None else ""
+            answer = await complete(self.endpoint, spec, self.prompt, self.builtin, stream, cancel, instructions)
             if answer is not None:
-                return answer
+                return self._checked(answer)
             text = await deliver(self.builtin.text, stream, cancel, delay)
             answer = _builtin_answer(spec.name, self.prompt, self.builtin, text)
             answer.model = f"builtin (model {self.endpoint.model} unavailable)"
-            return answer
+            return self._checked(answer)
         text = await deliver(self.builtin.text, stream, cancel, delay)
-        return _builtin_answer(spec.name, self.prompt, self.builtin, text)
+        return self._checked(_builtin_answer(spec.name, self.prompt, self.builtin, text))
+
+    def _checked(self, answer: AgentAnswer) -> AgentAnswer:
+        """Record how a fresh answer meets the agent's prompt standard (``data["prompt_standard"]``)."""
+        if self.standard is not None and not answer.cancelled:
+            from ..services.admin.pipeline import check_against_standard
+
+            answer.data["prompt_standard"] = {"findings": check_against_standard(answer.text, self.standard)}
+        return answer
 
     async def _record(self, session: AsyncSession | None, answer: AgentAnswer, chat_session_id: str | None,
                       record: RecordHook | None) -> None:
@@ -305,7 +320,20 @@ async def prepare_run(
         if run.cached is None:
             run.endpoint = await resolve_llm(ctx, s, principal, spec.name)
             run.builtin = await spec.produce(AgentInput(ctx, s, principal, prompt, project))
+            run.standard = await _standard(s, spec.name)
+            if run.standard is not None:
+                from ..services.admin.pipeline import conform
+
+                run.builtin.text = conform(run.builtin.text, run.standard)
     return run
+
+
+async def _standard(s: AsyncSession, agent: str) -> Any:
+    """The agent's prompt standard (admin slice), or None when none is set."""
+    from ..services.admin.pipeline import is_empty, prompt_standard
+
+    standard = await prompt_standard(s, agent)
+    return None if is_empty(standard) else standard
 
 
 async def run_agent(

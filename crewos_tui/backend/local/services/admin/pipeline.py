@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ....errors import Invalid
@@ -19,8 +19,9 @@ from ....schemas.admin import (
     PromptStandardUpsert,
 )
 from ....schemas.common import DEFAULT_LIMIT
+from ....schemas.validation import ValidationRubric
 from ...context import ServiceContext
-from ...tables import PromptStandardRow
+from ...tables import AnswerCacheRow, PromptStandardRow
 from .._common import require_admin
 from .known import agent_names, require_agent
 from .policies import _page_of
@@ -72,6 +73,50 @@ def check_against_standard(text: str, standard: PromptStandard) -> list[str]:
         if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE):
             findings.append(f"forbidden term: {term}")
     return findings
+
+
+def conform(text: str, standard: PromptStandard) -> str:
+    """A built-in agent's answer shaped to its standard: each required section it lacks is
+    added as a heading that says the workspace data gave nothing for it. Forbidden terms
+    are left as written (they come from the workspace's own data) and reported instead."""
+    missing = [s for s in standard.required_sections if not _has_section(text, s)]
+    if not missing:
+        return text
+    extra = "\n\n".join(f"## {s}\nNothing in the workspace data for this section." for s in missing)
+    return f"{text.rstrip()}\n\n{extra}\n"
+
+
+def standard_instructions(standard: PromptStandard) -> str:
+    """The standard as instructions for a model (the system prompt's admin part)."""
+    parts = [standard.system_prompt] if standard.system_prompt else []
+    if standard.required_sections:
+        parts.append("Use these sections, as markdown headings: " + ", ".join(standard.required_sections) + ".")
+    if standard.forbidden_terms:
+        parts.append("Never use these terms: " + ", ".join(standard.forbidden_terms) + ".")
+    return "\n".join(parts)
+
+
+def is_empty(standard: PromptStandard) -> bool:
+    return not (standard.system_prompt or standard.required_sections or standard.forbidden_terms)
+
+
+async def policy_rubric(s: AsyncSession, agent: str | None = None) -> ValidationRubric:
+    """The rubric validation uses when none is given: the defaults with the pipeline
+    policy's threshold and, while prompt standards are enforced, ``agent``'s required
+    sections and forbidden terms added."""
+    policy = await pipeline_policy(s)
+    rubric = ValidationRubric(threshold=policy.validation_threshold)
+    if not agent or not policy.enforce_prompt_standards:
+        return rubric
+    standard = await prompt_standard(s, agent)
+
+    def merged(base: list[str], more: list[str]) -> list[str]:
+        seen = {t.casefold() for t in base}
+        return [*base, *(t for t in more if t.casefold() not in seen)]
+
+    return rubric.model_copy(update={
+        "required_sections": merged(rubric.required_sections, standard.required_sections),
+        "forbidden_terms": merged(rubric.forbidden_terms, standard.forbidden_terms)})
 
 
 def _check_list(values: list[str], field: str, most: int, chars: int) -> list[str]:
@@ -151,6 +196,8 @@ class AdminPipeline:
                 s.add(row)
             row.system_prompt, row.required_sections, row.forbidden_terms = system_prompt, sections, terms
             row.updated_at, row.updated_by = now, principal.username
+            # Cached answers were shaped by the old standard.
+            await s.execute(delete(AnswerCacheRow).where(AnswerCacheRow.agent == agent))
             await self.ctx.events.emit(s, principal, "prompt_standard.updated", "agent", agent, agent=agent,
                                        created=created, required_sections=sections, forbidden_terms=terms,
                                        system_prompt_chars=len(system_prompt))

@@ -5,7 +5,8 @@
   namespace grants still apply on top: a policy only ever narrows.
 - A team tool config says which agents and tools (skill ids) a team may use.
   No config (or None in a field) = everything. Chat enforces it through the agent
-  guard ``team_tool_guard``.
+  guard ``team_tool_guard``: a run of an agent the team may not use, or of an agent
+  none of whose skills it may use, is refused (403).
 """
 
 from __future__ import annotations
@@ -94,6 +95,14 @@ async def team_tool_guard(s: AsyncSession, principal: Principal, agent: str, pro
     if not await team_may_use(s, principal.team, agent=agent):
         raise Forbidden(f"team {principal.team!r} may not use agent {agent!r}; an admin can allow it in the "
                         "team's tool config")
+    # Tools are the agents' skills: an agent none of whose skills the team may use is refused too.
+    from ...agents.registry import get_agent
+
+    skills = [skill.id for skill in get_agent(agent).skills]
+    allowed = [t for t in skills if await team_may_use(s, principal.team, tool=t)]
+    if skills and not allowed:
+        raise Forbidden(f"team {principal.team!r} may not use any tool of agent {agent!r} "
+                        f"({', '.join(skills)}); an admin can allow them in the team's tool config")
 
 
 # ---- admin endpoints ------------------------------------------------------------------------------

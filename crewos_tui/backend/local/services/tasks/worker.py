@@ -196,8 +196,11 @@ async def run_task(job: JobContext) -> dict[str, Any]:
             status="succeeded", summary=summary, output=answer.text, input_tokens=answer.tokens_in,
             output_tokens=answer.tokens_out))
         await tasks.set_status(p, task_id, "review", f"{agent} finished; ready for review")
-        if not await _review_required(job):  # the admin's pipeline policy (admin slice)
+        skip, why = await _may_skip_review(job, agent, answer.text)  # the admin's pipeline policy (admin slice)
+        if skip:
             await tasks.approve(p, task_id, "approved automatically: the pipeline policy does not require review")
+        elif why:
+            await job.progress(90, why)
     except BaseException as exc:
         cancelled = not isinstance(exc, Exception) or type(exc).__name__ == "JobCancelled"
         await _close_run(job, run.id, task_id, "cancelled" if cancelled else "failed", exc)
@@ -206,11 +209,22 @@ async def run_task(job: JobContext) -> dict[str, Any]:
             "input_tokens": answer.tokens_in, "output_tokens": answer.tokens_out}
 
 
-async def _review_required(job: JobContext) -> bool:
-    from ..admin.pipeline import pipeline_policy
+async def _may_skip_review(job: JobContext, agent: str, output: str) -> tuple[bool, str]:
+    """(skip review?, why not): only when the pipeline policy does not require review and
+    the output passes validation (the policy's threshold and, when prompt standards are
+    enforced, the agent's standard)."""
+    from ..admin.pipeline import pipeline_policy, policy_rubric
+    from ..validation.scorer import score_output
 
     async with job.ctx.db.read() as s:
-        return (await pipeline_policy(s)).require_review
+        if (await pipeline_policy(s)).require_review:
+            return False, ""
+        rubric = await policy_rubric(s, agent)
+    scored = score_output(output, rubric)
+    if scored.passed:
+        return True, ""
+    failed = ", ".join(f.check.value for f in scored.findings if not f.passed) or "score"
+    return False, f"left for review: validation scored {scored.score} (pass {rubric.threshold}; failed {failed})"
 
 
 async def _close_run(job: JobContext, run_id: str, task_id: str, status: str, exc: BaseException) -> None:

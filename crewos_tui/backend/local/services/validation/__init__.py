@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ....errors import Invalid, PayloadTooLarge
+from ....errors import Invalid, NotFound, PayloadTooLarge
 from ....principal import Principal
 from ....schemas import (
     CheckName,
@@ -54,6 +55,25 @@ def check_rubric(rubric: ValidationRubric) -> None:
             json_schema.check_schema(rubric.json_schema)
         except json_schema.SchemaError as exc:
             raise Invalid(f"rubric.json_schema: {exc}") from None
+
+
+async def default_rubric(s: AsyncSession, principal: Principal, data: ValidationRequest) -> ValidationRubric:
+    """No rubric given: the admin's pipeline policy (threshold) and the agent's prompt
+    standard — the agent named in the request, else the review item's agent (``payload.agent``,
+    or the ``source_ref`` of an item whose source is an agent)."""
+    from ..admin.known import require_agent  # the admin slice owns policy and standards
+    from ..admin.pipeline import policy_rubric
+
+    agent = require_agent(data.agent) if data.agent else None
+    if agent is None and data.item_id is not None:
+        item = await load_item(s, principal, data.item_id)
+        named = item.payload.get("agent") if isinstance(item.payload, dict) else None
+        if not named and item.source == "agent":
+            named = item.source_ref
+        if isinstance(named, str) and named.strip():
+            with contextlib.suppress(NotFound):  # an agent that no longer exists: no standard
+                agent = require_agent(named)
+    return await policy_rubric(s, agent)
 
 
 def result_model(row: ValidationRunRow) -> ValidationResult:
@@ -110,9 +130,10 @@ class ValidationService:
             raise Invalid("give the output to score, or the item_id of a review item")
         if data.output is not None and len(data.output) > MAX_OUTPUT_CHARS:
             raise PayloadTooLarge(f"the output is {len(data.output)} characters; the limit is {MAX_OUTPUT_CHARS}")
-        rubric = data.rubric or ValidationRubric()
-        check_rubric(rubric)
+        if data.rubric is not None:
+            check_rubric(data.rubric)
         async with self.ctx.db.transaction() as s:
+            rubric = data.rubric or await default_rubric(s, principal, data)
             return await score_and_log(self.ctx, s, principal, data, rubric, source="review" if data.item_id else "api")
 
     async def logs(
