@@ -252,8 +252,8 @@ async def test_cancel_a_running_job_from_the_jobs_panel(demo_spec: LaunchSpec) -
                 break
             await asyncio.sleep(0.05)
         await pilot.press("J")
-        await settle(pilot)
-        for _ in range(200):  # the panel fills in a worker; progress ticks reload it
+        # No settle(): a running job's progress ticks keep live reloads coming.
+        for _ in range(200):  # the panel fills in a worker
             if board.jobs is not None and board.jobs.selected is not None:
                 break
             await pilot.pause(0.05)
