@@ -31,7 +31,7 @@ async def on_knowledge(pilot: Pilot[Any]) -> KnowledgeScreen:
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*[{" ": "space", "*": "asterisk", '"': "quotation_mark"}.get(c, c) for c in text])
+    await pilot.press(*[{" ": "space", "*": "asterisk", '"': "quotation_mark", ":": "colon"}.get(c, c) for c in text])
 
 
 async def search(pilot: Pilot[Any], screen: KnowledgeScreen, words: str) -> None:
@@ -61,6 +61,24 @@ async def test_search_as_you_type_shows_ranked_hits(demo_spec: LaunchSpec) -> No
         await pilot.pause(0.3)
         await settle(pilot)
         assert [r.title for r in screen.table("results").items] == recent
+
+
+async def test_fts_prefix_searches_in_fts5_syntax_and_shows_its_errors(demo_spec: LaunchSpec) -> None:
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        screen = await on_knowledge(pilot)
+        await search(pilot, screen, "fts:lease NOT heartbeat")
+        expected = await pilot.app.backend.knowledge.search(KnowledgeSearch(query="lease NOT heartbeat",
+                                                                            match="fts5"))
+        assert [r.id for r in screen.table("results").items] == [h.entry.id for h in expected.items]
+        await pilot.press("ctrl+u")  # the search box keeps the focus
+        await type_text(pilot, "fts:lease AND OR heartbeat")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.query_text == "fts:lease AND OR heartbeat"
+        table = screen.table("results")
+        assert table.items == []
+        shown = str(table.get_row_at(0)[0])
+        assert "not valid FTS5 syntax" in shown and 'near "OR"' in shown
 
 
 async def test_open_an_entry_follow_a_link_and_go_back(demo_spec: LaunchSpec) -> None:
@@ -219,9 +237,14 @@ async def test_artifacts_open_edit_clean_and_save(demo_spec: LaunchSpec, tmp_pat
         screen.show_view("generated")
         await settle(pilot)
         generated = screen.table("generated").items
-        assert [g["filename"].startswith("project-update-") for g in generated] == [True]
-        token = generated[0]["token"]
+        listed = (await pilot.app.backend.artifacts.list(limit=50)).items
+        assert [g.reference_token for g in generated] == [a.reference_token for a in listed]
+        kinds = {g.kind for g in generated}
+        assert {"project_update", "report"} <= kinds  # the board's project update and chat reporter replies
+        index = next(i for i, g in enumerate(generated) if g.filename.startswith("project-update-"))
+        token = generated[index].reference_token
         screen.table("generated").focus()
+        screen.table("generated").move_cursor(row=index)
         await pilot.press("enter")
         await settle(pilot)
         modal = pilot.app.screen
@@ -286,3 +309,71 @@ async def test_open_an_artifact_by_token(demo_spec: LaunchSpec) -> None:
         modal = pilot.app.screen
         assert isinstance(modal, ArtifactScreen) and modal.artifact is not None
         assert modal.artifact.filename == "atlas-weekly.md" and modal.artifact.current_revision == 2
+
+
+async def test_a_reporter_reply_in_chat_opens_as_a_report(demo_spec: LaunchSpec, tmp_path: Path) -> None:
+    """Chat: ``o`` on the reporter's reply opens the report file it left; edits land as revisions."""
+    from crewos_tui.screens.chat import ChatScreen
+    from crewos_tui.widgets.chat_log import MessageLog
+
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        chat = pilot.app.screen
+        assert isinstance(chat, ChatScreen)
+        item = next(s for s in chat.sessions_table.items if s.title == "Atlas weekly update")
+        chat.open_session(item.id)
+        await settle(pilot)
+        log = chat.query_one(MessageLog)
+        log.focus()
+        await settle(pilot)
+        reply = log.selected_view.message
+        assert reply.agent == "reporter"
+        token = reply.data["artifact_token"]
+        await pilot.press("o")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, ArtifactScreen) and modal.token == token and modal.artifact is not None
+        area = modal.query_one(TextArea)
+        assert area.text == reply.content and modal.artifact.kind == "report" and not area.read_only
+        await pilot.press("e")
+        area.load_text(reply.content + "\nReviewed in the terminal.\n")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = await pilot.app.backend.artifacts.source(token)
+        assert saved.current_revision == 2 and saved.source.endswith("Reviewed in the terminal.\n")
+        assert (await pilot.app.backend.artifacts.download(token, revision=1)).content.decode() == reply.content
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert pilot.app.screen is chat
+
+
+async def test_a_project_update_job_on_the_board_opens_its_artifact(demo_spec: LaunchSpec) -> None:
+    """Tasks: the board's jobs panel → the project update's result → ``o`` opens its HTML artifact."""
+    from crewos_tui.screens.board import BoardScreen
+    from crewos_tui.widgets.jobs_panel import JobResultScreen
+
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        board = pilot.app.screen
+        assert isinstance(board, BoardScreen)
+        await pilot.press("J")
+        await settle(pilot)
+        jobs = board.jobs
+        assert jobs is not None
+        update = next(j for j in jobs.items if j.kind == "project_update" and j.status.value == "succeeded")
+        table = jobs.query_one("#jobs-table")
+        table.focus()
+        table.move_cursor(row=table.get_row_index(update.id))  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, JobResultScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, ArtifactScreen) and modal.artifact is not None
+        assert modal.token == update.result["artifact_token"]
+        assert modal.artifact.kind == "project_update" and modal.artifact.source.startswith("<!DOCTYPE html>")

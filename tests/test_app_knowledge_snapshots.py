@@ -55,6 +55,18 @@ def test_governance_queue(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[
 
 
 @SIZES
+def test_generated_files(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        await pilot.press("left_square_bracket")  # Generated: the last tab
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
 def test_artifact(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)

@@ -34,12 +34,14 @@ async def test_small_run_reports_every_call(tmp_path: Path) -> None:
     timings = await bench.run(count=2000, runs=2, folder=tmp_path, links=800)
     by_name = {t.name: t for t in timings}
     assert list(by_name) == ["generate rows", "rare word", "common word", "two words (all)", "any of three",
-                             "member: 1 of 20 ns", "tag filter", "second page", "retrieve, 1 hop", "retrieve, 2 hops"]
+                             "member: 1 of 20 ns", "tag filter", "second page", "retrieve, 1 hop", "retrieve, 2 hops",
+                             "reference: raw FTS5"]
     assert by_name["rare word"].detail == "1 shown of 1"  # one entry in 20,000 has it
     member_total = int(by_name["member: 1 of 20 ns"].detail.split()[-1])
     common_total = int(by_name["common word"].detail.split()[-1])
     assert 0 < member_total < common_total / 10  # one namespace of twenty
     assert "linked" in by_name["retrieve, 2 hops"].detail
+    assert by_name["reference: raw FTS5"].detail.startswith("21 rows")  # the common word's first page + 1
 
 
 async def test_ranked_search_is_driven_by_the_index(tmp_path: Path, monkeypatch: Any) -> None:

@@ -4,7 +4,8 @@ A message streams its reply in as it arrives (``ReplyStream`` coalesces token bu
 into one Markdown write per frame). ``escape`` or ``ctrl+c`` stops a running reply;
 the part that arrived is kept, marked cancelled. With the log focused, ``+``/``-``
 rate the selected reply, ``t`` turns a planner's proposal into tasks on the board
-(any other reply is copied), ``y`` copies it, ``e`` exports the transcript to a file.
+(any other reply is copied), ``y`` copies it, ``o`` opens the report file a reporter's
+reply left (view, revise, save to a file), ``e`` exports the transcript to a file.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class ChatScreen(BackendScreen):
         Binding("t", "to_tasks", "Tasks", tooltip="Turn the selected reply into tasks (or copy it)",
                 id="chat.to_tasks"),
         Binding("y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
+        Binding("o", "open_artifact", "Report", tooltip="Open the report file the selected reply left",
+                id="chat.open_artifact"),  # knowledge slice
         Binding("e", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
         Binding("g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
         Binding("p", "choose_project", "Project", show=False, tooltip="Choose the project", id="chat.project"),
@@ -134,6 +137,8 @@ class ChatScreen(BackendScreen):
         if action == "leave_input":
             return not self.streaming
         if action in self.NEEDS_REPLY and self.selected_reply() is None:
+            return None
+        if action == "open_artifact" and not self._artifact_token():
             return None
         if action == "export" and self.session_id is None:
             return None
@@ -350,6 +355,18 @@ class ChatScreen(BackendScreen):
                 priority=item.get("priority", "medium"), blocked_by=blockers))
             created.append(task.id)
         self.crewos.say(f"Added {len(created)} task{'s' if len(created) != 1 else ''} to the board.")
+
+    def _artifact_token(self) -> str:
+        view = self.selected_reply()
+        return str((view.message.data or {}).get("artifact_token") or "") if view is not None else ""
+
+    def action_open_artifact(self) -> None:
+        """A reporter's reply is also a report file: view it, revise it, save it to disk."""
+        token = self._artifact_token()
+        if token:
+            from .artifact import ArtifactScreen
+
+            self.app.push_screen(ArtifactScreen(token))
 
     def action_copy_reply(self) -> None:
         view = self.selected_reply()

@@ -4,7 +4,8 @@ with one key per decision, ingest files with a progress bar, and open generated
 artifacts.
 
 Tabs: Search · Entry · Graph · Queue · Files · Generated. ``/`` searches (an empty
-search lists the newest entries), ``enter`` opens what is under the cursor (a result,
+search lists the newest entries; ``fts:`` before a query takes it as FTS5 syntax and
+shows FTS5's objection in place of the results), ``enter`` opens what is under the cursor (a result,
 a link, a graph node, an artifact), ``b`` goes back along the entries opened, ``g``
 draws the current entry's neighbourhood. In the queue ``a`` accepts, ``r`` rejects,
 ``m`` merges and ``x`` archives. ``i`` ingests a file, ``v`` shows or hides a file
@@ -52,6 +53,7 @@ from .knowledge_actions import KnowledgeActions
 
 if TYPE_CHECKING:
     from ..backend.schemas import (
+        ArtifactInfo,
         GovernanceItem,
         KnowledgeEntry,
         KnowledgeFile,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
 
 PAGE = 50
 SEARCH_DELAY = 0.2  # s: wait for a pause in typing before asking the backend
+FTS_PREFIX = "fts:"  # a search starting with it is SQLite FTS5 query syntax
 TABS = ("search", "entry", "graph", "queue", "files", "generated")
 
 RESULT_COLUMNS: list[Column[ResultRow]] = [
@@ -85,11 +88,12 @@ FILE_COLUMNS: list[Column[KnowledgeFile]] = [
     Column("status", "Status", lambda f: file_cells(f)[3], lambda f: str(f.status)),
     Column("source", "Source", lambda f: file_cells(f)[4], lambda f: f.source),
 ]
-GENERATED_COLUMNS: list[Column[Any]] = [
-    Column("file", "File", lambda a: a["filename"], lambda a: a["filename"]),
-    Column("project", "Project", lambda a: a["project"], lambda a: a["project"]),
-    Column("made", "Made (UTC)", lambda a: utc(a["made"]), lambda a: a["made"]),
-    Column("by", "By", lambda a: a["by"], lambda a: a["by"]),
+GENERATED_COLUMNS: list[Column[ArtifactInfo]] = [
+    Column("file", "File", lambda a: one_line(a.filename, 34), lambda a: a.filename.casefold()),
+    Column("kind", "Kind", lambda a: a.kind.replace("_", " "), lambda a: a.kind, width=14),
+    Column("rev", "Rev", lambda a: str(a.current_revision), lambda a: a.current_revision, width=3),
+    Column("made", "Made (UTC)", lambda a: utc(a.created_at), lambda a: a.created_at),
+    Column("by", "By", lambda a: a.created_by, lambda a: a.created_by),
 ]
 
 
@@ -163,8 +167,9 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
                 yield PagedTable(FILE_COLUMNS, lambda f: f.id, empty="No files yet. Press i to ingest one.",
                                  id="kb-files")
             with TabPane("Generated", id="generated"):
-                yield PagedTable(GENERATED_COLUMNS, lambda a: a["token"],
-                                 empty="No generated files yet (project updates leave one).", id="kb-generated")
+                yield PagedTable(GENERATED_COLUMNS, lambda a: a.reference_token,
+                                 empty="No generated files yet (project updates and reporter replies leave one).",
+                                 id="kb-generated")
 
     # ---- lookups -------------------------------------------------------------------
 
@@ -218,8 +223,15 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
             page = await self.backend.knowledge.list(namespace=self.namespace, status="active", limit=PAGE,
                                                      cursor=cursor)
             return [ResultRow(e.id, e.title, e.namespace, e.excerpt) for e in page.items], page.next_cursor
-        found = await self.backend.knowledge.search(KnowledgeSearch(query=self.query_text, namespaces=ns,
-                                                                    match="any", limit=PAGE, cursor=cursor))
+        match, text = "any", self.query_text
+        if text.startswith(FTS_PREFIX):  # FTS5 syntax as written; FTS5's objection shows in place
+            from ..backend.errors import Invalid
+
+            match, text = "fts5", text.removeprefix(FTS_PREFIX).strip()
+            if not text:
+                raise Invalid(f"type an FTS5 query after {FTS_PREFIX} (AND, OR, NOT, NEAR(a b), title:word)")
+        found = await self.backend.knowledge.search(KnowledgeSearch(query=text, namespaces=ns,
+                                                                    match=match, limit=PAGE, cursor=cursor))
         return ([ResultRow(h.entry.id, h.entry.title, h.entry.namespace, h.snippet, h.score) for h in found.items],
                 found.next_cursor)
 
@@ -233,7 +245,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         table.fetching = True
         try:
             rows, cursor = await self._results(None)
-        except Invalid as exc:  # a query with nothing to search for: say so in place
+        except Invalid as exc:  # a query with nothing to search for, or bad FTS5 syntax: say so in place
             table.show_placeholder(str(exc))
             return
         finally:
@@ -260,6 +272,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         k = self.backend.knowledge
         if table_id == "kb-files":
             return k.list_files(namespace=self.namespace, limit=PAGE, cursor=cursor)
+        if table_id == "kb-generated":
+            return self.backend.artifacts.list(limit=PAGE, cursor=cursor)
         if table_id == "kb-links" and self.entry is not None:
             return k.list_links(self.entry.id, limit=PAGE, cursor=cursor)
         return k.governance(namespace=self.namespace, limit=PAGE, cursor=cursor)
@@ -282,15 +296,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
 
     @work(exclusive=True, group="kb-generated", exit_on_error=False)
     async def load_generated(self) -> None:
-        jobs, projects = await asyncio.gather(
-            self.backend.agent_jobs.list(kind="project_update", status="succeeded", limit=PAGE),
-            self.backend.projects.list(limit=200))
-        names = {p.id: p.name for p in projects.items}
-        rows = [{"token": j.result["artifact_token"], "filename": j.result.get("artifact_filename", "artifact"),
-                 "project": names.get(j.project_id or "", ""), "made": j.finished_at or j.updated_at,
-                 "by": j.created_by}
-                for j in jobs.items if j.result and j.result.get("artifact_token")]
-        self.table("generated").reset(rows, None)
+        page = await self.backend.artifacts.list(limit=PAGE)
+        self.table("generated").reset(page.items, page.next_cursor)
 
     @work(exclusive=True, group="kb-entry", exit_on_error=False)
     async def open_entry(self, entry_id: str, remember: bool = True) -> None:
@@ -370,7 +377,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
     def _generated_chosen(self) -> None:
         row = self.table("generated").selected
         if row is not None:
-            self.show_artifact(row["token"])
+            self.show_artifact(row.reference_token)
 
     @on(Tree.NodeSelected, "#kb-graph")
     def _node_chosen(self, event: Tree.NodeSelected[str]) -> None:

@@ -121,7 +121,8 @@ class JobResultScreen(ModalScreen[None]):
                     yield Markdown(lines)
                 elif not job.error:
                     yield Static(Text(job.message or "No result yet.", style="dim italic"))
-            yield Static(Text("esc close", style="dim"))
+            has_artifact = bool((job.result or {}).get("artifact_token"))  # knowledge slice
+            yield Static(Text("o open artifact · esc close" if has_artifact else "esc close", style="dim"))
 
     def on_mount(self) -> None:
         box = self.query_one("#job-result-box")

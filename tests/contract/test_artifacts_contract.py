@@ -129,3 +129,53 @@ async def test_access_follows_the_project(world):
     assert not (await b.artifacts.source(token)).editable
     with pytest.raises(errors.Conflict, match="archived"):
         await b.artifacts.save_revision(token, ArtifactRevisionCreate(source="<p>late</p>"))
+
+
+async def test_a_reporters_chat_reply_is_kept_as_a_report_artifact(world):
+    """Chat: the reporter's reply carries the token of a markdown report of the same text,
+    readable by the project's members and revisable like any artifact; other agents leave none."""
+    _owner, b, _viewer, vb, pid = await team(world)
+    reply = await b.chat.send("Prepare the project update", project_id=pid, agent="reporter")
+    assert reply.status == "complete" and reply.agent == "reporter"
+    token = reply.data["artifact_token"]
+    assert len(token) >= 32 and reply.data["artifact_filename"].endswith(".md")
+    report = await vb.artifacts.source(token)  # a project viewer reads it
+    assert report.source == reply.content and report.kind == "report" and report.project_id == pid
+    assert report.content_type == "text/markdown" and report.origin == f"chat_run:{reply.run_id}"
+    assert not report.editable and (await b.artifacts.source(token)).editable
+    stored = (await b.sessions.get(reply.session_id)).messages
+    assert next(m for m in stored if m.id == reply.message_id).data["artifact_token"] == token
+    revised = await b.artifacts.save_revision(token, ArtifactRevisionCreate(source=reply.content + "\nChecked.\n"))
+    assert revised.revision == 2 and [r.revision for r in revised.revisions] == [2, 1]
+    stranger = await world.as_(await world.user(team=TEAM))
+    with pytest.raises(errors.NotFound):
+        await stranger.artifacts.download(token)
+    helper = await b.chat.send("What is waiting for me?", agent="helper")
+    assert "artifact_token" not in helper.data
+    private = await b.chat.send("Summarise progress", agent="reporter")  # no project: only its author's
+    assert (await b.artifacts.source(private.data["artifact_token"])).editable
+    with pytest.raises(errors.NotFound):
+        await vb.artifacts.source(private.data["artifact_token"])
+
+
+async def test_the_artifacts_a_user_may_see_are_listed_newest_first(world):
+    """``GET /api/v1/attachments`` (an addition to the map): project members see the
+    project's artifacts, a project-less one only its owner; filters and pages work."""
+    owner, b, _viewer, vb, pid = await team(world)
+    first = await make_artifact(world, owner, pid, "<p>one</p>")
+    second = await make_artifact(world, owner, pid, "# two", "text/markdown", "two.md")
+    private = await make_artifact(world, owner, None, "<p>mine</p>")
+    mine = [a.reference_token for a in (await b.artifacts.list(limit=200)).items]
+    assert mine.index(private) < mine.index(second) < mine.index(first)  # newest first
+    seen = [a.reference_token for a in (await vb.artifacts.list(project_id=pid)).items]
+    assert seen == [second, first]
+    listed = (await vb.artifacts.list(project_id=pid, kind="report", limit=1))
+    assert [a.reference_token for a in listed.items] == [second] and listed.next_cursor
+    rest = await vb.artifacts.list(project_id=pid, kind="report", limit=1, cursor=listed.next_cursor)
+    assert [a.reference_token for a in rest.items] == [first] and rest.next_cursor is None
+    assert listed.items[0].filename == "two.md" and listed.items[0].current_revision == 1
+    assert private not in [a.reference_token for a in (await vb.artifacts.list(limit=200)).items]
+    stranger = await world.as_(await world.user(team=TEAM))
+    assert not {first, second, private} & {a.reference_token for a in (await stranger.artifacts.list(limit=200)).items}
+    with pytest.raises(errors.NotFound):
+        await stranger.artifacts.list(project_id=pid)

@@ -73,6 +73,30 @@ async def test_a_query_without_words_is_422(world):
             await sp.b.knowledge.search(KnowledgeSearch(query=query))
 
 
+async def test_fts5_syntax_works_and_its_errors_are_422(world):
+    """``match="fts5"``: operators and column filters work; a query FTS5 refuses is a
+    readable 422 (through the server too), and the namespace filter still holds."""
+    sp = await space(world)
+    lease = await sp.entry("Heartbeat leases", "A runner renews its lease with a heartbeat.")
+    ferns = await sp.entry("Office plants", "Water the ferns; a heartbeat of green.")
+    await sp.entry("Elsewhere", "heartbeat and lease", ns="other")
+
+    async def ids(query: str) -> list[str]:
+        res = await sp.b.knowledge.search(KnowledgeSearch(query=query, match="fts5", namespaces=[sp.ns()]))
+        return [h.entry.id for h in res.items]
+
+    assert await ids("heartbeat NOT lease") == [ferns.id]
+    assert await ids("title:heartbeat") == [lease.id]
+    assert sorted(await ids("ferns OR renews")) == sorted([lease.id, ferns.id])
+    assert await ids("NEAR(runner heartbeat, 5)") == [lease.id]
+    for query, why in [("NEAR(a b", "ends too early"), ('"unbalanced', "quotation mark is not closed"),
+                       ("a AND OR b", 'syntax error near "OR"'), ("owner:maya", 'no field "owner"'),
+                       ("(((", "ends too early")]:
+        with pytest.raises(errors.Invalid, match="not valid FTS5 syntax") as caught:
+            await ids(query)
+        assert why in str(caught.value), (query, str(caught.value))
+
+
 async def test_hidden_archived_and_tags(world):
     sp = await space(world)
     e1 = await sp.entry("Kafka topics", "partitions and offsets", tags=["streaming"])

@@ -101,9 +101,19 @@ def query_terms(text: str) -> list[str]:
 
 
 def match_expression(text: str, mode: str = "all") -> str:
-    """A safe FTS5 MATCH expression: every term (``all``) or any term (``any``)."""
+    """A safe FTS5 MATCH expression: every term (``all``) or any term (``any``).
+
+    ``fts5`` passes the text through as FTS5 query syntax (AND/OR/NOT, NEAR, ``col:``
+    filters, ``^`` anchors) for those who want it; FTS5 then judges it, and a query it
+    refuses becomes a 422 naming the mistake (``query_error``), never a 500."""
+    if mode == "fts5":
+        if not isinstance(text, str) or not text.strip():
+            raise Invalid("the search query has no words to search for")
+        if len(text) > MAX_QUERY_CHARS:
+            raise Invalid(f"the search query is longer than {MAX_QUERY_CHARS} characters")
+        return text
     if mode not in ("all", "any"):
-        raise Invalid("match must be 'all' or 'any'")
+        raise Invalid("match must be 'all', 'any' or 'fts5'")
     return (" AND " if mode == "all" else " OR ").join(query_terms(text))
 
 
@@ -142,11 +152,29 @@ def snippets(expression: str, rowids: Sequence[int]) -> Any:
     )
 
 
+_QUERY_ERRORS = ("fts5", "syntax error", "unterminated", "no such column", "unknown special query",
+                 "expected integer")
+
+
 def is_query_error(exc: BaseException) -> bool:
     """An FTS5 error about the query itself (not a broken database)."""
     text = str(getattr(exc, "orig", exc)).lower()
-    return isinstance(exc, DBAPIError) and ("fts5" in text or "syntax error" in text or "unterminated" in text)
+    return isinstance(exc, DBAPIError) and any(marker in text for marker in _QUERY_ERRORS)
 
 
 def query_error(exc: BaseException) -> Invalid:
-    return Invalid(f"the search query cannot be run: {getattr(exc, 'orig', exc)}")
+    """FTS5's complaint about a query, in words a user can act on (a 422)."""
+    raw = str(getattr(exc, "orig", exc))
+    near = re.search(r'syntax error near "(.*)"', raw)
+    if near is not None:
+        why = f'syntax error near "{near.group(1)}"' if near.group(1) else "the query ends too early"
+    elif "unterminated string" in raw:
+        why = "a quotation mark is not closed"
+    elif raw.startswith("no such column: "):
+        why = (f"there is no field \"{raw.removeprefix('no such column: ')}\" "
+               f"(fields: {', '.join(COLUMNS)})")
+    elif "unknown special query" in raw:
+        why = "there is nothing to search for"
+    else:
+        why = raw
+    return Invalid(f"the search query is not valid FTS5 syntax: {why}")

@@ -6,14 +6,21 @@ from typing import Protocol
 
 from ..schemas.artifacts import (
     ArtifactContent,
+    ArtifactInfo,
     ArtifactRevisionCreate,
     ArtifactSource,
     LayoutCleanupRequest,
     LayoutCleanupResult,
 )
+from ..schemas.common import DEFAULT_LIMIT, Page
 
 
 class ArtifactsAPI(Protocol):
+    async def list(self, project_id: str | None = None, kind: str | None = None, limit: int = DEFAULT_LIMIT,
+                   cursor: str | None = None) -> Page[ArtifactInfo]:
+        """The artifacts the caller may see, newest first (an addition to the map:
+        ``GET /api/v1/attachments``); ``project_id`` and ``kind`` narrow it."""
+
     async def download(self, reference_token: str, revision: int | None = None) -> ArtifactContent:
         """The artifact's bytes (the current revision unless ``revision`` is given)."""
 

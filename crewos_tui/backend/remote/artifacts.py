@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from ..schemas.artifacts import (
     ArtifactContent,
+    ArtifactInfo,
     ArtifactRevisionCreate,
     ArtifactSource,
     LayoutCleanupRequest,
     LayoutCleanupResult,
 )
-from .http import API, _model, _seg
+from ..schemas.common import DEFAULT_LIMIT, Page
+from .http import API, _model, _page, _paging, _seg
 from .knowledge import content_type_of, download_name
 
 if TYPE_CHECKING:
@@ -25,6 +27,12 @@ class RemoteArtifacts:
     @staticmethod
     def _p(token: str, what: str) -> str:
         return f"{API}/attachments/{_seg(token)}/{what}"
+
+    async def list(self, project_id: str | None = None, kind: str | None = None, limit: int = DEFAULT_LIMIT,
+                   cursor: str | None = None) -> Page[ArtifactInfo]:
+        payload = await self._b.request("GET", f"{API}/attachments",
+                                        params=_paging(limit, cursor, project_id=project_id, kind=kind))
+        return _page(ArtifactInfo, payload)
 
     async def download(self, reference_token: str, revision: int | None = None) -> ArtifactContent:
         params = {"revision": revision} if revision is not None else None

@@ -12,6 +12,7 @@ from .common import Request, Wire
 __all__ = [
     "MAX_ARTIFACT_CHARS",
     "ArtifactContent",
+    "ArtifactInfo",
     "ArtifactRevision",
     "ArtifactRevisionCreate",
     "ArtifactSource",
@@ -30,6 +31,21 @@ class ArtifactRevision(Wire):
     note: str = ""
     created_by: str = ""
     created_at: datetime
+
+
+class ArtifactInfo(Wire):
+    """One artifact in a list (no source): enough to show it and open it by its token."""
+
+    reference_token: str
+    filename: str
+    content_type: str
+    kind: str
+    project_id: str | None = None
+    origin: str = ""
+    current_revision: int
+    created_by: str = ""
+    created_at: datetime
+    updated_at: datetime
 
 
 class ArtifactSource(Wire):

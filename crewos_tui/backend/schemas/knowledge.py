@@ -133,12 +133,14 @@ class KnowledgeEntryUpdate(Request):
 
 class KnowledgeSearch(Request):
     """Full-text search. ``match="all"`` needs every word; ``"any"`` ranks entries with
-    some of them. Words are plain words (no operators); ``"a phrase"`` and ``prefix*`` work."""
+    some of them. Words are plain words (no operators); ``"a phrase"`` and ``prefix*`` work.
+    ``"fts5"`` takes the query as SQLite FTS5 syntax (AND/OR/NOT, NEAR, ``title:``); a
+    query FTS5 refuses is a 422 that says why."""
 
     query: Query
     namespaces: Annotated[list[Namespace], Field(max_length=50)] | None = None
     tags: Annotated[list[Tag], Field(max_length=10)] | None = None
-    match: Literal["all", "any"] = "all"
+    match: Literal["all", "any", "fts5"] = "all"
     include_hidden: bool = False
     limit: Annotated[int, Field(ge=1, le=50)] = 20
     cursor: Annotated[str | None, StringConstraints(max_length=200)] = None

@@ -1,4 +1,5 @@
-"""Generated artifacts: /api/v1/attachments/{reference_token}/..."""
+"""Generated artifacts: /api/v1/attachments/{reference_token}/... (the map's four), and
+``GET /api/v1/attachments``, a list of the caller's visible artifacts that the map lacks."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import Response
 
 from ...schemas.artifacts import (
+    ArtifactInfo,
     ArtifactRevisionCreate,
     ArtifactSource,
     LayoutCleanupRequest,
     LayoutCleanupResult,
 )
+from ...schemas.common import Page
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 from .knowledge import file_response
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["artifacts"], responses=AUTHED_ERRORS)
@@ -22,6 +25,19 @@ ONE = errors(404, 415)
 CHANGE = errors(404, 409, 415)
 Token = Annotated[str, Path(min_length=1, max_length=128, description="The artifact's reference token.")]
 RevisionQuery = Annotated[int | None, Query(ge=1, description="A revision number (default: the current one).")]
+
+
+@router.get("", response_model=Page[ArtifactInfo], responses=errors(404, 422),
+            summary="List the generated artifacts the caller can see (an addition to the CrewOS map)")
+async def list_artifacts(
+    services: ServicesDep,
+    principal: Caller,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+    project_id: Annotated[str | None, Query(max_length=64, description="Only this project's.")] = None,
+    kind: Annotated[str | None, Query(max_length=40, description="project_update, report, html, file.")] = None,
+) -> Page[ArtifactInfo]:
+    return await services.artifacts.list(principal, project_id=project_id, kind=kind, limit=limit, cursor=cursor)
 
 
 @router.get("/{reference_token}/download", response_class=Response,

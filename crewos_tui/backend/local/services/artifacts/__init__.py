@@ -7,7 +7,9 @@ Artifacts are made by the system, not by an endpoint: ``create_artifact(...)`` i
 maker's transaction. This service makes one for every finished ``project_update``
 job (an HTML rendering of its markdown) and adds ``artifact_token`` and
 ``artifact_filename`` to the job's result, so the tasks screen and API clients find
-it. Chat agents can do the same with ``create_artifact`` (see its docstring).
+it. A reporter's chat reply is kept as a markdown report (``artifact_for_reply``, called
+by the chat run's recorder), its token in the reply's ``data``; other makers use
+``create_artifact`` (see its docstring).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -25,15 +27,20 @@ from ....errors import Conflict, NotFound, UnsupportedMedia
 from ....principal import Principal
 from ....schemas.artifacts import (
     ArtifactContent,
+    ArtifactInfo,
     ArtifactRevision,
     ArtifactRevisionCreate,
     ArtifactSource,
     LayoutCleanupRequest,
     LayoutCleanupResult,
 )
+from ....schemas.common import DEFAULT_LIMIT, Page
 from ...context import ServiceContext
 from ...events import DomainEvent
-from ...tables import AgentJobRow, ArtifactRevisionRow, ArtifactRow
+from ...pagination import paginate
+from ...tables import AgentJobRow, ArtifactRevisionRow, ArtifactRow, ProjectMemberRow
+from .._common import require_user
+from ..projects.access import load_project
 from .access import load_artifact
 from .render import markdown_document
 from .tidy import tidy_html, tidy_markdown
@@ -113,6 +120,30 @@ async def create_artifact(
     return row
 
 
+#: Agents whose chat replies are documents worth keeping as a file.
+REPORTING_AGENTS = frozenset({"reporter"})
+
+
+async def artifact_for_reply(ctx: ServiceContext, s: AsyncSession, *, run_id: str, agent: str, text: str,
+                             project_id: str | None, owner: str, owner_id: str | None, at: datetime
+                             ) -> ArtifactRow | None:
+    """A reporter's finished chat reply kept as a markdown report artifact (or None for
+    other agents and empty replies), in the chat run's recording transaction.
+
+    Like the project-update artifact it is named and timed from the run (``run_id``,
+    ``at``) and draws nothing from the shared clock or id generator, so seeded demo data
+    keeps every later time and id; the run's ``agent.run_completed`` event in the same
+    transaction records it. Access follows ``project_id`` (none: only ``owner_id``)."""
+    if agent not in REPORTING_AGENTS or not text.strip():
+        return None
+    artifact_id = derived_id(f"artifact:{run_id}", at)
+    return await _store(
+        ctx, s, artifact_id=artifact_id, revision_id=derived_id(f"artifact-revision:{run_id}", at),
+        token=new_reference_token(ctx, artifact_id), at=at, filename=f"report-{run_id[-8:].lower()}.md",
+        raw=text.encode("utf-8"), content_type="text/markdown", project_id=project_id, kind="report",
+        origin=f"chat_run:{run_id}", owner=owner, owner_id=owner_id, note="generated")
+
+
 async def _revision(s: AsyncSession, row: ArtifactRow, revision: int | None) -> ArtifactRevisionRow:
     number = revision or row.revision
     rev = await s.scalar(select(ArtifactRevisionRow).where(ArtifactRevisionRow.artifact_id == row.id,
@@ -126,6 +157,12 @@ def _text_of(row: ArtifactRow, rev: ArtifactRevisionRow) -> str:
     if row.content_type not in TEXT_TYPES:
         raise UnsupportedMedia(f"{row.filename} is {row.content_type}, not an editable text artifact; download it")
     return bytes(rev.content).decode("utf-8", errors="replace")
+
+
+def _info(row: ArtifactRow) -> ArtifactInfo:
+    return ArtifactInfo(reference_token=row.reference_token, filename=row.filename, content_type=row.content_type,
+                        kind=row.kind, project_id=row.project_id, origin=row.origin, current_revision=row.revision,
+                        created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at)
 
 
 class ArtifactService:
@@ -160,6 +197,26 @@ class ArtifactService:
         job.result = {**result, "artifact_token": row.reference_token, "artifact_filename": row.filename}
 
     # ---- the endpoints --------------------------------------------------------------------
+
+    async def list(self, principal: Principal, project_id: str | None = None, kind: str | None = None,
+                   limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[ArtifactInfo]:
+        """What the caller may open, newest first: artifacts of projects they are a member
+        of (admins: all) and project-less ones made for them. An invisible project is 404."""
+        require_user(principal)
+        async with self.ctx.db.read() as s:
+            stmt = select(ArtifactRow)
+            if project_id is not None:
+                await load_project(s, principal, project_id)
+                stmt = stmt.where(ArtifactRow.project_id == project_id)
+            if not principal.is_admin:
+                member_of = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
+                stmt = stmt.where(or_(ArtifactRow.project_id.in_(member_of),
+                                      and_(ArtifactRow.project_id.is_(None),
+                                           ArtifactRow.created_by_id == principal.user_id)))
+            if kind is not None:
+                stmt = stmt.where(ArtifactRow.kind == kind)
+            return await paginate(s, stmt, [ArtifactRow.id], lambda r: [r.id], _info, limit=limit, cursor=cursor,
+                                  descending=True)
 
     async def download(self, principal: Principal, reference_token: str, revision: int | None = None
                        ) -> ArtifactContent:
@@ -245,4 +302,5 @@ class ArtifactService:
                                        changes=changes if changed else [])
 
 
-__all__ = ["TEXT_TYPES", "ArtifactService", "create_artifact", "new_reference_token"]
+__all__ = ["REPORTING_AGENTS", "TEXT_TYPES", "ArtifactService", "artifact_for_reply", "create_artifact",
+           "new_reference_token"]

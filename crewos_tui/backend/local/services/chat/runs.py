@@ -43,6 +43,7 @@ from ...agents import runtime as agent_runtime
 from ...context import ServiceContext
 from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
+from ..artifacts import artifact_for_reply
 from .access import load_session
 from .sessions import new_session
 
@@ -198,11 +199,18 @@ class ChatService:
         async def record(s: AsyncSession, answer: agent_runtime.AgentAnswer) -> None:
             now = self.ctx.clock.now()
             status = "cancelled" if answer.cancelled else "complete"
+            data = dict(answer.data)
+            if not answer.cancelled:  # a reporter's reply is also kept as a report file (knowledge slice)
+                made = await artifact_for_reply(self.ctx, s, run_id=run.run_id, agent=answer.agent, text=answer.text,
+                                                project_id=run.project_id, owner=run.username,
+                                                owner_id=run.user_id, at=now)
+                if made is not None:
+                    data.update(artifact_token=made.reference_token, artifact_filename=made.filename)
             msg = await s.get(ChatMessageRow, run.message_id)
             if msg is not None:
                 msg.content, msg.status, msg.agent, msg.model = answer.text, status, answer.agent, answer.model
                 msg.tokens_in, msg.tokens_out, msg.completed_at = answer.tokens_in, answer.tokens_out, now
-                msg.sources, msg.data = list(answer.sources), dict(answer.data)
+                msg.sources, msg.data = list(answer.sources), data
             await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id).values(
                 status="cancelled" if answer.cancelled else "completed", finished_at=now))
             await s.execute(update(ChatSessionRow).where(ChatSessionRow.id == run.session_id).values(updated_at=now))
@@ -211,7 +219,7 @@ class ChatService:
                 session_id=run.session_id, message_id=run.message_id, user_message_id=run.user_message_id,
                 run_id=run.run_id, job_id=run.run_id if run.durable else None, agent=answer.agent, content=answer.text,
                 status=status, model=answer.model, cached=answer.cached, sources=list(answer.sources),
-                data=dict(answer.data), usage=ChatUsage(tokens_in=answer.tokens_in, tokens_out=answer.tokens_out))
+                data=data, usage=ChatUsage(tokens_in=answer.tokens_in, tokens_out=answer.tokens_out))
 
         return record
 
