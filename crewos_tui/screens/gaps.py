@@ -9,7 +9,7 @@ the status shown, ``escape`` goes back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
@@ -17,13 +17,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from ..widgets.format import utc
 from ..widgets.forms import Field, FormModal
 from ..widgets.paged_table import Column, PagedTable
-from .base import ReportsWorkerErrors
+from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:
     from ..backend.schemas import CapabilityGapFinding
@@ -99,10 +99,10 @@ class FindingModal(ModalScreen[str | None]):
         self.dismiss(step)
 
 
-class GapsScreen(ReportsWorkerErrors, Screen[None]):
+class GapsScreen(PagedListScreen):
     CSS_PATH = "../styles/review.tcss"
     AUTO_FOCUS = "#gaps-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    detail_of = staticmethod(finding_detail)
     BINDINGS = [
         Binding("escape", "back", "Back", id="gaps.back"),
         Binding("enter", "open_finding", "Open", tooltip="The finding with all its evidence", id="gaps.open"),
@@ -128,17 +128,6 @@ class GapsScreen(ReportsWorkerErrors, Screen[None]):
                 yield Static(finding_detail(None), id="gaps-detail")
         yield Footer(compact=True)
 
-    @property
-    def table(self) -> PagedTable[CapabilityGapFinding]:
-        return self.query_one("#gaps-table", PagedTable)
-
-    @property
-    def backend(self) -> Any:
-        return self.app.backend  # type: ignore[attr-defined]
-
-    def on_mount(self) -> None:
-        self.reload()
-
     def _header(self, extra: str = "") -> None:
         shown = "open + acknowledged" if self.status == "live" else self.status.replace("_", " ")
         self.query_one("#gaps-header", Static).update(Text.assemble(
@@ -146,9 +135,9 @@ class GapsScreen(ReportsWorkerErrors, Screen[None]):
 
     def reload(self) -> None:
         self._header()
-        self.load_findings()
+        self.load_rows()
 
-    async def _page(self, cursor: str | None = None) -> Any:
+    async def fetch_page(self, cursor: str | None = None) -> Any:
         if self.status == "live":
             # "Live" = open and acknowledged: two short lists, newest first.
             opened = await self.backend.capability_gaps.list_findings(limit=PAGE, status="open")
@@ -159,40 +148,12 @@ class GapsScreen(ReportsWorkerErrors, Screen[None]):
             limit=PAGE, cursor=cursor, status=None if self.status == "all" else self.status)
         return page.items, page.next_cursor
 
-    @work(exclusive=True, group="gaps-load", exit_on_error=False)
-    async def load_findings(self) -> None:
-        items, cursor = await self._page()
-        self.table.reset(items, cursor)
-        self._show()
-
-    @on(PagedTable.NeedMore)
-    def _more(self, event: PagedTable.NeedMore) -> None:
-        event.stop()
-        self.load_more()
-
-    @work(exclusive=True, group="gaps-more", exit_on_error=False)
-    async def load_more(self) -> None:
-        if self.table.next_cursor is None:
-            return
-        items, cursor = await self._page(self.table.next_cursor)
-        self.table.extend(items, cursor)
-
-    @on(DataTable.RowHighlighted, "#gaps-table")
-    def _highlighted(self) -> None:
-        self._show()
-
-    def _show(self) -> None:
-        self.query_one("#gaps-detail", Static).update(finding_detail(self.table.selected))
-
     @on(DataTable.RowSelected, "#gaps-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_finding()
 
     # ---- actions ---------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_open_finding(self) -> None:
         finding = self.table.selected
@@ -209,9 +170,6 @@ class GapsScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_cycle_status(self) -> None:
         self.status = STATUSES[(STATUSES.index(self.status) + 1) % len(STATUSES)]
-        self.reload()
-
-    def action_reload(self) -> None:
         self.reload()
 
     @work(exclusive=True, group="gaps-run", exit_on_error=False)

@@ -8,20 +8,19 @@ the item again, ``escape`` goes back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
-from .base import ReportsWorkerErrors
+from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:
     from ..backend.schemas import ValidationResult
@@ -67,10 +66,10 @@ def run_detail(r: ValidationResult | None) -> Any:
     return Group(*parts)
 
 
-class ValidationsScreen(ReportsWorkerErrors, Screen[None]):
+class ValidationsScreen(PagedListScreen):
     CSS_PATH = "../styles/review.tcss"
     AUTO_FOCUS = "#validations-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    detail_of = staticmethod(run_detail)
     BINDINGS = [
         Binding("escape", "back", "Back", id="validations.back"),
         Binding("v", "validate", "Validate item", tooltip="Validate the review item again",
@@ -96,17 +95,6 @@ class ValidationsScreen(ReportsWorkerErrors, Screen[None]):
                 yield Static(run_detail(None), id="validations-detail")
         yield Footer(compact=True)
 
-    @property
-    def table(self) -> PagedTable[ValidationResult]:
-        return self.query_one("#validations-table", PagedTable)
-
-    @property
-    def backend(self) -> Any:
-        return self.app.backend  # type: ignore[attr-defined]
-
-    def on_mount(self) -> None:
-        self.reload()
-
     def _header(self) -> None:
         scope = f"item: {self.item_title or self.item_id}" if self.only_item else "every run I can see"
         self.query_one("#validations-header", Static).update(Text.assemble(
@@ -114,46 +102,15 @@ class ValidationsScreen(ReportsWorkerErrors, Screen[None]):
 
     def reload(self) -> None:
         self._header()
-        self.load_runs()
+        self.load_rows()
 
-    async def _page(self, cursor: str | None = None) -> Any:
+    async def fetch_page(self, cursor: str | None = None) -> Any:
         passed = None if self.result == "all" else self.result == "passed"
         page = await self.backend.validation.logs(limit=PAGE, cursor=cursor, passed=passed,
                                                   item_id=self.item_id if self.only_item else None)
         return page.items, page.next_cursor
 
-    @work(exclusive=True, group="validations-load", exit_on_error=False)
-    async def load_runs(self) -> None:
-        items, cursor = await self._page()
-        self.table.reset(items, cursor)
-        self._show()
-
-    @on(PagedTable.NeedMore)
-    def _more(self, event: PagedTable.NeedMore) -> None:
-        event.stop()
-        self.load_more()
-
-    @work(exclusive=True, group="validations-more", exit_on_error=False)
-    async def load_more(self) -> None:
-        if self.table.next_cursor is None:
-            return
-        items, cursor = await self._page(self.table.next_cursor)
-        self.table.extend(items, cursor)
-
-    @on(DataTable.RowHighlighted, "#validations-table")
-    def _highlighted(self) -> None:
-        self._show()
-
-    def _show(self) -> None:
-        self.query_one("#validations-detail", Static).update(run_detail(self.table.selected))
-
     # ---- actions ---------------------------------------------------------------------
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def action_toggle_item(self) -> None:
         if self.item_id is None:
@@ -178,7 +135,4 @@ class ValidationsScreen(ReportsWorkerErrors, Screen[None]):
                                                                           label="review screen"))
         self.app.say(f"Validation: {result.score}/100, {'passed' if result.passed else 'failed'}.",  # type: ignore[attr-defined]
                      severity="information" if result.passed else "warning")
-        items, cursor = await self._page()
-        self.table.reset(items, cursor)
-        self.table.select_key(result.id)
-        self._show()
+        await self.refill(select=result.id)
