@@ -110,3 +110,8 @@ def route(message: str, explicit: str | None = None) -> str:
 def _load() -> None:
     # The built-ins register themselves on import (idempotent); imported lazily to avoid cycles.
     from . import helper, planner, reporter  # noqa: F401
+
+    if "worker" not in _REGISTRY:  # the task worker lives with the tasks slice
+        from ..services.tasks.worker import worker_spec
+
+        register(worker_spec())

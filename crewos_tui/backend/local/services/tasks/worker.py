@@ -105,12 +105,18 @@ async def produce(inp: AgentInput) -> Any:
 
 
 def register_worker_agent() -> None:
+    """Make sure the worker is registered (the registry's loader registers it with
+    the other built-ins; this is for callers that only need the worker)."""
     from ...agents import registry
 
-    registry.all_agents()  # load the built-ins first: the registry loads them only while empty
-    if "worker" in {a.name for a in registry.all_agents()}:
-        return
-    registry.register(registry.AgentSpec(
+    registry.all_agents()
+
+
+def worker_spec() -> Any:
+    """The built-in worker's registry entry (the agents registry loads it with the others)."""
+    from ...agents import registry
+
+    return registry.AgentSpec(
         name=DEFAULT_AGENT, title="Worker",
         description="Works a task from its description and the project's documents, then hands it to review.",
         tags=("tasks", "execution"), examples=("Run the task 'Write the release notes'",), produce=produce,
@@ -118,7 +124,7 @@ def register_worker_agent() -> None:
         skills=(registry.SkillSpec(id="task-execution", name="Task execution",
                                    description="Works a task and writes a work note for its reviewer.",
                                    tags=("tasks",)),),
-    ))
+    )
 
 
 def prompt_for(task: TaskRow) -> str:
