@@ -15,6 +15,13 @@ from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate, UserInfo
 
+# Property tests check behaviour, never speed: no per-example deadline (hypothesis's
+# default 200 ms fails examples on a loaded CI machine, not the code).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("crewos", deadline=None)
+_hypothesis_settings.load_profile("crewos")
+
 FAST_SCRYPT = 2**4  # real scrypt, tiny cost: keeps the suite fast
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]

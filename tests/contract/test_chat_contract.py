@@ -33,7 +33,7 @@ async def stored_reply(world, session_id: str, message_id: str, user):
     return next(m for m in detail.messages if m.id == message_id)
 
 
-async def wait_for_status(world, user, session_id, message_id, statuses, timeout=5.0):
+async def wait_for_status(world, user, session_id, message_id, statuses, timeout=20.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         msg = await stored_reply(world, session_id, message_id, user)
