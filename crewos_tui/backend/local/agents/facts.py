@@ -77,10 +77,17 @@ async def knowledge_hits(inp: AgentInput, agent: str, limit: int = 3) -> list[An
     searchable words."""
     from ...errors import CrewOSError
     from ..services.knowledge.agents import agent_search
+    from ..services.tasks.worker import keywords
 
-    query = " ".join(inp.prompt.split())[:QUERY_CHARS]
+    # Only the prompt's distinctive words, all of them: "What is waiting for me?" must
+    # not cite every entry that contains "is".
+    words = keywords(inp.prompt)
+    if not words:
+        return []
+    query = " ".join(words)[:QUERY_CHARS]
     try:
-        found = await agent_search(inp.ctx, inp.principal, agent, query, limit=limit, session=inp.session)
+        found = await agent_search(inp.ctx, inp.principal, agent, query, limit=limit, session=inp.session,
+                                   match="all")
     except (CrewOSError, ValueError):  # a prompt that is no search (only punctuation, too long…)
         return []
     return list(found.items)

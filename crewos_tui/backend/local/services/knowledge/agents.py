@@ -57,8 +57,8 @@ async def agent_namespaces(ctx: ServiceContext, principal: Principal, agent: str
 
 async def agent_search(ctx: ServiceContext, principal: Principal, agent: str, query: str, *,
                        namespaces: list[str] | None = None, tags: list[str] | None = None, limit: int = 10,
-                       session: AsyncSession | None = None) -> KnowledgeSearchResults:
-    data = KnowledgeSearch(query=query, namespaces=namespaces, tags=tags, match="any", limit=limit)
+                       session: AsyncSession | None = None, match: str = "any") -> KnowledgeSearchResults:
+    data = KnowledgeSearch(query=query, namespaces=namespaces, tags=tags, match=match, limit=limit)
     async with _reading(ctx, session) as s:
         return await run_search(s, await agent_scope(s, principal, agent), data)
 
