@@ -34,12 +34,13 @@ async def open_backend(spec: LaunchSpec) -> Connection:
 
     # Import the heavy modules in a thread: the event loop keeps drawing meanwhile.
     heavy = "crewos_tui.backend.remote" if spec.mode == "remote" else "crewos_tui.backend.local.backend"
-    await asyncio.to_thread(importlib.import_module, heavy)
-    from .connect import open_backend as open_
+    try:
+        await asyncio.to_thread(importlib.import_module, heavy)
+        from .connect import open_backend as open_
 
-    connection = await open_(spec)
-    settle_heap()
-    return connection
+        return await open_(spec)
+    finally:
+        settle_heap()
 
 
 def settle_heap() -> None:
@@ -50,12 +51,12 @@ def settle_heap() -> None:
     these objects live as long as the app. Once per process: a later freeze would
     also pin whatever an earlier app (a test, a reconnect) left behind."""
     global _heap_settled
-    if _heap_settled:
-        return
-    _heap_settled = True
     import gc
 
-    gc.freeze()  # no gc.collect() first: it costs ~0.1 s here and finds nothing to free
+    if not _heap_settled:
+        _heap_settled = True
+        gc.freeze()  # no gc.collect() first: it costs ~0.1 s here and finds nothing to free
+    gc.enable()  # ``cli.main`` turns the collector off for start-up (imports make no garbage worth it)
 
 
 _heap_settled = False

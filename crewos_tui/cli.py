@@ -74,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(paths.database_file(spec.data_dir, demo=True)) + suffix).unlink(missing_ok=True)
+            import gc
+
+            # Start-up imports build a large heap and almost no garbage: collecting while
+            # it grows only costs time. The collector comes back on once the backend is
+            # open (``app_backend.settle_heap``).
+            gc.disable()
             from .app import run_app
 
             return run_app(spec)
