@@ -77,11 +77,11 @@ async def knowledge_hits(inp: AgentInput, agent: str, limit: int = 3) -> list[An
     searchable words."""
     from ...errors import CrewOSError
     from ..services.knowledge.agents import agent_search
-    from ..services.tasks.worker import keywords
+    from ..services.knowledge.terms import words as salient_words
 
-    # Only the prompt's distinctive words, all of them: "What is waiting for me?" must
-    # not cite every entry that contains "is".
-    words = keywords(inp.prompt)
+    # Only the prompt's distinctive words (the knowledge slice's own stopword filter), all
+    # of them: "What is waiting for me?" must not cite every entry that contains "is".
+    words = list(dict.fromkeys(salient_words(inp.prompt)))
     if not words:
         return []
     query = " ".join(words)[:QUERY_CHARS]
