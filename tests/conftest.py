@@ -27,11 +27,6 @@ PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("CREWOS_SHARED_DIR")
-    return Path(env) if env else REPO.parent / "shared"
-
-
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the real user's config, data or keyring."""

@@ -11,7 +11,6 @@ a scenario here fails it, so a new slice's endpoints join the check.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +52,8 @@ from crewos_tui.backend.schemas.projects import FolderUpdateCreate, ProjectRole
 from crewos_tui.backend.server.app import create_app
 
 from .conftest import PASSWORD, fast_settings, unique
-from .test_server_auth_matrix import ENDPOINTS, IMPLEMENTED_GROUPS
+from .endpoint_map import ENDPOINTS
+from .endpoint_map import GROUPS as IMPLEMENTED_GROUPS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SYSTEM = Principal.system()
@@ -655,4 +655,3 @@ async def test_every_state_changing_route_the_server_serves_has_a_scenario(env: 
 async def test_the_map_file_is_read() -> None:
     # Guard against an empty walk (a missing map would make the test above pass vacuously).
     assert len(state_changing_endpoints()) >= 30
-    assert csv  # the map is read with csv in the auth-matrix module

@@ -1,5 +1,5 @@
 """The auth matrix: every endpoint of the implemented groups of the CrewOS map
-(../shared/api/endpoints.tsv) exists at its method and path, is in /openapi.json,
+(docs/api/endpoints.tsv in this repository) exists at its method and path, is in /openapi.json,
 and refuses the wrong credential the way the map's auth column says.
 
 One app and database serve the whole module (the matrix is ~200 requests); a test
@@ -8,9 +8,6 @@ that ends sessions or revokes keys uses a fresh login, so no test depends on ord
 
 from __future__ import annotations
 
-import csv
-import os
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,58 +25,14 @@ from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate, UserInfo
 from crewos_tui.backend.server.app import create_app
 
+from .endpoint_map import ENDPOINTS, GROUPS, Endpoint
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-IMPLEMENTED_GROUPS = {
-    "Authentication and API Keys": 9,
-    "Health and Discovery Documents": 5,
-    "Projects and Collaboration": 21,
-    "Tasks, Reviews, and Durable Jobs": 22,
-    "Notifications": 7,
-    "Project Tokenization": 12,
-    "Chat and Agent Runs": 6,
-    "Sessions, Transcripts, and Feedback": 15,
-    "Agent Discovery": 7,
-    "Admin Automation": 23,
-    "Review, Validation, Testing, and Capability Gaps": 23,
-    "Knowledge Base and Wiki Graph": 26,
-    "Artifacts and Generated Files": 4,
-}
-#: An id no service issued (a well-formed ULID), for the map's {path} parameters.
-FAKE_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+IMPLEMENTED_GROUPS = GROUPS
 PASSWORD = "matrix password 1"
 
 
-def endpoints_file() -> Path:
-    env = os.environ.get("CREWOS_SHARED_DIR")
-    shared = Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
-    return shared / "api" / "endpoints.tsv"
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    group: str
-    method: str
-    path: str
-    auth: str  # Public | API key | JWT | Admin
-
-    @property
-    def url(self) -> str:
-        return re.sub(r"\{[^}]+\}", FAKE_ID, self.path)
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-def load_endpoints() -> list[Endpoint]:
-    with endpoints_file().open(newline="", encoding="utf-8") as f:
-        rows = csv.DictReader(f, delimiter="\t")
-        found = [Endpoint(r["group"], r["method"].upper(), r["path"], r["auth"].strip())
-                 for r in rows if r["group"] in IMPLEMENTED_GROUPS]
-    return list(dict.fromkeys(found))  # the map lists a few rows twice
-
-
-ENDPOINTS = load_endpoints()
 NON_PUBLIC = [e for e in ENDPOINTS if e.auth != "Public"]
 PUBLIC = [e for e in ENDPOINTS if e.auth == "Public"]
 RESTRICTED = [e for e in ENDPOINTS if e.auth in ("JWT", "Admin")]
