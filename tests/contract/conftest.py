@@ -148,9 +148,9 @@ class World:
 
 
 @pytest.fixture(params=["local", "remote"])
-async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+async def world(request: pytest.FixtureRequest, fresh_db: Path) -> AsyncIterator[World]:
     if request.param == "local":
-        svc = await Services.open(tmp_path / "crewos.db", settings=fast_settings())
+        svc = await Services.open(fresh_db, settings=fast_settings())
         w = World("local", svc)
     else:
         server = request.getfixturevalue("live_server")
