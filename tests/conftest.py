@@ -3,6 +3,7 @@ users and API keys, and both backends for the contract tests."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,6 +15,7 @@ from crewos_tui.backend.local.context import Settings
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate, UserInfo
+from crewos_tui.launch import LaunchSpec
 
 # Property tests check behaviour, never speed: no per-example deadline (hypothesis's
 # default 200 ms fails examples on a loaded CI machine, not the code).
@@ -92,3 +94,29 @@ def api_key_for(services: Services) -> Callable[..., Awaitable[str]]:
         return await api_key_of(services, user, scopes)
 
     return make
+
+
+# --- The demo workspace, for the app tests -----------------------------------------
+# Fixtures live here, not in app_support.py: pytest finds them by name, no test module
+# imports them. The helpers (make_app, settle, copy_demo, Notes) stay in app_support.py,
+# imported lazily so tests that never open the app do not load Textual.
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace, seeded once (with a tiny scrypt cost)."""
+    from crewos_tui.backend.local.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    asyncio.run(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT)))
+    return path
+
+
+@pytest.fixture
+def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
+    """A demo-mode launch on this test's own copy of the demo workspace."""
+    from .app_support import copy_demo
+
+    data = tmp_path / "data"
+    copy_demo(demo_template, data)
+    return LaunchSpec(profile="demo", mode="local", demo=True, data_dir=data)

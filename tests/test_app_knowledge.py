@@ -16,7 +16,7 @@ from crewos_tui.screens.knowledge import KnowledgeScreen
 from crewos_tui.widgets.confirm import ConfirmModal
 from crewos_tui.widgets.forms import FormModal
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)
 
