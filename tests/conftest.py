@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
 
 from crewos_tui.backend.local.context import Settings
 from crewos_tui.backend.local.services import Services
@@ -19,8 +20,6 @@ from crewos_tui.launch import LaunchSpec
 
 # Property tests check behaviour, never speed: no per-example deadline (hypothesis's
 # default 200 ms fails examples on a loaded CI machine, not the code).
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-
 _hypothesis_settings.register_profile("crewos", deadline=None)
 _hypothesis_settings.load_profile("crewos")
 

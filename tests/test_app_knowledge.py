@@ -263,7 +263,8 @@ async def test_artifacts_open_edit_clean_and_save(demo_spec: LaunchSpec, tmp_pat
         await pilot.press("c")
         await settle(pilot)
         cleaned = await art.source(token)
-        assert cleaned.current_revision == 3 and "<p></p>" not in cleaned.source and "<div>extra</div>" in cleaned.source
+        assert cleaned.current_revision == 3
+        assert "<p></p>" not in cleaned.source and "<div>extra</div>" in cleaned.source
         assert [r.revision for r in cleaned.revisions] == [3, 2, 1]
         modal.query_one("#artifact-revisions").focus()
         modal.query_one("#artifact-revisions").move_cursor(row=2)  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Snapshots of the review screen at 80x24 and 120x40: the queue with its preview, a
 decision waiting in its undo window, the reason prompt, the batch confirmation and
-the capability-gap findings, the validation log and one opened finding. Ages are measured against a pinned "now"; the undo
-window is long enough that the countdown never ticks during a capture."""
+the capability-gap findings, the validation log and one opened finding. Ages are
+measured against a pinned "now"; the undo window is long enough that the countdown
+never ticks during a capture."""
 
 from __future__ import annotations
 
