@@ -225,7 +225,8 @@ async def run(postings: int, wallets: int, runs: int) -> dict[str, Any]:
             # The cached balances still equal their postings.
             mismatched = con.execute(
                 "SELECT count(*) FROM token_wallets w WHERE w.project_id = ? AND w.balance != "
-                "(SELECT coalesce(sum(amount), 0) FROM token_postings p WHERE p.wallet_id = w.id)", (pid,)).fetchone()[0]
+                "(SELECT coalesce(sum(amount), 0) FROM token_postings p WHERE p.wallet_id = w.id)",
+                (pid,)).fetchone()[0]
             total = con.execute("SELECT count(*) FROM token_postings").fetchone()[0]
             con.close()
             assert len(first.items) == PAGE and first.items[0].seq == count

@@ -6,6 +6,7 @@ Imports stay inside the functions: the CLI and the first frame must not pay for 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -52,8 +53,6 @@ async def end_session(backend: RemoteBackend) -> None:
     from .backend.errors import CrewOSError
 
     if backend.access_token:
-        try:
+        with contextlib.suppress(CrewOSError):  # the access token expires on its own; the key is what matters
             await backend.auth.logout(backend.refresh_token)
-        except CrewOSError:
-            pass  # the access token expires on its own; the key is what matters
     backend.access_token = backend.refresh_token = None

@@ -10,6 +10,7 @@ Imports stay inside the handlers: the CLI builds these parsers on every start.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -65,7 +66,8 @@ def add_account_parsers(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     logout.add_argument("--profile", metavar="NAME", help="profile (default: the default profile)")
-    logout.add_argument("--revoke", action="store_true", help="also revoke the key on the server (asks for the password)")
+    logout.add_argument("--revoke", action="store_true",
+                        help="also revoke the key on the server (asks for the password)")
     logout.add_argument("--username", metavar="U", help="with --revoke: user name (default: the profile's)")
     logout.add_argument("--password-stdin", action="store_true",
                         help="with --revoke: read the password from standard input")
@@ -204,7 +206,7 @@ async def _find_key(backend: RemoteBackend, raw: str) -> ApiKeyInfo | None:
         page = await backend.auth.list_api_keys(limit=100, cursor=cursor)
         for info in page.items:
             if info.revoked_at is None and info.prefix and (
-                raw.startswith(f"crewos_{info.prefix}_") or raw.startswith(info.prefix)
+                raw.startswith((f"crewos_{info.prefix}_", info.prefix))
             ):
                 return info
         cursor = page.next_cursor
@@ -234,10 +236,8 @@ async def sign_in(url: str, profile: str, username: str, password: str, *, store
                 where = secrets.store_api_key(profile, created.key, allow_session=allow_session)
             except CrewOSError:
                 # The keyring broke after our check: do not leave an orphan key behind.
-                try:
+                with contextlib.suppress(CrewOSError):
                     await backend.auth.revoke_api_key(created.id)
-                except CrewOSError:
-                    pass
                 raise
             result = SignInResult(created, where)
             if old_key:

@@ -384,10 +384,10 @@ def dump_config(cfg: Config) -> str:
         _table(lines, "keymap", cfg.keymap)
     for name, profile in cfg.profiles.items():
         values: dict[str, str] = {"mode": profile.mode}
-        for field in ("url", "data_dir", "username", "theme"):
-            value = getattr(profile, field)
+        for key in ("url", "data_dir", "username", "theme"):
+            value = getattr(profile, key)
             if value is not None:
-                values[field] = str(value)
+                values[key] = str(value)
         _table(lines, f"profiles.{_toml_key(name)}", values)
         if profile.keymap:
             _table(lines, f"profiles.{_toml_key(name)}.keymap", profile.keymap)
@@ -518,7 +518,8 @@ def resolve_launch(args: argparse.Namespace) -> LaunchSpec:
         except ValueError as exc:
             raise ConfigError(f"--remote: {exc}") from None
         if as_user:
-            raise ConfigError("--as USERNAME works in local mode only (a remote server knows who you are from your key)")
+            raise ConfigError("--as USERNAME works in local mode only "
+                              "(a remote server knows who you are from your key)")
         if data_dir:
             raise ConfigError("--data-dir goes with local mode, not --remote")
         for name, profile in sorted(cfg.profiles.items()):

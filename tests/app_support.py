@@ -1,53 +1,16 @@
-"""Helpers for the app tests: a demo database seeded once per session and copied
-into each test's data dir, an app factory, and a way to wait until the app is idle."""
+"""Helpers for the app tests: an app factory and a way to wait until the app is idle. The fixtures that seed the demo
+database once per session and hand each test its copy (``demo_template``,
+``demo_spec``) live in conftest.py."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
-from crewos_tui import paths
 from crewos_tui.app import CrewOSApp
 from crewos_tui.launch import LaunchSpec
-
-FAST_SCRYPT = 2**4
-
-#: What ``from .app_support import *`` gives a test module: the fixtures, by name.
-__all__ = ["demo_spec", "demo_template"]
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace, seeded once (with a tiny scrypt cost)."""
-    from crewos_tui.backend.local.context import Settings
-    from crewos_tui.backend.local.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    asyncio.run(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT)))
-    return path
-
-
-def copy_demo(template: Path, data_dir: Path) -> Path:
-    target = paths.database_file(data_dir, demo=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(str(template) + suffix)
-        if src.exists():
-            shutil.copy(src, str(target) + suffix)
-    return target
-
-
-@pytest.fixture
-def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
-    data = tmp_path / "data"
-    copy_demo(demo_template, data)
-    return LaunchSpec(profile="demo", mode="local", demo=True, data_dir=data)
 
 
 def make_app(spec: LaunchSpec, **kw: Any) -> CrewOSApp:

@@ -12,16 +12,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
 
 from crewos_tui.backend.local.context import Settings
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate, UserInfo
+from crewos_tui.launch import LaunchSpec
 
 # Property tests check behaviour, never speed: no per-example deadline (hypothesis's
 # default 200 ms fails examples on a loaded CI machine, not the code).
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-
 _hypothesis_settings.register_profile("crewos", deadline=None)
 _hypothesis_settings.load_profile("crewos")
 
@@ -53,10 +53,15 @@ def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def build() -> None:
         await (await Services.open(path, settings=fast_settings())).close()
 
-    # In a thread of its own: the first test to ask may already be running an event loop.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, build()).result()
+    run_apart(build())
     return path
+
+
+def run_apart(coro: Awaitable[object]) -> None:
+    """Run ``coro`` to the end on an event loop of its own, in a thread of its own: a
+    session fixture may first be asked for by a test whose loop is already running."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
 
 
 def copy_database(template: Path, target: Path) -> Path:
@@ -126,6 +131,32 @@ def api_key_for(services: Services) -> Callable[..., Awaitable[str]]:
         return await api_key_of(services, user, scopes)
 
     return make
+
+
+# --- The demo workspace, for the app tests -----------------------------------------
+# Fixtures live here, not in app_support.py: pytest finds them by name, no test module
+# imports them. The helpers (make_app, settle, Notes) stay in app_support.py,
+# imported lazily so tests that never open the app do not load Textual.
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo workspace, seeded once (with a tiny scrypt cost)."""
+    from crewos_tui.backend.local.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    run_apart(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT)))
+    return path
+
+
+@pytest.fixture
+def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
+    """A demo-mode launch on this test's own copy of the demo workspace."""
+    from crewos_tui import paths
+
+    data = tmp_path / "data"
+    copy_database(demo_template, paths.database_file(data, demo=True))
+    return LaunchSpec(profile="demo", mode="local", demo=True, data_dir=data)
 
 
 # ---- markers by kind of test ---------------------------------------------------------------

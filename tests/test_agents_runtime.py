@@ -180,7 +180,10 @@ async def test_a_model_endpoint_answers_with_the_workspace_as_context(plain: Ser
 
     def handler(request: httpx.Request) -> httpx.Response:
         bodies.append(json.loads(request.content))
-        chunk = lambda text: json.dumps({"choices": [{"delta": {"content": text}}]})
+
+        def chunk(text: str) -> str:
+            return json.dumps({"choices": [{"delta": {"content": text}}]})
+
         usage = json.dumps({"choices": [], "usage": {"prompt_tokens": 42, "completion_tokens": 3}})
         return httpx.Response(200, headers={"content-type": "text/event-stream"},
                               content=_sse(chunk("Hello "), chunk("from the model"), usage, "[DONE]"))

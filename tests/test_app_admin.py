@@ -18,7 +18,6 @@ from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.admin import AdminScreen
 from crewos_tui.widgets.forms import FormModal
 
-from .app_support import *  # the fixtures demo_template, demo_spec
 from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)

@@ -12,7 +12,6 @@ from textual.pilot import Pilot
 
 from crewos_tui.launch import LaunchSpec
 
-from .app_support import *  # the fixtures demo_template, demo_spec
 from .app_support import make_app, settle
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

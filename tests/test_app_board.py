@@ -15,7 +15,7 @@ from crewos_tui.screens.board import BoardScreen, parse_filter
 from crewos_tui.widgets.forms import FormModal
 from crewos_tui.widgets.task_detail import TaskDetailScreen
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)
 

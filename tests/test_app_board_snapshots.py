@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from crewos_tui.launch import LaunchSpec
 
-from .app_support import demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import make_app, settle
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 

@@ -21,7 +21,7 @@ from crewos_tui.screens.sessions import SessionsScreen
 from crewos_tui.widgets import chat_log
 from crewos_tui.widgets.chat_log import ChatInput, MessageLog
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)
 

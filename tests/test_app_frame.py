@@ -14,7 +14,6 @@ from crewos_tui.screens.projects import ProjectsScreen
 from crewos_tui.widgets.forms import FormModal
 from crewos_tui.widgets.status_bar import StatusBar
 
-from .app_support import *  # the fixtures demo_template, demo_spec
 from .app_support import make_app, settle
 
 SIZE = (80, 24)

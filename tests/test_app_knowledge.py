@@ -16,7 +16,7 @@ from crewos_tui.screens.knowledge import KnowledgeScreen
 from crewos_tui.widgets.confirm import ConfirmModal
 from crewos_tui.widgets.forms import FormModal
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)
 
@@ -263,7 +263,8 @@ async def test_artifacts_open_edit_clean_and_save(demo_spec: LaunchSpec, tmp_pat
         await pilot.press("c")
         await settle(pilot)
         cleaned = await art.source(token)
-        assert cleaned.current_revision == 3 and "<p></p>" not in cleaned.source and "<div>extra</div>" in cleaned.source
+        assert cleaned.current_revision == 3
+        assert "<p></p>" not in cleaned.source and "<div>extra</div>" in cleaned.source
         assert [r.revision for r in cleaned.revisions] == [3, 2, 1]
         modal.query_one("#artifact-revisions").focus()
         modal.query_one("#artifact-revisions").move_cursor(row=2)  # type: ignore[attr-defined]

@@ -17,7 +17,6 @@ from crewos_tui.widgets.confirm import ConfirmModal
 from crewos_tui.widgets.forms import FormModal
 from crewos_tui.widgets.typed_confirm import TypedConfirmModal
 
-from .app_support import *  # the fixtures demo_template, demo_spec
 from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)

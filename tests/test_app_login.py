@@ -78,7 +78,8 @@ def route_remote(monkeypatch: pytest.MonkeyPatch, transport: httpx.AsyncBaseTran
 
 
 @pytest.fixture
-async def server(services: Services, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
+async def server(services: Services, make_user: UserFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Services]:
     await make_user("maya", role="admin")
     route_remote(monkeypatch, httpx.ASGITransport(app=create_app(services)))
     yield services
@@ -168,7 +169,8 @@ async def test_locked_account_is_shown_inline(server: Services, memory_keyring: 
         assert "locked" in error_of(screen)
 
 
-async def test_unreachable_server_is_shown_inline(monkeypatch: pytest.MonkeyPatch, memory_keyring: MemoryKeyring) -> None:
+async def test_unreachable_server_is_shown_inline(monkeypatch: pytest.MonkeyPatch,
+                                                  memory_keyring: MemoryKeyring) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 

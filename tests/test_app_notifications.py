@@ -15,7 +15,7 @@ from crewos_tui.screens.projects import ProjectsScreen
 from crewos_tui.widgets.confirm import ConfirmModal
 from crewos_tui.widgets.notification_prefs import PreferencesModal
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)
 

@@ -14,7 +14,6 @@ from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.projects import ProjectsScreen
 from crewos_tui.widgets.forms import FormModal
 
-from .app_support import *  # the fixtures demo_template, demo_spec
 from .app_support import Notes, make_app, settle
 
 SIZE = (120, 40)

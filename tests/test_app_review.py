@@ -20,7 +20,7 @@ from crewos_tui.widgets.forms import FormModal
 from crewos_tui.widgets.review_modals import ReasonModal, ReceiptModal
 from crewos_tui.widgets.typed_confirm import TypedConfirmModal
 
-from .app_support import Notes, demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import Notes, make_app, settle
 
 SIZE = (80, 24)
 GRACE = 0.4

@@ -1,7 +1,8 @@
 """Snapshots of the review screen at 80x24 and 120x40: the queue with its preview, a
 decision waiting in its undo window, the reason prompt, the batch confirmation and
-the capability-gap findings, the validation log and one opened finding. Ages are measured against a pinned "now"; the undo
-window is long enough that the countdown never ticks during a capture."""
+the capability-gap findings, the validation log and one opened finding. Ages are
+measured against a pinned "now"; the undo window is long enough that the countdown
+never ticks during a capture."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from textual.pilot import Pilot
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens import review, review_actions
 
-from .app_support import demo_spec, demo_template, make_app, settle  # noqa: F401
+from .app_support import make_app, settle
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)

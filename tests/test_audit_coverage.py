@@ -187,7 +187,8 @@ async def auth_flow(env: Env) -> None:
           "DELETE /api/v1/projects/{project_id}/members/{member_user_id}",
           "POST /api/v1/projects/{project_id}/access-requests",
           "PATCH /api/v1/projects/{project_id}/access-requests/{access_request_id}",
-          "POST /api/v1/projects/{project_id}/documents/upload", "POST /api/v1/projects/{project_id}/documents/reingest",
+          "POST /api/v1/projects/{project_id}/documents/upload",
+          "POST /api/v1/projects/{project_id}/documents/reingest",
           "POST /api/v1/projects/{project_id}/folder-updates/{folder_update_id}/approve",
           "POST /api/v1/projects/{project_id}/folder-updates/{folder_update_id}/reject",
           "POST /api/v1/projects/{project_id}/archive", "DELETE /api/v1/projects/{project_id}")
@@ -252,7 +253,8 @@ async def admin_flow(env: Env) -> None:
                       "token_budget.updated")
     await env.measure("POST /api/v1/admin/cache/invalidate", a.admin.invalidate_cache(CacheInvalidate()),
                       "cache.invalidated")
-    await env.measure("PUT /api/v1/pipeline-policy", a.admin.update_pipeline_policy(PipelinePolicyUpdate(max_retries=3)),
+    await env.measure("PUT /api/v1/pipeline-policy",
+                      a.admin.update_pipeline_policy(PipelinePolicyUpdate(max_retries=3)),
                       "pipeline_policy.updated")
     await env.measure("PUT /api/v1/prompt-standards/{agent_name}",
                       a.admin.upsert_prompt_standard("reporter", PromptStandardUpsert(required_sections=["Summary"])),
@@ -477,7 +479,7 @@ async def review_flow(env: Env) -> None:
                       t.reviewer_b.capability_gaps.create_task(second.id, FindingTaskCreate(project_id=t.project_id)))
 
 
-# ---- knowledge base, wiki graph, artifacts ------------------------------------------------------------------------------
+# ---- knowledge base, wiki graph, artifacts -------------------------------------------------------------------------
 
 
 @scenario("POST /api/v1/knowledge", "PUT /api/v1/knowledge/{entry_id}", "DELETE /api/v1/knowledge/{entry_id}",

@@ -116,7 +116,7 @@ async def test_lockout_expires_and_success_resets_the_counter(services, make_use
 
 
 async def test_users_are_unique_and_only_admins_create_them(services, make_user):
-    user, _ = await make_user(username="dup")
+    _user, _ = await make_user(username="dup")
     with pytest.raises(errors.Conflict):
         await services.auth.create_user(Principal.system(), UserCreate(username="DUP", password="long enough"))
     member = await services.auth.principal_for("dup")

@@ -25,7 +25,7 @@ def load_bench():  # noqa: ANN201
 async def test_the_board_benchmark_runs_small(tmp_path: Path) -> None:
     bench = load_bench()
     db = await bench.make_workspace(tmp_path / "data", 400)
-    times, plan = await bench.service_page_times(db, 3)
+    _times, plan = await bench.service_page_times(db, 3)
     assert "ix_tasks_board" in plan  # the column page is an index range, not a scan
     run = await bench.drive_app(tmp_path / "data", presses=PAGE + 5, size=(80, 24))
     assert 0 < run.first_cards <= run.first_frame

@@ -40,7 +40,8 @@ async def test_chat_stream_speaks_server_sent_events(client):
     blocks = [b for b in raw.split("\n\n") if b.strip()]
     names = [b.splitlines()[0].removeprefix("event: ") for b in blocks]
     assert names[0] == "start" and names[-1] == "done" and set(names) == {"start", "token", "done"}
-    tokens = [json.loads(b.splitlines()[1].removeprefix("data: "))["delta"] for b in blocks if b.startswith("event: token")]
+    tokens = [json.loads(b.splitlines()[1].removeprefix("data: "))["delta"]
+              for b in blocks if b.startswith("event: token")]
     done = json.loads(blocks[-1].splitlines()[1].removeprefix("data: "))
     assert "".join(tokens) == done["content"] and done["usage"]["tokens_out"] > 0
 

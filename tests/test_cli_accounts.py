@@ -208,7 +208,7 @@ def test_second_login_gets_a_suffixed_key_name(server: str, memory_keyring: Memo
 def test_wrong_password_is_one_line_and_saves_nothing(server: str, memory_keyring: MemoryKeyring,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(monkeypatch, capsys, "login", server, "--profile", "bad", "--username", "carol",
+    code, _out, err = run(monkeypatch, capsys, "login", server, "--profile", "bad", "--username", "carol",
                          "--password-stdin", stdin="wrong password\n")
     assert code == 1
     assert err.startswith("crewos-tui: ") and err.count("\n") == 1 and "Traceback" not in err
@@ -276,7 +276,7 @@ def test_profiles_lists_modes_and_key_sources(server: str, memory_keyring: Memor
 
     monkeypatch.setenv("CREWOS_API_KEY", "crewos_x_y")
     _code, out, _err = run(monkeypatch, capsys, "profiles")
-    assert [line for line in out.splitlines() if " srv " in line][0].rstrip().endswith("env")
+    assert next(line for line in out.splitlines() if " srv " in line).rstrip().endswith("env")
 
 
 def test_doctor_reports_paths_keyring_and_servers(server: str, memory_keyring: MemoryKeyring,
@@ -288,7 +288,7 @@ def test_doctor_reports_paths_keyring_and_servers(server: str, memory_keyring: M
     assert os.environ["CREWOS_TUI_CONFIG_DIR"] in out and os.environ["CREWOS_TUI_DATA_DIR"] in out
     assert "MemoryKeyring: works" in out
     assert memory_keyring.entries.keys() == {("crewos-tui", "srv")}  # the probe entry is gone
-    srv = [line for line in out.splitlines() if line.startswith("profile 'srv'")][0]
+    srv = next(line for line in out.splitlines() if line.startswith("profile 'srv'"))
     assert "server ready, version" in srv and "keyring key works (user frank" in srv
 
     from crewos_tui.config import upsert_profile
@@ -360,7 +360,7 @@ def test_logout_leaves_crewos_api_key_alone(server: str, memory_keyring: MemoryK
     assert code == 0
     stored = memory_keyring.entries[("crewos-tui", "envcase")]
     code, out, _err = login(monkeypatch, capsys, server, "erin", "other", "--print-key")
-    env_key = [line for line in out.splitlines() if line.startswith("export ")][0].split("=", 1)[1]
+    env_key = next(line for line in out.splitlines() if line.startswith("export ")).split("=", 1)[1]
     monkeypatch.setenv("CREWOS_API_KEY", env_key)
 
     code, out, err = run(monkeypatch, capsys, "logout", "--profile", "envcase", "--revoke", "--password-stdin",

@@ -149,4 +149,5 @@ async def test_a_failure_after_writes_rolls_the_whole_call_back(services, make_u
         await services.projects.create(me, ProjectCreate(name="Doomed", template="software"))
     async with services.ctx.db.read() as s:
         assert await s.scalar(select(ProjectRow.id).where(ProjectRow.name == "Doomed")) is None
-        assert (await s.scalars(select(DomainEventRow.kind).where(DomainEventRow.kind == "project.created"))).all() == []
+        created = await s.scalars(select(DomainEventRow.kind).where(DomainEventRow.kind == "project.created"))
+        assert created.all() == []

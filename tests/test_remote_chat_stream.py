@@ -52,7 +52,9 @@ async def test_token_fields_are_accepted_under_any_name(key):
 
 
 async def test_openai_style_chunks_and_done_marker():
-    chunk = lambda t: json.dumps({"choices": [{"delta": {"content": t}}]})
+    def chunk(t):
+        return json.dumps({"choices": [{"delta": {"content": t}}]})
+
     events = await collect(backend(lambda r: sse((None, chunk("a")), (None, chunk("b")), (None, "[DONE]"),
                                                  (None, chunk("never")))))
     assert [e.event for e in events] == ["token", "token", "done"]  # done made from the pieces

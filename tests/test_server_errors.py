@@ -204,9 +204,9 @@ json_values = st.recursive(
 #: Objects shaped like our request bodies, with values of any type.
 body_like = st.fixed_dictionaries(
     {},
-    optional={k: json_values for k in ("name", "description", "template", "role", "status", "comment", "message",
-                                       "document_id", "refresh_token", "scopes", "expires_at", "username",
-                                       "password")},
+    optional=dict.fromkeys(("name", "description", "template", "role", "status", "comment", "message",
+                            "document_id", "refresh_token", "scopes", "expires_at", "username", "password"),
+                           json_values),
 )
 ids = st.text(min_size=1, max_size=80)
 fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -72,7 +72,7 @@ async def test_postings_and_transactions_refuse_update_and_delete(services, make
                 await s.execute(text(statement))
     async with services.ctx.db.transaction() as s:
         # Even the ORM path is refused, and the wallet's cached balance cannot go negative.
-        with pytest.raises(IntegrityError, match="ck_token_wallet_not_negative|CHECK"):
+        with pytest.raises(IntegrityError, match=r"ck_token_wallet_not_negative|CHECK"):
             await s.execute(text("UPDATE token_wallets SET balance = -1 WHERE address = 'alpha'"))
     await check_cached_balances(services, pid)
 

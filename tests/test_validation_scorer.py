@@ -98,7 +98,8 @@ def test_forbidden_terms_match_whole_words_case_insensitively() -> None:
     assert score_output("Mastodon todos are fine", rubric).passed
     bad = score_output("Line one\nThe SECRET   sauce is TODO.", rubric)
     assert not bad.passed and bad.score == 0
-    assert bad.findings[0].details == ["'todo' appears 1x (first on line 2)", "'secret sauce' appears 1x (first on line 2)"]
+    assert bad.findings[0].details == ["'todo' appears 1x (first on line 2)",
+                                       "'secret sauce' appears 1x (first on line 2)"]
 
 
 def test_citation_styles() -> None:

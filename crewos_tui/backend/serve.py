@@ -63,7 +63,7 @@ async def open_data_dir(
             await seed_demo(path, settings)
         except BaseException:
             for suffix in ("", "-wal", "-shm"):  # half a demo would never be re-seeded
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+                Path(f"{path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 - cleanup on the way out
             raise
         _say(f"seeded the demo workspace; sign in as {DEMO_USER!r} (admin) with password {DEMO_PASSWORD!r}")
     services = await Services.open(path, settings=settings)

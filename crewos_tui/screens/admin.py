@@ -101,7 +101,8 @@ class AdminScreen(AdminActions, BackendScreen):
     ]
     VIEW_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "edit_user": ("users",), "unlock_user": ("users",),
-        "edit_route": ("llm",), "edit_budget": ("llm",), "toggle_cache": ("llm", "cache"), "invalidate_cache": ("cache",),
+        "edit_route": ("llm",), "edit_budget": ("llm",), "toggle_cache": ("llm", "cache"),
+        "invalidate_cache": ("cache",),
         "filter_audit": ("audit",), "verify_audit": ("audit",), "export_audit": ("audit",),
         "edit_policy": ("policy",), "edit_standard": ("policy",),
     }

@@ -150,7 +150,7 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
         revision = art.revision
 
         async def submit(values: dict[str, str]) -> str:
-            target = Path(values["path"]).expanduser()
+            target = Path(values["path"]).expanduser()  # noqa: ASYNC240 - path checks; the write is threaded
             if target.is_dir():
                 target = target / art.filename
             if target.exists():

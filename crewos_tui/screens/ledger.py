@@ -97,7 +97,9 @@ class LedgerScreen(LedgerActions, BackendScreen):
     # ---- layout --------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        units = lambda amount: self.units(amount, symbol=False)
+        def units(amount: int) -> str:
+            return self.units(amount, symbol=False)
+
         request_columns: list[Column[TokenRequest]] = [
             Column("kind", "Kind", lambda r: _v(r.kind), lambda r: _v(r.kind)),
             Column("amount", "Amount", lambda r: _right(units(r.amount)), lambda r: r.amount),
@@ -368,7 +370,8 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     def _show_selected(self) -> None:
         req = self.selected_request
-        why = approve_refusal(req, self.me, self.approver_ids) if req is not None and _v(req.status) == "pending" else ""
+        why = (approve_refusal(req, self.me, self.approver_ids)
+               if req is not None and _v(req.status) == "pending" else "")
         self.query_one("#impact", Static).update(impact_text(req, self.status, why))
         self.refresh_bindings()
 

@@ -10,6 +10,7 @@ session only — it never falls back to a file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -209,10 +210,8 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
         if pending is None:
             return
         try:
-            try:
+            with contextlib.suppress(CrewOSError):
                 await pending.client.auth.revoke_api_key(pending.created.id)
-            except CrewOSError:
-                pass
             await end_session(pending.client)
         finally:
             await pending.client.close()

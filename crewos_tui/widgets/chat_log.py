@@ -11,6 +11,7 @@ multi-line TextArea where Enter sends and ctrl+j (or shift+enter) starts a new l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -126,10 +127,8 @@ class ReplyStream:
         """Stop streaming; show the stored message (the whole text, whatever was pending)."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         if self._stream is not None:
             await self._stream.stop()
         if message is not None:

@@ -257,7 +257,8 @@ async def test_pipeline_policy_read_update_and_validation(world):
         assert updated.validation_threshold == 85 and updated.require_review is False
         assert updated.max_retries == before.max_retries and updated.updated_by
         assert (await admin.admin.get_pipeline_policy()).validation_threshold == 85
-        for bad, field in [({"validation_threshold": 101}, "validation_threshold"), ({"max_retries": -1}, "max_retries"),
+        for bad, field in [({"validation_threshold": 101}, "validation_threshold"),
+                           ({"max_retries": -1}, "max_retries"),
                            ({"job_timeout_seconds": 1}, "job_timeout_seconds")]:
             with pytest.raises(errors.Invalid, match=field):
                 await admin.admin.update_pipeline_policy(PipelinePolicyUpdate.model_construct(**bad))

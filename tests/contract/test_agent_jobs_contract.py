@@ -148,7 +148,7 @@ async def test_document_ingest(world, runner):
 
 
 async def test_visibility_and_filters(world):
-    owner, b, project = await setup(world)
+    _owner, b, project = await setup(world)
     viewer_user = await world.user(team=TEAM)
     await b.projects.upsert_member(project.id, viewer_user.id, ProjectRole.viewer)
     viewer, stranger = await world.as_(viewer_user), await world.as_(await world.user(team=TEAM))

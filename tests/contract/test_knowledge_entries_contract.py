@@ -89,7 +89,10 @@ async def test_list_filters_and_pages(world):
     a = await sp.entry("Deploy guide", "steps", tags=["ops"])
     b = await sp.entry("Design notes", "ideas", tags=["design"])
     c = await sp.entry("Deploy rollback", "undo", tags=["ops"], ns="other")
-    ids = lambda page: [x.id for x in page.items]
+
+    def ids(page):
+        return [x.id for x in page.items]
+
     assert ids(await sp.b.knowledge.list(namespace=sp.ns())) == [b.id, a.id]  # newest first
     assert set(ids(await sp.b.knowledge.list(tag="ops", limit=200))) >= {a.id, c.id}
     assert b.id not in ids(await sp.b.knowledge.list(tag="ops", limit=200))

@@ -121,7 +121,10 @@ async def test_file_visibility_and_delete(world):
     sp = await space(world)
     res = await sp.b.knowledge.ingest(KnowledgeIngest(namespace=sp.ns(), filename="faq.md",
                                                       content="# Vacation\nAsk your lead.\n# Expenses\nUse the form."))
-    found = lambda r: len(r.items)
+
+    def found(r):
+        return len(r.items)
+
     assert found(await sp.b.knowledge.search(KnowledgeSearch(query="form", namespaces=[sp.ns()]))) == 1
     hidden = await sp.b.knowledge.set_file_visibility(KnowledgeFileVisibility(
         namespace=sp.ns(), filename="faq.md", visibility="hidden"))

@@ -101,7 +101,10 @@ async def test_hidden_archived_and_tags(world):
     sp = await space(world)
     e1 = await sp.entry("Kafka topics", "partitions and offsets", tags=["streaming"])
     e2 = await sp.entry("Kafka consumers", "offsets per group", tags=["streaming", "ops"])
-    found = lambda r: [h.entry.id for h in r.items]
+
+    def found(r):
+        return [h.entry.id for h in r.items]
+
     assert found(await sp.b.knowledge.search(KnowledgeSearch(query="offsets", tags=["ops"]))) == [e2.id]
     await sp.b.knowledge.update(e2.id, KnowledgeEntryUpdate(visibility="hidden"))
     assert found(await sp.b.knowledge.search(KnowledgeSearch(query="offsets", namespaces=[sp.ns()]))) == [e1.id]

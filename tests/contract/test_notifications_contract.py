@@ -195,7 +195,7 @@ async def test_preferences_defaults_update_and_muting(world):
 
 async def test_preferences_refuse_unknown_kinds(world):
     ub = await world.as_(await world.user())
-    with pytest.raises(errors.Invalid, match="no.such_kind"):
+    with pytest.raises(errors.Invalid, match=r"no\.such_kind"):
         await ub.notifications.update_preferences(
             NotificationPreferencesUpdate(kinds={"no.such_kind": False, "project.member_added": False}))
     # Nothing half-applied.

@@ -56,7 +56,7 @@ async def test_viewers_cannot_create_projects(world):
 
 
 async def test_update_archive_delete(world):
-    owner, b, p = await owner_and_project(world)
+    _owner, b, p = await owner_and_project(world)
     updated = await b.projects.update(p.id, ProjectUpdate(description="new words"))
     assert updated.description == "new words"
     with pytest.raises(errors.Invalid):
@@ -75,7 +75,7 @@ async def test_update_archive_delete(world):
 
 
 async def test_member_roles_gate_actions(world):
-    owner, b, p = await owner_and_project(world)
+    _owner, b, p = await owner_and_project(world)
     viewer_user = await world.user()
     await b.projects.upsert_member(p.id, viewer_user.id, ProjectRole.viewer)
     viewer = await world.as_(viewer_user)
@@ -120,7 +120,7 @@ async def test_members_come_from_the_projects_team(world):
 
 
 async def test_access_request_approve_makes_a_member(world):
-    owner, b, p = await owner_and_project(world)
+    _owner, b, p = await owner_and_project(world)
     asker_user = await world.user()
     asker = await world.as_(asker_user)
     req = await asker.projects.create_access_request(p.id, AccessRequestCreate(message="please", role="editor"))
@@ -203,7 +203,8 @@ async def test_documents_upload_list_reingest(world):
     _, b, p = await owner_and_project(world)
     raw = b"# Notes\r\nline two\r\n"
     doc = await b.projects.upload_document(p.id, "notes.md", raw, folder_path="docs")
-    assert (doc.filename, doc.folder_path, doc.content_type, doc.size) == ("notes.md", "docs", "text/markdown", len(raw))
+    assert (doc.filename, doc.folder_path, doc.content_type, doc.size) == (
+        "notes.md", "docs", "text/markdown", len(raw))
     assert len(doc.content_hash) == 64 and doc.text_chars == len("# Notes\nline two\n")
     assert [d.id for d in (await b.projects.list_documents(p.id)).items] == [doc.id]
     again = await b.projects.reingest_document(p.id, doc.id)

@@ -59,7 +59,7 @@ async def test_request_approve_execute(world):
     assert kinds["token.request_approved"]["approver_id"] == lp.users["approver"].id
     assert kinds["token.request_executed"]["requester_id"] == lp.users["editor"].id
     assert kinds["token.request_executed"]["approver_ids"] == [lp.users["approver"].id]
-    minted = [e for e in await events_of(world, lp.project_id, "token.minted")]
+    minted = list(await events_of(world, lp.project_id, "token.minted"))
     assert len(minted) == 1 and minted[0].data["request_id"] == req.id and minted[0].data["direct"] is False
 
 

@@ -9,8 +9,9 @@
   quoted, so operators, quotes, parentheses, ``NEAR`` or ``column:`` filters in user
   input are plain words; ``"a phrase"`` stays a phrase and ``word*`` a prefix.
 - ``ranked_matches(expr)`` / ``snippets(expr, rowids)``: selectables the service joins
-  with its own (portable) SQLAlchemy filters (select *from* the matches, then join). Ranking is bm25 with the title weighted
-  5, tags 3 and the body 1; lower is better, as FTS5 returns it.
+  with its own (portable) SQLAlchemy filters (select *from* the matches, then join).
+  Ranking is bm25 with the title weighted 5, tags 3 and the body 1; lower is better,
+  as FTS5 returns it.
 
 A PostgreSQL port would replace this module (tsvector, ts_rank, ts_headline) and
 leave the service untouched.

@@ -17,9 +17,9 @@ still holds the lease, so two processes on one data dir never run one job at onc
 lease expires; then any runner re-queues it (it runs again from the start) until
 it has been attempted ``max_attempts`` times (by default the admin's pipeline policy:
 ``max_retries`` + 1), after which it is marked failed with reason "interrupted".
-A job running longer than the policy's ``job_timeout_seconds`` is stopped and failed. A runner that stops cleanly puts its running jobs back in the
-queue at once (without counting the attempt). Handlers are written to be safe to
-run again.
+A job running longer than the policy's ``job_timeout_seconds`` is stopped and failed.
+A runner that stops cleanly puts its running jobs back in the queue at once (without
+counting the attempt). Handlers are written to be safe to run again.
 
 **Cancel.** ``cancel`` marks a running job ``cancel_requested``. The runner in this
 process hears the domain event and cancels the job's asyncio task at once; a runner

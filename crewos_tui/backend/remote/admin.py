@@ -201,7 +201,8 @@ class RemoteAdmin:
     async def update_pipeline_policy(self, data: PipelinePolicyUpdate) -> PipelinePolicy:
         return _model(PipelinePolicy, await self._b.request("PUT", f"{API}/pipeline-policy", json=_body(data)))
 
-    async def list_prompt_standards(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[PromptStandard]:
+    async def list_prompt_standards(self, limit: int = DEFAULT_LIMIT,
+                                    cursor: str | None = None) -> Page[PromptStandard]:
         payload = await self._b.request("GET", f"{API}/prompt-standards", params=_paging(limit, cursor))
         return _page(PromptStandard, payload)
 

@@ -153,7 +153,9 @@ class SessionExport(Wire):
 
 class ReplayEvent(Wire):
     seq: int
-    type: str  # session.created | message | assistant.start | assistant.delta | assistant.done | feedback | session.closed | session.archived
+    # session.created | message | assistant.start | assistant.delta | assistant.done | feedback
+    # | session.closed | session.archived
+    type: str
     at: datetime | None = None
     message_id: str | None = None
     role: str | None = None

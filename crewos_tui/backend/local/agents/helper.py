@@ -56,7 +56,8 @@ async def pending_items(s: AsyncSession, p: Principal) -> list[str]:
     lines: list[str] = []
     reqs = (await s.execute(
         select(UserRow.username, ProjectRow.name, AccessRequestRow.role)
-        .join(UserRow, UserRow.id == AccessRequestRow.user_id).join(ProjectRow, ProjectRow.id == AccessRequestRow.project_id)
+        .join(UserRow, UserRow.id == AccessRequestRow.user_id)
+        .join(ProjectRow, ProjectRow.id == AccessRequestRow.project_id)
         .where(AccessRequestRow.status == "pending", AccessRequestRow.project_id.in_(managed))
         .order_by(AccessRequestRow.id))).all()
     for user, project, role in reqs[:5]:

@@ -66,7 +66,8 @@ def propose(request: str) -> list[dict[str, Any]]:
     else:
         body = subject_of(request)
         chained = bool(re.search(r"\bthen\b", body, re.IGNORECASE))
-        parts = [p for p in re.split(r";|,?\s+then\s+|,\s*(?:and\s+)?|\s+and\s+then\s+", body, flags=re.IGNORECASE) if p.strip()]
+        parts = [p for p in re.split(r";|,?\s+then\s+|,\s*(?:and\s+)?|\s+and\s+then\s+", body, flags=re.IGNORECASE)
+                 if p.strip()]
         if len(parts) < 2:
             tasks = _steps(body or "the request")
             for i, t in enumerate(tasks):
@@ -95,7 +96,7 @@ async def produce(inp: AgentInput) -> BuiltinResult:
     kept = [t for t in tasks if t["title"].casefold() not in existing]
     # Re-number dependencies after dropping duplicates.
     index = {id(t): i for i, t in enumerate(kept)}
-    old = {i: t for i, t in enumerate(tasks)}
+    old = dict(enumerate(tasks))
     for t in kept:
         t["depends_on"] = [index[id(old[d])] for d in t.get("depends_on", []) if id(old[d]) in index]
     where = f" for {inp.project.name}" if inp.project else ""

@@ -46,7 +46,7 @@ async def _tasks_section(s: AsyncSession, project_id: str, sources: list[str]) -
     sources.append(f"tasks:{len(rows)}")
     out = ["## Tasks"]
     if not rows:
-        return out + ["No tasks yet.", ""]
+        return [*out, "No tasks yet.", ""]
     by: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by.setdefault(text_of(r, "status", "state", default="todo"), []).append(r)
@@ -61,7 +61,7 @@ async def _tasks_section(s: AsyncSession, project_id: str, sources: list[str]) -
         titles = "; ".join(text_of(r, "title", "name", default=str(r.get("id"))) for r in items)
         more = f" (+{len(by[st]) - len(items)} more)" if len(by[st]) > len(items) else ""
         out.append(f"- **{STATUS_LABEL.get(st, st).capitalize()}:** {titles}{more}")
-    return out + [""]
+    return [*out, ""]
 
 
 async def _reviews_section(s: AsyncSession, project_id: str, sources: list[str]) -> list[str]:
@@ -73,12 +73,12 @@ async def _reviews_section(s: AsyncSession, project_id: str, sources: list[str])
     if status is None:
         n = await _count(s, t, t.c.project_id == project_id)
         sources.append(f"reviews:{n}")
-        return out + [f"{n} review records.", ""]
+        return [*out, f"{n} review records.", ""]
     counts = await count_by(s, t, status, t.c.project_id == project_id)
     sources.append(f"reviews:{sum(counts.values())}")
     if not counts:
-        return out + ["No reviews yet.", ""]
-    return out + [", ".join(f"{n} {k}" for k, n in counts.items()) + ".", ""]
+        return [*out, "No reviews yet.", ""]
+    return [*out, ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", ""]
 
 
 async def _documents_section(s: AsyncSession, project_id: str, sources: list[str]) -> list[str]:
@@ -87,13 +87,13 @@ async def _documents_section(s: AsyncSession, project_id: str, sources: list[str
     sources.append(f"documents:{len(docs)}")
     out = ["## Documents"]
     if not docs:
-        return out + ["No documents uploaded yet.", ""]
+        return [*out, "No documents uploaded yet.", ""]
     out.append(f"{len(docs)} document{'s' if len(docs) != 1 else ''}:")
     for name, folder, size in docs[:8]:
         out.append(f"- {folder + '/' if folder else ''}{name} ({_size(size)})")
     if len(docs) > 8:
         out.append(f"- … and {len(docs) - 8} more")
-    return out + [""]
+    return [*out, ""]
 
 
 async def _ledger_section(s: AsyncSession, project_id: str, sources: list[str]) -> list[str]:
@@ -105,7 +105,7 @@ async def _ledger_section(s: AsyncSession, project_id: str, sources: list[str]) 
     sources.append(f"ledger:{n}")
     out = ["## Ledger"]
     if not n:
-        return out + ["No token transactions yet.", ""]
+        return [*out, "No token transactions yet.", ""]
     settings = table("token_settings")
     symbol, decimals = "", 0
     if settings is not None and col(settings, "symbol") is not None:
@@ -128,7 +128,7 @@ async def _ledger_section(s: AsyncSession, project_id: str, sources: list[str]) 
         last = await s.scalar(select(supply).where(t.c.project_id == project_id).order_by(t.c.seq.desc()).limit(1))
         if last is not None:
             out.append(f"- supply now: {units(last)} {symbol}".rstrip())
-    return out + [""]
+    return [*out, ""]
 
 
 async def _attention_section(s: AsyncSession, project_id: str) -> list[str]:
@@ -156,7 +156,7 @@ async def _activity_section(s: AsyncSession, project_id: str) -> list[str]:
     for ev in rows:
         when = ev.created_at.strftime("%Y-%m-%d %H:%M") if ev.created_at else ""
         out.append(f"- {when} {ev.actor}: {ev.kind.replace('_', ' ').replace('.', ' ')}")
-    return out + [""]
+    return [*out, ""]
 
 
 async def project_update(s: AsyncSession, project: ProjectRow) -> BuiltinResult:

@@ -154,7 +154,8 @@ async def _writing(ctx: ServiceContext, session: AsyncSession | None) -> AsyncIt
             yield s
 
 
-async def resolve_llm(ctx: ServiceContext, session: AsyncSession, principal: Principal, agent: str) -> LLMEndpoint | None:
+async def resolve_llm(ctx: ServiceContext, session: AsyncSession, principal: Principal,
+                      agent: str) -> LLMEndpoint | None:
     """The model endpoint that answers for ``agent``, or None for the built-in."""
     if ctx.llm_router is not None:
         return await ctx.llm_router(session, principal, agent)

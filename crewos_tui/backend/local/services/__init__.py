@@ -1,8 +1,9 @@
 """The local CrewOS service layer: all domain logic lives in these modules.
 
 ``Services`` is the one object the local backend and the HTTP server hold; a new
-slice adds one attribute in ``__init__``. Each domain service takes a ``Principal`` as the first argument of every method, runs
-one transaction per call and raises ``crewos_tui.backend.errors`` errors.
+slice adds one attribute in ``__init__``. Each domain service takes a ``Principal`` as
+the first argument of every method, runs one transaction per call and raises
+``crewos_tui.backend.errors`` errors.
 """
 
 from __future__ import annotations

@@ -168,9 +168,9 @@ class AgentJobService:
         stops it within a heartbeat, at once when it runs in this process)."""
         async with self.ctx.db.transaction() as s:
             job = await self._load(s, principal, job_id)
-            if not (principal.is_admin or (principal.user_id and job.created_by_id == principal.user_id)):
-                if RANK.get(await self._role(s, principal, job) or "", 0) < RANK["editor"]:
-                    raise Forbidden("cancelling a job needs the project editor role, or to be its creator")
+            privileged = principal.is_admin or (principal.user_id and job.created_by_id == principal.user_id)
+            if not privileged and RANK.get(await self._role(s, principal, job) or "", 0) < RANK["editor"]:
+                raise Forbidden("cancelling a job needs the project editor role, or to be its creator")
             if job.status in TERMINAL:
                 raise Conflict(f"the job already {job.status}")
             now = self.ctx.clock.now()

@@ -212,11 +212,11 @@ class DomainEventRow(SQLModel, table=True):
 
 
 # ---- slices' tables (imported so that SQLModel.metadata knows them) ------------------
-from .tasks import *  # noqa: E402,F401,F403
-from .tokens import *  # noqa: E402,F401,F403
-from .notifications import *  # noqa: E402,F401,F403
-from .review import *  # noqa: E402,F401,F403
-from .admin import *  # noqa: E402,F401,F403
-from .chat import *  # noqa: E402,F401,F403
-from .knowledge import *  # noqa: E402,F401,F403
-from .artifacts import *  # noqa: E402,F401,F403
+from .tasks import *  # noqa: E402,F403
+from .tokens import *  # noqa: E402,F403
+from .notifications import *  # noqa: E402,F403
+from .review import *  # noqa: E402,F403
+from .admin import *  # noqa: E402,F403
+from .chat import *  # noqa: E402,F403
+from .knowledge import *  # noqa: E402,F403
+from .artifacts import *  # noqa: E402,F403

@@ -93,7 +93,8 @@ class ChatRunRow(SQLModel, table=True):
     username: str = ""
     agent: str
     project_id: str | None = None
-    status: str = Field(default="running", index=True)  # queued | running | completed | cancelled | failed | interrupted
+    # queued | running | completed | cancelled | failed | interrupted
+    status: str = Field(default="running", index=True)
     durable: bool = False
     worker: str = ""  # the process that runs it
     error: str | None = None

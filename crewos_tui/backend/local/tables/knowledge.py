@@ -220,6 +220,6 @@ KNOWLEDGE_TABLES = (
 )
 
 # The full-text index and its triggers come with the entries table (SQLite only).
-from ..fts import attach_fts
+from ..fts import attach_fts  # noqa: E402 - next to the one call it serves
 
 attach_fts(KnowledgeEntryRow.__table__)

@@ -41,7 +41,8 @@ async def list_skills(
     return await services.agents.list_skills(principal, limit=limit, cursor=cursor)
 
 
-@api.get("/skills/discovery", response_model=SkillDiscovery, summary="Skill-discovery metadata for routing and planning")
+@api.get("/skills/discovery", response_model=SkillDiscovery,
+         summary="Skill-discovery metadata for routing and planning")
 async def skill_discovery(services: ServicesDep, principal: Caller) -> SkillDiscovery:
     return await services.agents.skill_discovery(principal)
 

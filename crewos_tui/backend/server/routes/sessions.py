@@ -44,7 +44,8 @@ async def list_sessions(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     status: SessionStatus | None = None,
-    scope: Annotated[str | None, Query(pattern="^(mine|shared|invited)$", description="mine | shared | invited")] = None,
+    scope: Annotated[str | None,
+                     Query(pattern="^(mine|shared|invited)$", description="mine | shared | invited")] = None,
     project_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[ChatSession]:
     return await services.sessions.list(principal, limit=limit, cursor=cursor, status=status, scope=scope,

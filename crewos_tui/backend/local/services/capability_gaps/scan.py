@@ -128,7 +128,8 @@ async def scan_scenarios(s: AsyncSession, scope: Scope) -> tuple[int, list[Candi
     if res is None or run is None:
         return None
     rows = await _fetch(s, select(res.c.id, res.c.scenario_id, res.c.name, res.c.agent, res.c.outcome, res.c.error,
-                                  res.c.findings, res.c.created_at, run.c.project_id).join(run, run.c.id == res.c.run_id)
+                                  res.c.findings, res.c.created_at, run.c.project_id)
+                        .join(run, run.c.id == res.c.run_id)
                         .where(res.c.outcome.in_(("failed", "error")), res.c.created_at >= scope.since,
                                scope.where(run.c.project_id, run.c.actor_id))
                         .order_by(res.c.created_at.desc(), res.c.id))

@@ -84,7 +84,8 @@ class AgentDiscoveryService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    async def list(self, principal: Principal, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[AgentInfo]:
+    async def list(self, principal: Principal, limit: int = DEFAULT_LIMIT,
+                   cursor: str | None = None) -> Page[AgentInfo]:
         """The callable agents, by name."""
         require_user(principal)
         return _page([agent_model(a) for a in registry.all_agents()], lambda a: a.name, limit, cursor)

@@ -31,7 +31,8 @@ MAX_DAYS = 366
 class SessionFeedback:
     ctx: ServiceContext
 
-    async def submit_feedback(self, principal: Principal, session_id: str, data: MessageFeedbackCreate) -> MessageFeedback:
+    async def submit_feedback(self, principal: Principal, session_id: str,
+                              data: MessageFeedbackCreate) -> MessageFeedback:
         """Rate one reply of the session; rating again replaces your earlier rating."""
         async with self.ctx.db.transaction() as s:
             acc = await load_session(s, principal, session_id)
@@ -46,8 +47,9 @@ class SessionFeedback:
             kind = "session.feedback_updated" if row is not None else "session.feedback_submitted"
             if row is None:
                 row = MessageFeedbackRow(id=self.ctx.ids.new(), session_id=session_id, message_id=msg.id,
-                                         user_id=principal.user_id, username=principal.username, rating=data.rating.value,
-                                         comment=data.comment, agent=msg.agent, created_at=now)
+                                         user_id=principal.user_id, username=principal.username,
+                                         rating=data.rating.value, comment=data.comment, agent=msg.agent,
+                                         created_at=now)
                 s.add(row)
             else:
                 row.rating, row.comment, row.updated_at = data.rating.value, data.comment, now
@@ -94,6 +96,8 @@ class SessionFeedback:
         return FeedbackMetrics(
             since=since.date(), until=until.date(), total=total, up=ups, down=int(downs or 0),
             up_ratio=round(ups / total, 3) if total else 0.0, with_comment=int(commented or 0),
-            by_agent=[FeedbackBucket(key=str(k), up=int(u or 0), down=int(d or 0), total=int(n)) for k, u, d, n in by_agent],
-            by_day=[FeedbackBucket(key=str(k), up=int(u or 0), down=int(d or 0), total=int(n)) for k, u, d, n in by_day],
+            by_agent=[FeedbackBucket(key=str(k), up=int(u or 0), down=int(d or 0), total=int(n))
+                      for k, u, d, n in by_agent],
+            by_day=[FeedbackBucket(key=str(k), up=int(u or 0), down=int(d or 0), total=int(n))
+                    for k, u, d, n in by_day],
         )

@@ -191,8 +191,10 @@ class ChatService:
     async def _mark_running(self, run: ActiveRun) -> None:
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id).values(status="running", started_at=now))
-            await s.execute(update(ChatMessageRow).where(ChatMessageRow.id == run.message_id).values(status="streaming"))
+            await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id)
+                            .values(status="running", started_at=now))
+            await s.execute(update(ChatMessageRow).where(ChatMessageRow.id == run.message_id)
+                            .values(status="streaming"))
         run.status, run.started_at = "running", now
 
     def _recorder(self, run: ActiveRun):

@@ -131,7 +131,7 @@ async def run_retrieve(s: AsyncSession, scope: Scope, data: KnowledgeRetrieve) -
     frontier = list(found)
     # Linked entries must pass the same filters except the tag filter: tags pick the seeds.
     reach = _filters(scope, data.namespaces, None, False)
-    for hop in range(1, data.hops + 1):
+    for _hop in range(1, data.hops + 1):
         if not frontier:
             break
         links = (await s.scalars(select(KnowledgeLinkRow).where(or_(

@@ -67,7 +67,8 @@ class EntryWriter:
         now = self.ctx.clock.now()
         tags = clean_tags(tags)
         row = KnowledgeEntryRow(
-            id=self.ctx.ids.new(), fts_rowid=await self._rowid(), namespace=namespace, title=clip_title(title) or "Untitled",
+            id=self.ctx.ids.new(), fts_rowid=await self._rowid(), namespace=namespace,
+            title=clip_title(title) or "Untitled",
             body=body, tags=tags, tags_text=" ".join(tags), visibility=visibility, source_file_id=source_file_id,
             source_section=section[:500], position=position, created_by=self.principal.username,
             created_by_id=self.principal.user_id, updated_by=self.principal.username, created_at=now, updated_at=now,

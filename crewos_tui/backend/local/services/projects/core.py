@@ -74,10 +74,7 @@ class ProjectCore:
             raise Invalid("status must be 'active' or 'archived'")
         mine = and_(ProjectMemberRow.project_id == ProjectRow.id, ProjectMemberRow.user_id == principal.user_id)
         stmt = select(ProjectRow, ProjectMemberRow.role, *count_columns())
-        if principal.is_admin:
-            stmt = stmt.outerjoin(ProjectMemberRow, mine)
-        else:
-            stmt = stmt.join(ProjectMemberRow, mine)
+        stmt = stmt.outerjoin(ProjectMemberRow, mine) if principal.is_admin else stmt.join(ProjectMemberRow, mine)
         if status:
             stmt = stmt.where(ProjectRow.status == status)
         if q:

@@ -19,7 +19,7 @@ _COMMON = [
 ]
 
 TEMPLATES: dict[str, list[ScaffoldSpec]] = {
-    "blank": [ScaffoldSpec("folder", "docs", "Documents")] + _COMMON,
+    "blank": [ScaffoldSpec("folder", "docs", "Documents"), *_COMMON],
     "software": [
         ScaffoldSpec("folder", "docs", "Documents"),
         ScaffoldSpec("folder", "docs/adr", "Architecture decisions", "One record per significant decision."),

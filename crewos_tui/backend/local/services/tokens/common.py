@@ -112,7 +112,7 @@ async def addresses_of(s: AsyncSession, wallet_ids: Iterable[str | None]) -> dic
     if not ids:
         return {}
     rows = await s.execute(select(TokenWalletRow.id, TokenWalletRow.address).where(TokenWalletRow.id.in_(ids)))
-    return {wid: address for wid, address in rows.all()}
+    return {wid: address for wid, address in rows.all()}  # noqa: C416 - dict(rows) does not type: Row is no tuple
 
 
 async def request_models(s: AsyncSession, rows: Sequence[TokenRequestRow]) -> list[TokenRequest]:

@@ -112,4 +112,5 @@ class TokenReads:
             wallet_id = (await holder_wallet(s, project_id, wallet)).id if wallet is not None else None
             items, keys = await history_page(s, project_id, limit, after, wallet_id)
         more = len(items) > limit
-        return Page[TokenTransaction](items=items[:limit], next_cursor=encode_cursor([keys[limit - 1]]) if more else None)
+        return Page[TokenTransaction](items=items[:limit],
+                                      next_cursor=encode_cursor([keys[limit - 1]]) if more else None)
