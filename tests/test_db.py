@@ -151,3 +151,43 @@ async def test_a_failure_after_writes_rolls_the_whole_call_back(services, make_u
         assert await s.scalar(select(ProjectRow.id).where(ProjectRow.name == "Doomed")) is None
         created = await s.scalars(select(DomainEventRow.kind).where(DomainEventRow.kind == "project.created"))
         assert created.all() == []
+
+
+async def test_a_cancelled_transaction_leaves_the_write_lock_free(tmp_path):
+    """A task cancelled while a statement of its write transaction runs (a job cancelled
+    mid-write, a worker superseded) leaves the write lock free and the database closable.
+    With plain aiosqlite, SQLAlchemy's close of that connection left a zombie holding the
+    lock: the next writer got "database is locked", and the suite once hung on it."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import event
+
+    database = dbmod.Database(tmp_path / "cancel.db")
+    await database.migrate()
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_call() -> int:  # runs on the connection's thread, inside the write transaction
+        entered.set()
+        release.wait(30)
+        return 1
+
+    event.listen(database.engine.sync_engine, "connect",
+                 lambda conn, _record: conn.create_function("slow_call", 0, slow_call))
+    await database.engine.dispose()  # later connections get the function
+
+    async def writer() -> None:
+        async with database.transaction() as s:
+            await s.execute(text("SELECT slow_call()"))
+
+    task = asyncio.create_task(writer())
+    while not entered.is_set():
+        await asyncio.sleep(0.01)
+    task.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(30):  # a guard against a hang, not a measurement
+        async with database.transaction() as s:  # the write lock is free again
+            await s.execute(text("SELECT 1"))
+        await database.close()

@@ -8,6 +8,7 @@ its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
-from . import tables
+from . import sqlite_driver, tables
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -93,7 +94,9 @@ def _on_begin(conn: Connection) -> None:
 
 def make_engine(path: Path | str) -> AsyncEngine:
     """An async engine on the SQLite file at ``path`` with our pragmas on every connection."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+    # async_creator: connections that a cancelled task cannot leave holding the write lock.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}",
+                                 async_creator=functools.partial(sqlite_driver.connect, path))
     event.listen(engine.sync_engine, "connect", _on_connect)
     event.listen(engine.sync_engine, "begin", _on_begin)
     return engine
