@@ -7,14 +7,15 @@ dir: separate engines and connections, shared only through SQLite.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crewos_tui.backend import errors
+from crewos_tui.backend.ids import Clock
 from crewos_tui.backend.local.jobs import JobContext, JobRunner, register_job_kind, supported_kinds
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.local.tables import AgentJobRow
@@ -152,21 +153,58 @@ async def test_two_runners_race_and_each_job_runs_once(two) -> None:
     assert all(owners[i] == "A" for i in got_a) and all(owners[i] == "B" for i in got_b)
 
 
-async def test_a_live_lease_keeps_other_runners_off(two) -> None:
-    a, b = two
+class ManualClock(Clock):
+    """Time that moves only when the test says so: a lease expires when the test advances
+    the clock past it, never because a loaded machine was slow."""
+
+    def __init__(self) -> None:
+        self._t = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._t
+
+    def advance(self, seconds: float) -> None:
+        self._t += timedelta(seconds=seconds)
+
+
+async def lease_expiry(svc: Services, job_id: str) -> datetime | None:
+    async with svc.ctx.db.read() as s:
+        return await s.scalar(select(AgentJobRow.lease_expires_at).where(AgentJobRow.id == job_id))
+
+
+async def renewed(svc: Services, job_id: str, after: datetime | None) -> datetime:
+    """Wait (bounded) for the heartbeat to move the lease past ``after``."""
+    for _ in range(500):
+        expiry = await lease_expiry(svc, job_id)
+        if expiry is not None and (after is None or expiry > after):
+            return expiry
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the lease of {job_id} was not renewed")
+
+
+async def test_a_live_lease_keeps_other_runners_off(tmp_path: Path) -> None:
+    clock = ManualClock()
+    a = await Services.open(tmp_path / "jobs.db", clock=clock, settings=fast_settings())
+    b = await Services.open(tmp_path / "jobs.db", clock=clock, settings=fast_settings())
     p = await owner(a)
     job_id = await queue(a, p)
-    ra = JobRunner(a, owner="A", lease_seconds=0.3, poll_seconds=0.02)
+    ra = JobRunner(a, owner="A", lease_seconds=3, poll_seconds=0.02)  # heartbeats every 1 s
     await ra.start()
     try:
         await until(a, p, job_id, {"running"})
-        await asyncio.sleep(0.6)  # two lease lengths: only heartbeats keep it
-        rb = JobRunner(b, owner="B", lease_seconds=0.3)
+        expiry = await renewed(a, job_id, None)
+        for _ in range(2):  # two lease lengths pass in all; only the heartbeats keep it
+            clock.advance(2)
+            expiry = await renewed(a, job_id, expiry)
+        assert expiry > clock.now()
+        rb = JobRunner(b, owner="B", lease_seconds=3)
         assert await rb.sweep() == 0 and await rb.claim() is None
         GATE[job_id].set()
         assert await until(a, p, job_id, {"succeeded"}) == "succeeded"
     finally:
         await ra.stop()
+        await a.close()
+        await b.close()
     assert CALLS.count(job_id) == 1
 
 
@@ -182,7 +220,11 @@ async def test_a_runner_that_lost_its_lease_writes_nothing(two) -> None:
         rb = JobRunner(b, owner="B", lease_seconds=30)
         assert (await rb.claim()).id == job_id
         GATE[job_id].set()  # A's handler would now finish...
-        await asyncio.sleep(0.3)
+        for _ in range(500):  # ...and A is done with it (its outcome dropped: LeaseLost)
+            if job_id not in ra.running_job_ids:
+                break
+            await asyncio.sleep(0.02)
+        assert job_id not in ra.running_job_ids
         job = await a.agent_jobs.get(p, job_id)
         assert job.status == "running" and job.health.lease_owner == "B"  # ...but records nothing
     finally:
