@@ -11,11 +11,11 @@ multi-line TextArea where Enter sends and ctrl+j (or shift+enter) starts a new l
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
@@ -24,6 +24,8 @@ from textual.widgets import Markdown, Static, TextArea
 from .format import utc
 
 if TYPE_CHECKING:
+    from textual import getters
+    from textual.app import App
     from textual.widgets.markdown import MarkdownStream
 
     from ..backend.schemas import ChatMessage
@@ -139,7 +141,7 @@ class ReplyStream:
 class MessageLog(VerticalScroll, can_focus=True):
     """The messages of one session, with a selected one."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move(-1)", "Previous", show=False, id="chat.log.previous"),
         Binding("down,j", "move(1)", "Next", show=False, id="chat.log.next"),
         Binding("home", "jump(0)", "First", show=False, id="chat.log.first"),
@@ -211,6 +213,9 @@ class MessageLog(VerticalScroll, can_focus=True):
 
 class ChatInput(TextArea):
     """Multi-line input: Enter sends, ctrl+j / shift+enter / alt+enter insert a new line."""
+
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
 
     NEWLINE_KEYS: ClassVar[frozenset[str]] = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 
