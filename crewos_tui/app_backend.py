@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.message import Message
 
 from .launch import LaunchSpec
+from .widgets.workers import work
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.signal import Signal
 
     from .backend.protocol import Backend
@@ -76,7 +77,13 @@ class DataChanged(Message):
         return False
 
 
-class BackendHolder:
+if TYPE_CHECKING:
+    _App = App[int]  # the mixin's host: CrewOSApp
+else:
+    _App = object
+
+
+class BackendHolder(_App):
     # Set up by CrewOSApp.__init__; declared for the type checker.
     spec: LaunchSpec
     backend: Backend | None
@@ -112,7 +119,7 @@ class BackendHolder:
         me = await conn.backend.auth.me()
         self.update_session(health="online", username=me.username, role=str(getattr(me.role, "value", me.role)),
                             key_source=conn.key_source)
-        subscribe = getattr(conn.backend, "subscribe", None)
+        subscribe: Callable[..., Any] | None = getattr(conn.backend, "subscribe", None)
         if callable(subscribe):
             self._unsubscribe = subscribe(self._on_domain_event)
         self.backend_ready.publish(conn.backend)
@@ -137,8 +144,11 @@ class BackendHolder:
     def show_login(self, reason: str) -> None:
         from .screens.login import LoginScreen
 
+        def after_login(_url: str | None) -> None:
+            self.connect()
+
         if not any(isinstance(s, LoginScreen) for s in self.screen_stack):
-            self.push_screen(LoginScreen(self.spec.url, self.spec.username, reason), lambda _url: self.connect())
+            self.push_screen(LoginScreen(self.spec.url, self.spec.username, reason), after_login)
 
     def signed_in(self, url: str, username: str) -> None:
         self.spec = replace(self.spec, url=url, username=username)

@@ -289,6 +289,7 @@ def logout_command(args: argparse.Namespace) -> int:
             raise _usage(f"profile {name!r} has no stored key to revoke")
         username = _read_username(args.username, profile.username, args.password_stdin)
         password = _read_password(args.password_stdin)
+        assert profile.url is not None  # Profile refuses a remote profile without one
         revoked = asyncio.run(_revoke(profile.url, username, password, key))
 
     removed = secrets.delete_api_key(name)
@@ -407,6 +408,7 @@ def doctor_command(args: argparse.Namespace) -> int:
     if cfg is not None:
         remotes = [(n, p) for n, p in sorted(cfg.profiles.items()) if p.mode == "remote"]
         for name, profile in remotes:
+            assert profile.url is not None  # Profile refuses a remote profile without one
             line, ok = asyncio.run(_check_server(name, profile.url))
             problems += 0 if ok else 1
             print(line)

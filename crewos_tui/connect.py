@@ -41,7 +41,7 @@ async def open_local(spec: LaunchSpec) -> Connection:
     from .backend.local.backend import LocalBackend
     from .backend.local.services import Services
     from .backend.principal import Principal
-    from .backend.schemas import UserCreate
+    from .backend.schemas import Role, UserCreate
 
     db_file = paths.database_file(spec.data_dir, demo=spec.demo)
     if spec.demo and not db_file.exists():
@@ -69,7 +69,7 @@ async def open_local(spec: LaunchSpec) -> Connection:
 
             await services.auth.create_user(
                 Principal.system(),
-                UserCreate(username=username, password=secrets.token_urlsafe(16), role="admin"),
+                UserCreate(username=username, password=secrets.token_urlsafe(16), role=Role.admin),
             )
             principal = await services.auth.principal_for(username)
         await services.start_background()  # durable jobs run in the process that owns the database

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .local.context import Settings
     from .local.services import Services
+    from .principal import Principal
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -195,7 +196,7 @@ async def _users(args: argparse.Namespace) -> None:
         await services.close()
 
 
-async def _print_users(services: Services, system: object) -> None:
+async def _print_users(services: Services, system: Principal) -> None:
     rows = [("USERNAME", "ROLE", "TEAM", "STATE", "ID")]
     cursor: str | None = None
     while True:

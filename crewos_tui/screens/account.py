@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..widgets.format import error_text
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
 if TYPE_CHECKING:

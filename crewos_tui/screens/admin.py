@@ -9,10 +9,10 @@ exclusive worker; the writes live in ``admin_actions``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -39,6 +39,7 @@ from ..widgets.admin_text import (
 )
 from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .admin_actions import AdminActions
 from .base import BackendScreen
 
@@ -79,8 +80,11 @@ STANDARD_COLUMNS: list[Column[PromptStandard]] = [
 class AdminScreen(AdminActions, BackendScreen):
     MODE = "admin"
     CSS_PATH = "../styles/admin.tcss"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-short"), (32, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit_user", "Edit", tooltip="Edit the user (role, team, disabled, namespaces)",
@@ -141,7 +145,7 @@ class AdminScreen(AdminActions, BackendScreen):
     # ---- lookups -------------------------------------------------------------------
 
     def table(self, name: str) -> PagedTable[Any]:
-        return self.query_one(f"#{name}-table", PagedTable)
+        return cast("PagedTable[Any]", self.query_one(f"#{name}-table", PagedTable))
 
     def current_view(self) -> str | None:
         tabs = self.query("#admin-tabs")
@@ -163,7 +167,7 @@ class AdminScreen(AdminActions, BackendScreen):
     def reload(self) -> None:
         session = self.crewos.session
         role = session.role if session else None
-        if role is None:
+        if session is None or role is None:
             return  # not connected yet: backend_ready brings us back
         self.is_admin = role == "admin"
         self.set_class(not self.is_admin, "-refused")

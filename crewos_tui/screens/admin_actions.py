@@ -11,12 +11,12 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import work
 
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
@@ -44,7 +44,7 @@ def _number(values: dict[str, str], name: str, label: str) -> int | None:
 
 def _pairs(values: dict[str, str], name: str) -> list[tuple[str, int]]:
     """``"studio=200000, field=1000"`` → [("studio", 200000), ("field", 1000)]."""
-    out = []
+    out: list[tuple[str, int]] = []
     for part in _split(values[name]):
         key, sep, amount = part.partition("=")
         amount = amount.replace("_", "").strip()
@@ -81,13 +81,17 @@ async def _inline(call: Awaitable[Any], fields: Sequence[str]) -> Any:
 
 class AdminActions:
     # Provided by AdminScreen; declared for the type checker.
-    backend: Backend
-    crewos: CrewOSApp
     audit_filter: dict[str, str]
     table: Callable[[str], PagedTable[Any]]
     load_view: Callable[[str], None]
     load_audit: Callable[[], Any]
     current_view: Callable[[], str | None]
+
+    if TYPE_CHECKING:  # properties of the screen
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def crewos(self) -> CrewOSApp: ...
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -125,8 +129,9 @@ class AdminActions:
         async def submit(values: dict[str, str]) -> Any:
             from ..backend.schemas import UserUpdate
 
-            wanted = {"role": values["role"], "team": values["team"], "disabled": values["disabled"] == "yes",
-                      "namespace_grants": _split(values["namespace_grants"])}
+            wanted: dict[str, Any] = {
+                "role": values["role"], "team": values["team"], "disabled": values["disabled"] == "yes",
+                "namespace_grants": _split(values["namespace_grants"])}
             current = {"role": role, "team": user.team, "disabled": user.disabled,
                        "namespace_grants": list(user.namespace_grants)}
             changes = {k: v for k, v in wanted.items() if v != current[k]}
@@ -166,7 +171,7 @@ class AdminActions:
 
             team_default = _number(values, "team_daily_default", "Team default")
             user_default = _number(values, "user_daily_default", "User default")
-            users = []
+            users: list[UserBudgetUpdate] = []
             for name, amount in _pairs(values, "users"):
                 if name not in names:
                     raise FieldError("users", f"no user named {name!r}")
@@ -204,17 +209,20 @@ class AdminActions:
         providers = [("Built-in agent (offline)", "builtin"), ("OpenAI-compatible endpoint", "openai_compatible")]
 
         async def submit(values: dict[str, str]) -> Any:
-            from ..backend.schemas import LlmConfigUpdate, LlmRouteUpdate
+            from pydantic import SecretStr
+
+            from ..backend.schemas import LlmConfigUpdate, LlmProvider, LlmRouteUpdate
 
             agent, builtin = values["agent"], values["provider"] == "builtin"
             keep = [LlmRouteUpdate(agent=r.agent, provider=r.provider, base_url=r.base_url, model=r.model,
                                    api_key_env=r.api_key_env) for r in cfg.routes if r.agent != agent]
             if values["provider"] != "remove":
                 keep.append(LlmRouteUpdate(
-                    agent=agent, provider=values["provider"], base_url=None if builtin else values["base_url"],
+                    agent=agent, provider=LlmProvider(values["provider"]),
+                    base_url=None if builtin else values["base_url"],
                     model=None if builtin else values["model"],
                     api_key_env=None if builtin else values["api_key_env"] or None,
-                    api_key=None if builtin else (values["api_key"] or None)))
+                    api_key=None if builtin or not values["api_key"] else SecretStr(values["api_key"])))
             return await _inline(self.backend.admin.update_llm_config(LlmConfigUpdate(routes=keep)),
                                  ["base_url", "model", "api_key_env", "api_key"])
 
@@ -286,7 +294,7 @@ class AdminActions:
 
         from ..widgets.admin_text import integrity_text
 
-        target = self.query_one("#audit-integrity", Static)  # type: ignore[attr-defined]
+        target = cast(Static, self.query_one("#audit-integrity", Static))  # type: ignore[attr-defined]
         target.update(Text("Verifying the chain…", style="italic"))
         target.add_class("-shown")
         report = await self.backend.admin.audit_integrity()
@@ -308,16 +316,19 @@ class AdminActions:
         from ..widgets.forms import FormModal
 
         note = "Exports the events the current filter shows, oldest first."
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.export_to(path)
+
         self.crewos.push_screen(
             FormModal("Export the audit log (CSV)", [Field("path", "File", value=DEFAULT_EXPORT, required=True)],
-                      submit, submit_label="Export", note=note),
-            lambda path: self.export_to(path) if path is not None else None)
+                      submit, submit_label="Export", note=note), chosen)
 
     @work(exclusive=True, group="admin-export", exit_on_error=False)
     async def export_to(self, path: Path) -> None:
         from textual.widgets import ProgressBar
 
-        bar = self.query_one("#export-progress", ProgressBar)  # type: ignore[attr-defined]
+        bar = cast(ProgressBar, self.query_one("#export-progress", ProgressBar))  # type: ignore[attr-defined]
         stream = await self.backend.admin.export_audit_csv(**self.audit_query())  # type: ignore[attr-defined]
         total = max(stream.total_rows, 0)
         bar.update(total=total or 1, progress=0)

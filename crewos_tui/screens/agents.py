@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Markdown
 
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .base import BackendScreen
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ class AgentsScreen(BackendScreen):
     MODE = "agents"
     CSS_PATH = "../styles/agents.tcss"
     AUTO_FOCUS = "#agents-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("c", "card", "Card", tooltip="Show the agent card", id="agents.card"),
@@ -73,7 +76,7 @@ class AgentsScreen(BackendScreen):
 
     @property
     def table(self) -> PagedTable[AgentInfo]:
-        return self.query_one("#agents-table", PagedTable)
+        return cast("PagedTable[AgentInfo]", self.query_one("#agents-table", PagedTable))
 
     def reload(self) -> None:
         self.load_agents()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.format import size, utc
+from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
         area = self.query_one(TextArea)
         if not getattr(self.app, "cursor_blink", True):
             area.cursor_blink = False
-        table = self.query_one(DataTable)
+        table = cast("DataTable[Any]", self.query_one(DataTable))
         table.add_columns("Rev", "When (UTC)", "By", "Note")
         table.focus()  # keys act on the artifact; e enters the editor
         self.load()
@@ -83,7 +84,7 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
         area = self.query_one(TextArea)
         area.load_text(art.source)
         area.read_only = not (art.editable and current)
-        table = self.query_one(DataTable)
+        table = cast("DataTable[Any]", self.query_one(DataTable))
         table.clear()
         for r in art.revisions:
             table.add_row(str(r.revision), utc(r.created_at), r.created_by, r.note or size(r.size), key=str(r.revision))

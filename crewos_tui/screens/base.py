@@ -5,7 +5,7 @@ place a failed worker becomes a notification."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,10 +28,15 @@ class ReportsWorkerErrors:
     each screen) mixes this in; the report itself lives in ``CrewOSApp.report_error``.
     """
 
+    if TYPE_CHECKING:
+        @property
+        def app(self) -> CrewOSApp: ...  # Textual's own `app` is App[Unknown]; these nodes live in CrewOSApp
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
+        worker = cast("Worker[Any]", event.worker)  # pyright: ignore[reportUnknownMemberType]  # Textual: a bare Worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
             app: Any = self.app
-            app.report_error(event.worker.error)
+            app.report_error(worker.error)
 
 
 class BackendScreen(ReportsWorkerErrors, Screen[None]):

@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,6 +25,7 @@ from textual.widgets import Input, OptionList, Static
 
 from ..widgets.kanban import KanbanColumn
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import BackendScreen
 from .board_actions import BoardActions
 
@@ -51,7 +52,8 @@ def default_refresh() -> int:
 
 def parse_filter(text: str) -> tuple[str | None, str | None]:
     """``"docs @priya"`` → (title words ``docs``, assignee ``priya``)."""
-    words, who = [], None
+    words: list[str] = []
+    who: str | None = None
     for word in text.split():
         if word.startswith("@") and len(word) > 1:
             who = word[1:]
@@ -76,7 +78,9 @@ class BoardScreen(BoardActions, BackendScreen):
     }
     """
     AUTO_FOCUS = "#cards-todo"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("left,h", "focus_column(-1)", "Column ◀", show=False, id="board.left"),

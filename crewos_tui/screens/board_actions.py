@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
 from ..widgets.forms import Field, FormModal
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
@@ -41,18 +40,25 @@ def status_of(task: Any) -> str:
 
 class BoardActions:
     # Provided by BoardScreen; declared for the type checker.
-    backend: Backend
-    crewos: CrewOSApp
     project: Project | None
     columns: dict[str, KanbanColumn]
-    selected_task: Task | None
     last_refusal: str | None
     _pending_select: tuple[str, str] | None
-    jobs: JobsPanel | None
-    jobs_shown: bool
     show_jobs_panel: Callable[[], Awaitable[None]]
     load_columns: Callable[..., Any]
     load_jobs: Callable[..., Any]
+
+    if TYPE_CHECKING:  # properties of the screen
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def crewos(self) -> CrewOSApp: ...
+        @property
+        def selected_task(self) -> Task | None: ...
+        @property
+        def jobs(self) -> JobsPanel | None: ...
+        @property
+        def jobs_shown(self) -> bool: ...
 
     # ---- plumbing ------------------------------------------------------------------
 

@@ -14,10 +14,10 @@ import contextlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,10 +26,13 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.chat_log import ChatInput, MessageLog, MessageView, ReplyStream
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .base import BackendScreen
 
 if TYPE_CHECKING:
-    from ..backend.schemas import ChatSession
+    from collections.abc import AsyncGenerator
+
+    from ..backend.schemas import ChatSession, ChatStreamEvent
 
 PAGE = 50
 AUTO = ""  # the agent Select's "let the message decide" value
@@ -63,7 +66,9 @@ class ChatScreen(BackendScreen):
     MODE = "chat"
     CSS_PATH = "../styles/chat.tcss"
     AUTO_FOCUS = "#chat-input"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("ctrl+n", "new_session", "New", tooltip="New session", id="chat.new"),
@@ -115,7 +120,7 @@ class ChatScreen(BackendScreen):
 
     @property
     def sessions_table(self) -> PagedTable[ChatSession]:
-        return self.query_one("#session-list", PagedTable)
+        return cast("PagedTable[ChatSession]", self.query_one("#session-list", PagedTable))
 
     @property
     def message_log(self) -> MessageLog:
@@ -184,9 +189,9 @@ class ChatScreen(BackendScreen):
     async def load_choices(self) -> None:
         agents = await self.backend.agents.list()
         projects = await self.backend.projects.list(limit=200, status="active")
-        self.query_one("#agent-select", Select).set_options(
+        cast("Select[str]", self.query_one("#agent-select", Select)).set_options(
             [("auto", AUTO), *((a.name, a.name) for a in agents.items)])
-        self.query_one("#project-select", Select).set_options(
+        cast("Select[str]", self.query_one("#project-select", Select)).set_options(
             [("none", NO_PROJECT), *((one_line(p.name, 24), p.id) for p in projects.items)])
         self._choices_loaded = True
         self._sync_selects()
@@ -203,8 +208,8 @@ class ChatScreen(BackendScreen):
 
     def _sync_selects(self) -> None:
         for sel_id, value in (("#agent-select", self.agent), ("#project-select", self.project_id)):
-            select = self.query_one(sel_id, Select)
-            values = {v for _, v in select._options}
+            select = cast("Select[str]", self.query_one(sel_id, Select))
+            values = {v for _, v in select._options}  # pyright: ignore[reportPrivateUsage]  # no public option list
             with select.prevent(Select.Changed):
                 select.value = value if value in values else select.value
 
@@ -253,9 +258,10 @@ class ChatScreen(BackendScreen):
         stream: ReplyStream | None = None
         final: dict[str, Any] | None = None
         try:
-            events = self.backend.chat.stream(text, project_id=self.project_id or None,
-                                              session_id=self.session_id, agent=self.agent or None)
-            async with contextlib.aclosing(events) as source:  # type: ignore[type-var]
+            # Both backends' streams are async generators (aclose() ends the request).
+            events = cast("AsyncGenerator[ChatStreamEvent, None]", self.backend.chat.stream(
+                text, project_id=self.project_id or None, session_id=self.session_id, agent=self.agent or None))
+            async with contextlib.aclosing(events) as source:
                 async for event in source:
                     if event.event == "start":
                         self.session_id = event.data.get("session_id") or self.session_id
@@ -303,7 +309,7 @@ class ChatScreen(BackendScreen):
         if not self.streaming:
             return
         if self.run_id is None:  # not started yet: dropping the stream cancels it
-            self.workers.cancel_group(self, "chat-reply")
+            self.workers.cancel_group(self, "chat-reply")  # pyright: ignore[reportUnknownMemberType]  # bare Worker
             return
         self.cancel_run(self.run_id)
 
@@ -325,10 +331,11 @@ class ChatScreen(BackendScreen):
     @work(group="chat-write", exit_on_error=False)
     async def rate(self, view: MessageView, rating: str) -> None:
         from ..backend.schemas import MessageFeedbackCreate
+        from ..backend.schemas.sessions import FeedbackRating
 
         assert self.session_id is not None
         await self.backend.sessions.submit_feedback(
-            self.session_id, MessageFeedbackCreate(message_id=view.message.id, rating=rating))
+            self.session_id, MessageFeedbackCreate(message_id=view.message.id, rating=FeedbackRating(rating)))
         view.set_header(view.message.model_copy(update={"my_rating": rating}))
         self.crewos.say(f"Rated the {view.message.agent or 'assistant'} reply {rating}.")
 
@@ -336,7 +343,7 @@ class ChatScreen(BackendScreen):
         view = self.selected_reply()
         if view is None:
             return
-        proposal = (view.message.data or {}).get("proposal") or {}
+        proposal: dict[str, Any] = (view.message.data or {}).get("proposal") or {}
         if proposal.get("tasks") and (proposal.get("project_id") or self.project_id) and hasattr(self.backend, "tasks"):
             self.create_tasks(proposal)
         else:
@@ -349,7 +356,7 @@ class ChatScreen(BackendScreen):
         project_id = proposal.get("project_id") or self.project_id
         created: list[str] = []
         for item in proposal["tasks"]:
-            blockers = [created[i] for i in item.get("depends_on", []) if i < len(created)]
+            blockers: list[str] = [created[i] for i in item.get("depends_on", []) if i < len(created)]
             task = await self.backend.tasks.create(TaskCreate(
                 project_id=project_id, title=item["title"], description=item.get("description", ""),
                 priority=item.get("priority", "medium"), blocked_by=blockers))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from ..widgets.format import utc
 from ..widgets.forms import Field, FormModal
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:
@@ -185,12 +186,13 @@ class GapsScreen(PagedListScreen):
     @work(exclusive=True, group="gaps-write", exit_on_error=False)
     async def action_set_status(self, status: str) -> None:
         from ..backend.schemas import FindingStatusUpdate
+        from ..backend.schemas.capability_gaps import GapStatus
 
         finding = self.table.selected
         if finding is None:
             return
         updated = await self.backend.capability_gaps.update_finding_status(finding.id,
-                                                                           FindingStatusUpdate(status=status))
+                                                                           FindingStatusUpdate(status=GapStatus(status)))
         self.app.say(f"{updated.title}: {_str(updated.status).replace('_', ' ')}.")  # type: ignore[attr-defined]
         self.reload()
 

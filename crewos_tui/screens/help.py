@@ -4,7 +4,7 @@ binding id a user can remap in the config file's ``[keymap]`` table."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -40,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
                          classes="dialog-note", markup=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = cast("DataTable[Any]", self.query_one(DataTable))
         table.add_columns("Key", "Action", "Binding id")
         for section in self._sections:
             table.add_row(Text(section.title, style="bold"), "", "")
@@ -60,7 +60,7 @@ def help_sections(app: Any, screen: Any) -> list[HelpSection]:
 
     sections: list[HelpSection] = []
     if isinstance(screen, BackendScreen):
-        lines = []
+        lines: list[KeyLine] = []
         for b in screen.screen_bindings():
             views = screen.VIEW_ACTIONS.get(b.action.split("(")[0])
             note = f" ({', '.join(views)})" if views else ""

@@ -15,10 +15,10 @@ group, ``d`` deletes one. ``o`` opens an artifact by its reference token.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -48,6 +48,7 @@ from ..widgets.knowledge_views import (
 )
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import BackendScreen
 from .knowledge_actions import KnowledgeActions
 
@@ -101,7 +102,9 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
     MODE = "knowledge"
     CSS_PATH = "../styles/knowledge.tcss"
     AUTO_FOCUS = "#kb-results"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", tooltip="Search the knowledge base", id="knowledge.search"),
@@ -174,7 +177,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
     # ---- lookups -------------------------------------------------------------------
 
     def table(self, name: str) -> PagedTable[Any]:
-        return self.query_one(f"#kb-{name}", PagedTable)
+        return cast("PagedTable[Any]", self.query_one(f"#kb-{name}", PagedTable))
 
     @property
     def tabs(self) -> TabbedContent:
@@ -209,7 +212,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
     @work(exclusive=True, group="kb-namespaces", exit_on_error=False)
     async def load_namespaces(self) -> None:
         page = await self.backend.knowledge.namespaces(limit=200)
-        select = self.query_one("#kb-namespace", Select)
+        select = cast("Select[str]", self.query_one("#kb-namespace", Select))
         with self.prevent(Select.Changed):
             select.set_options([("All namespaces", ""), *((n.name, n.name) for n in page.items)])
             select.value = self.namespace or ""
@@ -322,7 +325,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         if self.entry is None:
             return
         graph = await self.backend.knowledge.wiki_graph(entry_id=self.entry.id, depth=2, max_nodes=60)
-        tree = self.query_one("#kb-graph", Tree)
+        tree = cast("Tree[str]", self.query_one("#kb-graph", Tree))
         fill_graph(tree, graph)
         tree.move_cursor(tree.root)
 

@@ -8,11 +8,11 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
 from textual.widgets import Label, ProgressBar
 
 from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
     from ..backend.schemas import IngestResult
@@ -44,10 +44,11 @@ class KnowledgeActions:
     @work(group="kb-decide", exit_on_error=False)
     async def run_decision(self, item_id: str, action: str, title: str) -> None:
         from ..backend.schemas import GovernanceActionRequest
+        from ..backend.schemas.knowledge import GovernanceAction
 
         screen: Any = self
-        result = await screen.backend.knowledge.apply_governance(GovernanceActionRequest(item_id=item_id,
-                                                                                         action=action))
+        result = await screen.backend.knowledge.apply_governance(GovernanceActionRequest(
+            item_id=item_id, action=GovernanceAction(action)))
         done = {"accepted": "Accepted", "rejected": "Rejected", "merged": "Merged", "archived": "Archived"}
         screen.crewos.say(f"{done.get(_v(result.item.status), 'Done')}: {title}")
         screen.load_queue()
@@ -124,7 +125,8 @@ class KnowledgeActions:
                 break
             await asyncio.sleep(POLL)
         if status == "succeeded":
-            count = (job.result or {}).get("entries_created", 0)
+            result: dict[str, Any] = job.result or {}
+            count = result.get("entries_created", 0)
             self._show_progress(100, f"Ingested {count} entries from {filename}.")
             screen.crewos.say(f"Ingested {filename}: {count} entries.")
         else:
@@ -149,10 +151,11 @@ class KnowledgeActions:
     @work(group="kb-files-write", exit_on_error=False)
     async def run_visibility(self, file_id: str, visibility: str, filename: str) -> None:
         from ..backend.schemas import KnowledgeFileVisibility
+        from ..backend.schemas.knowledge import Visibility
 
         screen: Any = self
-        await screen.backend.knowledge.set_file_visibility(KnowledgeFileVisibility(file_id=file_id,
-                                                                                   visibility=visibility))
+        await screen.backend.knowledge.set_file_visibility(KnowledgeFileVisibility(
+            file_id=file_id, visibility=Visibility(visibility)))
         screen.crewos.say(f"{filename} is {visibility} now.")
         screen.load_files()
         screen.load_results()
@@ -193,9 +196,12 @@ class KnowledgeActions:
             await screen.backend.artifacts.source(token)  # 404 shows in the form
             return token
 
+        def chosen(token: str | None) -> None:
+            if token:
+                self.show_artifact(token)
+
         screen.app.push_screen(FormModal("Open an artifact", [Field("token", "Reference token", required=True)],
-                                         submit, submit_label="Open"),
-                               lambda token: self.show_artifact(token) if token else None)
+                                         submit, submit_label="Open"), chosen)
 
     def show_artifact(self, token: str) -> None:
         from .artifact import ArtifactScreen

@@ -11,10 +11,11 @@ worker; a failure becomes a notification.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -32,11 +33,12 @@ from ..widgets.ledger_text import (
     wallet_points,
 )
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .base import BackendScreen
 from .ledger_actions import LedgerActions
 
 if TYPE_CHECKING:
-    from ..backend.schemas import Project
+    from ..backend.schemas import Page, Project
     from ..backend.schemas.tokens import (
         TokenizationStatus,
         TokenRequest,
@@ -63,8 +65,11 @@ class LedgerScreen(LedgerActions, BackendScreen):
     MODE = "ledger"
     CSS_PATH = "../styles/ledger.tcss"
     AUTO_FOCUS = "#request-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-short"), (32, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", tooltip="Approve the request", id="ledger.approve"),
@@ -158,7 +163,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     @property
     def requests_table(self) -> PagedTable[TokenRequest]:
-        return self.query_one("#request-table", PagedTable)
+        return cast("PagedTable[TokenRequest]", self.query_one("#request-table", PagedTable))
 
     @property
     def selected_request(self) -> TokenRequest | None:
@@ -213,7 +218,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         wanted = project_id or self.project_id
         if wanted not in {p.id for p in projects}:
             wanted = await self._first_with_token(projects)
-        select = self.query_one("#ledger-project", Select)
+        select = cast("Select[str]", self.query_one("#ledger-project", Select))
         with self.prevent(Select.Changed):
             select.set_options([(p.name, p.id) for p in projects])
             if wanted:
@@ -239,8 +244,10 @@ class LedgerScreen(LedgerActions, BackendScreen):
             t.list_transactions(pid, limit=CHART_HISTORY))
         self.readiness, self.status = readiness, status
         self.requests_table.reset(requests.items, requests.next_cursor)
-        self.query_one("#wallet-table", PagedTable).reset(wallets.items, wallets.next_cursor)
-        self.query_one("#history-table", PagedTable).reset(history.items, history.next_cursor)
+        wallet_table = cast("PagedTable[Wallet]", self.query_one("#wallet-table", PagedTable))
+        wallet_table.reset(wallets.items, wallets.next_cursor)
+        history_table = cast("PagedTable[TokenTransaction]", self.query_one("#history-table", PagedTable))
+        history_table.reset(history.items, history.next_cursor)
         self._supply = supply_points(history.items)
         addresses = [w.address for w in status.wallets]
         if self.wallet_address not in addresses:
@@ -251,7 +258,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self._show_readiness()
         self._show_selected()
 
-    def _requests(self, cursor: str | None) -> Any:
+    def _requests(self, cursor: str | None) -> Awaitable[Page[TokenRequest]]:
         assert self.project_id is not None
         state = None if self.state_filter == "all" else self.state_filter
         return self.backend.tokenization.list_requests(self.project_id, limit=PAGE, cursor=cursor, status=state)
@@ -308,7 +315,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
     def _show_nothing(self) -> None:
         self.query_one("#ledger-summary", Static).update(Text("No projects yet.", style="dim italic"))
         for table_id in ("#request-table", "#wallet-table", "#history-table"):
-            self.query_one(table_id, PagedTable).show_placeholder("No project selected.")
+            cast("PagedTable[Any]", self.query_one(table_id, PagedTable)).show_placeholder("No project selected.")
 
     def _show_header(self) -> None:
         st, units = self.status, self.units
@@ -398,7 +405,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     @on(DataTable.RowHighlighted, "#wallet-table")
     def _wallet_highlighted(self) -> None:
-        wallet = self.query_one("#wallet-table", PagedTable).selected
+        wallet = cast("PagedTable[Wallet]", self.query_one("#wallet-table", PagedTable)).selected
         if wallet is not None:
             self.follow_wallet(wallet.address)
 
@@ -418,7 +425,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self.load_requests()
 
     def action_pick_project(self) -> None:
-        select = self.query_one("#ledger-project", Select)
+        select = cast("Select[str]", self.query_one("#ledger-project", Select))
         select.focus()
         select.action_show_overlay()
 

@@ -13,11 +13,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
 from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.ledger_text import Units, approve_refusal, execute_refusal, impact_text
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
@@ -38,12 +37,19 @@ class LedgerActions:
     me: str | None
     status: TokenStatus | None
     readiness: TokenizationStatus | None
-    backend: Backend
-    crewos: CrewOSApp
-    selected_request: TokenRequest | None
-    approver_ids: list[str]
-    units: Units
     load_ledger: Callable[..., Any]
+
+    if TYPE_CHECKING:  # properties of the screen
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def crewos(self) -> CrewOSApp: ...
+        @property
+        def selected_request(self) -> TokenRequest | None: ...
+        @property
+        def approver_ids(self) -> list[str]: ...
+        @property
+        def units(self) -> Units: ...
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -60,7 +66,7 @@ class LedgerActions:
         threshold = settings.confirm_threshold if settings else 0
         return _v(req.kind) == "burn" or bool(threshold and req.amount > threshold)
 
-    def _confirm(self, title: str, req: TokenRequest, yes: str, then: Callable[[], None],
+    def _confirm(self, title: str, req: TokenRequest, yes: str, then: Callable[[], object],
                  typed: bool = False) -> None:
         def answered(ok: bool | None) -> None:
             if ok:

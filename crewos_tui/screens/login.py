@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from ..widgets.format import error_text
 from ..widgets.status_bar import StatusBar
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
 if TYPE_CHECKING:

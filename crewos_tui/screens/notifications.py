@@ -11,10 +11,11 @@ mode through the unread badge's polling.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,6 +24,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.confirm import ConfirmModal
 from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .base import BackendScreen
 
 if TYPE_CHECKING:
@@ -81,7 +83,9 @@ class NotificationsScreen(BackendScreen):
     MODE = "notifications"
     CSS_PATH = "../styles/notifications.tcss"
     AUTO_FOCUS = "#notification-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("enter", "open_link", "Open", tooltip="Open what it links to", id="notifications.open"),
@@ -124,7 +128,7 @@ class NotificationsScreen(BackendScreen):
 
     @property
     def table(self) -> PagedTable[Notification]:
-        return self.query_one("#notification-table", PagedTable)
+        return cast("PagedTable[Notification]", self.query_one("#notification-table", PagedTable))
 
     @property
     def selected(self) -> Notification | None:
@@ -161,7 +165,7 @@ class NotificationsScreen(BackendScreen):
     @work(exclusive=True, group="notification-kinds", exit_on_error=False)
     async def load_kinds(self) -> None:
         prefs = await self.backend.notifications.get_preferences()
-        select = self.query_one("#kind-filter", Select)
+        select = cast("Select[str]", self.query_one("#kind-filter", Select))
         with self.prevent(Select.Changed):
             select.set_options([("All kinds", ""), *((kind_label(k.kind), k.kind) for k in prefs.kinds)])
             select.value = self.kind or ""
@@ -235,7 +239,7 @@ class NotificationsScreen(BackendScreen):
             return
         self.run_write(lambda: self.backend.notifications.mark_read(n.id), "Marked read.")
 
-    def action_dismiss(self) -> None:
+    async def action_dismiss(self, result: None = None) -> None:
         n = self._selected_or_warn()
         if n is not None:
             self.run_write(lambda: self.backend.notifications.dismiss(n.id), "Dismissed.")
@@ -278,7 +282,7 @@ class NotificationsScreen(BackendScreen):
     # ---- workers for the actions ------------------------------------------------------
 
     @work(group="notification-write", exit_on_error=False)
-    async def run_write(self, call: Any, done: Any) -> None:
+    async def run_write(self, call: Callable[[], Awaitable[Any]], done: Callable[[Any], str] | str) -> None:
         result = await call()
         self.crewos.say(done(result) if callable(done) else done)
         self._after_write()

@@ -9,21 +9,24 @@ A subclass composes a ``PagedTable`` and a ``Static`` with the id
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.console import RenderableType
-from textual import on, work
+from textual import on
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ..widgets.paged_table import PagedTable
+from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
 Fetch = Callable[[str | None], Awaitable[tuple[list[Any], str | None]]]
 
 
 class PagedListScreen(ReportsWorkerErrors, Screen[None]):
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (120, "-wide")]
 
     # Supplied by each subclass.
     fetch_page: Fetch
@@ -31,7 +34,7 @@ class PagedListScreen(ReportsWorkerErrors, Screen[None]):
 
     @property
     def table(self) -> PagedTable[Any]:
-        return self.query_one(PagedTable)
+        return cast("PagedTable[Any]", self.query_one(PagedTable))
 
     @property
     def backend(self) -> Any:

@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
@@ -32,10 +31,15 @@ ROLES = [("Viewer", "viewer"), ("Editor", "editor"), ("Owner", "owner")]
 class ProjectActions:
     # Provided by ProjectsScreen; declared for the type checker.
     project: Project | None
-    backend: Backend
-    crewos: CrewOSApp
-    detail: ProjectDetail
     reload_after_change: Callable[[str | None], Awaitable[None]]
+
+    if TYPE_CHECKING:  # properties of the screen
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def crewos(self) -> CrewOSApp: ...
+        @property
+        def detail(self) -> ProjectDetail: ...
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -211,8 +215,9 @@ class ProjectActions:
 
             async def decide_request() -> Any:
                 from ..backend.schemas import AccessRequestDecision
+                from ..backend.schemas.projects import RequestStatus
 
-                status = "approved" if approve else "rejected"
+                status = RequestStatus.approved if approve else RequestStatus.rejected
                 return await p.decide_access_request(project.id, req.id, AccessRequestDecision(status=status))
 
             self.run_write(decide_request, lambda r: f"{verb} {r.username}'s request ({r.role}) for {project.name}.")

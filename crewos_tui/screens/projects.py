@@ -9,10 +9,10 @@ changed. Backend errors become notifications (forms show them inline).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,6 +23,7 @@ from ..widgets.format import error_text, utc
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.project_detail import TABS, ProjectDetail
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import BackendScreen
 from .project_actions import ProjectActions
 
@@ -58,8 +59,11 @@ PROJECT_COLUMNS: list[Column[Project]] = [
 class ProjectsScreen(ProjectActions, BackendScreen):
     MODE = "projects"
     # Side by side only when both halves get enough room; stacked otherwise (80x24).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (150, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (150, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-short"), (32, "-tall")]
 
     BINDINGS = [
         # Footer words stay short (80 columns); the tooltip is the longer text that
@@ -113,7 +117,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
 
     @property
     def project_table(self) -> PagedTable[Project]:
-        return self.query_one("#project-table", PagedTable)
+        return cast("PagedTable[Project]", self.query_one("#project-table", PagedTable))
 
     @property
     def detail(self) -> ProjectDetail:
@@ -290,7 +294,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
 
     def _sortable_table(self) -> PagedTable[Any]:
         focused = self.focused
-        return focused if isinstance(focused, PagedTable) else self.project_table
+        return cast("PagedTable[Any]", focused) if isinstance(focused, PagedTable) else self.project_table
 
     def action_tab(self, step: int) -> None:
         self.detail.cycle_tab(step)

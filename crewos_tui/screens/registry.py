@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.screen import Screen
 
@@ -21,8 +22,8 @@ class ModeSpec:
     key: str  # number/letter that switches to it
     target: str  # "module:Class" of the screen
 
-    def factory(self) -> Callable[[], Screen]:
-        def make() -> Screen:
+    def factory(self) -> Callable[[], Screen[Any]]:
+        def make() -> Screen[Any]:
             module, _, cls = self.target.partition(":")
             return getattr(importlib.import_module(module), cls)()
 

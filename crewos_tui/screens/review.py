@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,6 +32,7 @@ from textual.widgets import Input, Static
 from ..widgets.line_views import LinePane, ListColumn, QueueList
 from ..widgets.review_preview import age, preview
 from ..widgets.text_input import TextInput
+from ..widgets.workers import work
 from .base import BackendScreen
 from .review_actions import ReviewActions
 
@@ -68,8 +69,11 @@ class ReviewScreen(ReviewActions, BackendScreen):
     MODE = "review"
     CSS_PATH = "../styles/review.tcss"
     AUTO_FOCUS = "#review-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (32, "-tall")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-short"), (32, "-tall")]
 
     BINDINGS = [
         Binding("a", "decide('approve')", "Approve", id="review.approve"),
@@ -156,7 +160,7 @@ class ReviewScreen(ReviewActions, BackendScreen):
 
     @property
     def table(self) -> QueueList[ReviewItem]:
-        return self.query_one("#review-table", QueueList)
+        return cast("QueueList[ReviewItem]", self.query_one("#review-table", QueueList))
 
     @property
     def preview_pane(self) -> LinePane:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 
 from ..widgets.confirm import ConfirmModal
 from ..widgets.review_modals import (
@@ -25,8 +24,11 @@ from ..widgets.review_modals import (
     ReceiptModal,
 )
 from ..widgets.typed_confirm import TypedConfirmModal
+from ..widgets.workers import work
 
 if TYPE_CHECKING:
+    from ..app import CrewOSApp
+    from ..backend.protocol import Backend
     from ..backend.schemas import ReviewBatchResult, ReviewItem
 
 #: Seconds a decision waits before it is sent (``u`` undoes it meanwhile).
@@ -61,10 +63,23 @@ class ReviewActions:
     marked: set[str]
     validations: dict[str, Any]
     details: dict[str, Any]
-    crewos: Any
-    backend: Any
-    app: Any
-    current: ReviewItem | None
+
+    if TYPE_CHECKING:  # properties of the screen
+        @property
+        def crewos(self) -> CrewOSApp: ...
+        @property
+        def backend(self) -> Backend: ...
+        @property
+        def app(self) -> CrewOSApp: ...
+        @property
+        def current(self) -> ReviewItem | None: ...
+
+        # methods of the screen
+        def row_ids(self) -> list[str]: ...
+        def open_ids(self) -> list[str]: ...
+        def refresh_row(self, item_id: str) -> None: ...
+        def show_header(self) -> None: ...
+        def select(self, item_id: str) -> bool: ...
 
     def init_actions(self) -> None:
         self.pending: dict[str, PendingDecision] = {}
@@ -153,10 +168,10 @@ class ReviewActions:
         try:
             review = self.backend.review
             if decision.action == "release":
-                from ..backend.schemas import ReviewBatch, ReviewBatchDecision
+                from ..backend.schemas import ReviewAction, ReviewBatch, ReviewBatchDecision
 
                 await review.decide_batch(ReviewBatch(decisions=[ReviewBatchDecision(
-                    item_id=item_id, action="release", reason=decision.reason)]))
+                    item_id=item_id, action=ReviewAction.release, reason=decision.reason)]))
             else:
                 await getattr(review, decision.action)(item_id, decision.reason)
         except Exception as exc:  # noqa: BLE001 - any failure is reported and the row restored
@@ -242,10 +257,10 @@ class ReviewActions:
 
     @work(exclusive=True, group="review-batch", exit_on_error=False)
     async def run_batch(self, item_ids: list[str], action: str, reason: str) -> None:
-        from ..backend.schemas import ReviewBatch, ReviewBatchDecision
+        from ..backend.schemas import ReviewAction, ReviewBatch, ReviewBatchDecision
 
         result = await self.backend.review.decide_batch(ReviewBatch(decisions=[
-            ReviewBatchDecision(item_id=i, action=action, reason=reason) for i in item_ids]))
+            ReviewBatchDecision(item_id=i, action=ReviewAction(action), reason=reason) for i in item_ids]))
         for r in result.results:
             self.decided[r.item_id] = str(getattr(r.to_state, "value", r.to_state))
             self.marked.discard(r.item_id)

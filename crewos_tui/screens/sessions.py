@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -20,6 +20,7 @@ from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field
 from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .base import BackendScreen
 from .chat import export_dir, slug
 
@@ -70,7 +71,9 @@ class SessionsScreen(BackendScreen):
     MODE = "sessions"
     CSS_PATH = "../styles/sessions.tcss"
     AUTO_FOCUS = "#sessions-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("enter", "open_chat", "Open", tooltip="Open in chat", id="sessions.open"),
@@ -107,7 +110,7 @@ class SessionsScreen(BackendScreen):
 
     @property
     def table(self) -> PagedTable[ChatSession]:
-        return self.query_one("#sessions-table", PagedTable)
+        return cast("PagedTable[ChatSession]", self.query_one("#sessions-table", PagedTable))
 
     @property
     def selected(self) -> ChatSession | None:
@@ -223,19 +226,23 @@ class SessionsScreen(BackendScreen):
 
     def action_accept(self) -> None:
         s = self.selected
-        if s is not None and s.share_id:
-            self.run_write(lambda: self.backend.sessions.accept_share(s.id, s.share_id),
+        share_id = s.share_id if s is not None else None
+        if s is not None and share_id:
+            self.run_write(lambda: self.backend.sessions.accept_share(s.id, share_id),
                            f"Accepted; “{s.title or 'Untitled'}” is in your shared sessions.", select=s.id)
 
     def action_revoke(self) -> None:
         s = self.selected
         if s is None:
             return
-        if s.access == "shared" and s.share_id:
+        share_id = s.share_id
+        if s.access == "shared" and share_id:
+            def leave(yes: bool | None) -> None:
+                if yes:
+                    self.run_write(lambda: self.backend.sessions.revoke_share(s.id, share_id), "You left it.")
+
             self.app.push_screen(ConfirmModal("Leave session", f"Stop reading “{s.title}”? The owner can invite "
-                                              "you again.", yes="Leave"),
-                                 lambda yes: yes and self.run_write(
-                                     lambda: self.backend.sessions.revoke_share(s.id, s.share_id), "You left it."))
+                                              "you again.", yes="Leave"), leave)
             return
         self.revoke_one(s)
 
@@ -263,19 +270,24 @@ class SessionsScreen(BackendScreen):
     def action_close_session(self) -> None:
         s = self.selected
         if s is not None:
+            def close(yes: bool | None) -> None:
+                if yes:
+                    self.run_write(lambda: self.backend.sessions.close(s.id), "Session closed.", select=s.id)
+
             self.app.push_screen(
                 ConfirmModal("Close session", f"Close “{s.title or 'Untitled'}”? It keeps its messages but takes no "
-                             "new ones.", yes="Close"),
-                lambda yes: yes and self.run_write(lambda: self.backend.sessions.close(s.id), "Session closed.",
-                                                   select=s.id))
+                             "new ones.", yes="Close"), close)
 
     def action_archive_session(self) -> None:
         s = self.selected
         if s is not None:
+            def archive(yes: bool | None) -> None:
+                if yes:
+                    self.run_write(lambda: self.backend.sessions.archive(s.id), "Session archived.")
+
             self.app.push_screen(
                 ConfirmModal("Archive session", f"Archive “{s.title or 'Untitled'}”? It becomes read-only and leaves "
-                             "the default lists.", yes="Archive"),
-                lambda yes: yes and self.run_write(lambda: self.backend.sessions.archive(s.id), "Session archived."))
+                             "the default lists.", yes="Archive"), archive)
 
     def action_replay(self) -> None:
         s = self.selected

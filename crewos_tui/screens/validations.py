@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -20,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.workers import work
 from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
@@ -25,6 +25,8 @@ from textual.widgets import Markdown, Static, TextArea
 from .format import utc
 
 if TYPE_CHECKING:
+    from textual import getters
+    from textual.app import App
     from textual.widgets.markdown import MarkdownStream
 
     from ..backend.schemas import ChatMessage
@@ -138,7 +140,7 @@ class ReplyStream:
 class MessageLog(VerticalScroll, can_focus=True):
     """The messages of one session, with a selected one."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move(-1)", "Previous", show=False, id="chat.log.previous"),
         Binding("down,j", "move(1)", "Next", show=False, id="chat.log.next"),
         Binding("home", "jump(0)", "First", show=False, id="chat.log.first"),
@@ -210,6 +212,9 @@ class MessageLog(VerticalScroll, can_focus=True):
 
 class ChatInput(TextArea):
     """Multi-line input: Enter sends, ctrl+j / shift+enter / alt+enter insert a new line."""
+
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
 
     NEWLINE_KEYS: ClassVar[frozenset[str]] = frozenset({"ctrl+j", "shift+enter", "alt+enter"})
 

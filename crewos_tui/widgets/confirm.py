@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,7 +17,7 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, message: str, *, yes: str = "Yes") -> None:
+    def __init__(self, title: str, message: RenderableType, *, yes: str = "Yes") -> None:
         super().__init__(classes="confirm-modal")
         self._title = title
         self._message = message

@@ -5,6 +5,7 @@ depend on the real clock."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 
 def utc(value: datetime | None) -> str:
@@ -40,7 +41,7 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, CrewOSError):
         return str(exc)
     errors = getattr(exc, "errors", None)
-    issues = errors() if callable(errors) and type(exc).__name__ == "ValidationError" else None
+    issues: Any = errors() if callable(errors) and type(exc).__name__ == "ValidationError" else None
     if issues:
         first = issues[0]
         where = ".".join(str(p) for p in first.get("loc", ()))

@@ -5,9 +5,9 @@ the user can fix the input; only success closes it, with the submit's result."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from .form_fields import Field, FieldError
 from .format import error_text
 from .text_input import TextInput
+from .workers import work
 
 T = TypeVar("T")
 
@@ -65,7 +66,8 @@ class FormModal(ModalScreen[T | None], Generic[T]):
         for f in self._fields:
             widget = self.query_one(f"#field-{f.name}")
             if isinstance(widget, Select):
-                out[f.name] = "" if widget.value is Select.NULL else str(widget.value)
+                select = cast("Select[str]", widget)
+                out[f.name] = "" if select.value is Select.NULL else str(select.value)
             else:
                 out[f.name] = widget.value.strip() if not f.password else widget.value  # type: ignore[attr-defined]
         return out

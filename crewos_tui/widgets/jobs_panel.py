@@ -4,7 +4,7 @@ modal with one job's result. It only displays; the board fetches and acts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import DataTable, Label, Markdown, Static
 from .format import one_line, utc
 
 if TYPE_CHECKING:
+    from textual import getters
+    from textual.app import App
+
     from ..backend.schemas.agent_jobs import AgentJob
 
 STATUS_STYLE = {"queued": "dim", "running": "bold yellow", "succeeded": "green", "failed": "red",
@@ -35,6 +38,9 @@ def progress_bar(job: AgentJob) -> Text:
 
 
 class JobsPanel(Vertical):
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
+
     DEFAULT_CSS = """
     JobsPanel {
         height: 9; border-top: hkey $panel;
@@ -53,18 +59,19 @@ class JobsPanel(Vertical):
         yield DataTable(cursor_type="row", zebra_stripes=False, id="jobs-table")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Kind", "Status", "Progress", "Message", "By", "Queued (UTC)")
+        table = cast("DataTable[Any]", self.query_one(DataTable))
+        table.add_columns("Kind", "Status", "Progress", "Message", "By", "Queued (UTC)")
 
     @property
     def selected(self) -> AgentJob | None:
-        table = self.query_one(DataTable)
+        table = cast("DataTable[Any]", self.query_one(DataTable))
         if not self.items or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((j for j in self.items if j.id == key), None)
 
     def show_jobs(self, jobs: Sequence[AgentJob]) -> None:
-        table = self.query_one(DataTable)
+        table = cast("DataTable[Any]", self.query_one(DataTable))
         keep = self.selected.id if self.selected else None
         self.items = list(jobs)
         table.clear()
@@ -90,6 +97,9 @@ class JobsPanel(Vertical):
 
 class JobResultScreen(ModalScreen[None]):
     """One job: its status, events summary and result (markdown when it has some)."""
+
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
 
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="job_result.close"),
                 Binding("o", "open_artifact", "Open artifact", id="job_result.artifact")]  # knowledge slice

@@ -108,7 +108,7 @@ def fill_graph(tree: Tree[str], graph: WikiGraph) -> None:
     placed = {center: tree.root}
     frontier = [center]
     while frontier:
-        following = []
+        following: list[str] = []
         for current in frontier:
             for edge in graph.edges:
                 if current not in (edge.source, edge.target):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rich.console import RenderableType
 from rich.segment import Segment
@@ -26,6 +26,10 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+if TYPE_CHECKING:
+    from textual import getters
+    from textual.app import App
 
 T = TypeVar("T")
 
@@ -42,6 +46,9 @@ class QueueList(ScrollView, Generic[T], can_focus=True):
     """Rows of items under a one-line header; ``up``/``down``/``pageup``/``pagedown``/
     ``home``/``end`` move the cursor, a click selects. It posts ``Highlighted`` when the
     cursor moves and ``NeedMore`` when it reaches the last loaded row and there is more."""
+
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
 
     DEFAULT_CSS = """
     QueueList { background: $surface; scrollbar-size-vertical: 1; }
@@ -268,6 +275,9 @@ class QueueList(ScrollView, Generic[T], can_focus=True):
 class LinePane(ScrollView, can_focus=False):
     """A scrollable pane showing one Rich renderable, rendered to lines once per
     (key, width); showing something already rendered is a repaint only."""
+
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
 
     DEFAULT_CSS = "LinePane { background: $surface; scrollbar-size-vertical: 1; }"
     CACHE_SIZE = 64

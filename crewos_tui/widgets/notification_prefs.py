@@ -4,10 +4,10 @@ shows inside it and only a successful save closes it (with the saved preferences
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
 from .format import error_text
+from .workers import work
 
 if TYPE_CHECKING:
     from ..backend.schemas import NotificationPreferences
@@ -58,12 +59,13 @@ class PreferencesModal(ModalScreen[Any]):
 
     def values(self) -> dict[str, Any]:
         """The update to send: every kind's setting, the muted projects, toasts."""
-        on_kinds = set(self.query_one("#prefs-kinds", SelectionList).selected)
+        kinds = cast("SelectionList[str]", self.query_one("#prefs-kinds", SelectionList))
+        on_kinds = set(kinds.selected)
         out: dict[str, Any] = {
             "kinds": {k.kind: k.kind in on_kinds for k in self._prefs.kinds},
             "toasts": self.query_one("#prefs-toasts", Checkbox).value,
         }
-        projects = self.query("#prefs-projects").results(SelectionList)
+        projects = cast("Iterator[SelectionList[str]]", self.query("#prefs-projects").results(SelectionList))
         out["muted_projects"] = list(next(projects).selected) if self._projects else list(self._prefs.muted_projects)
         return out
 

@@ -31,7 +31,7 @@ class Column(Generic[T]):
     width: int | None = None
 
 
-class PagedTable(DataTable, Generic[T]):
+class PagedTable(DataTable[Any], Generic[T]):
     class NeedMore(Message):
         """The cursor reached the last loaded row and there is a next page."""
 
@@ -95,7 +95,7 @@ class PagedTable(DataTable, Generic[T]):
         self.generation += 1
         self._items = list(items)
         self.next_cursor = next_cursor
-        self._render(self._row_key(keep) if keep is not None else None)
+        self._redraw(self._row_key(keep) if keep is not None else None)
 
     def extend(self, items: Sequence[T], next_cursor: str | None) -> None:
         """Append the next page; the cursor stays where it was."""
@@ -103,7 +103,7 @@ class PagedTable(DataTable, Generic[T]):
         known = set(self._by_key)
         self._items.extend(i for i in items if self._row_key(i) not in known)
         self.next_cursor = next_cursor
-        self._render(self._row_key(keep) if keep is not None else None)
+        self._redraw(self._row_key(keep) if keep is not None else None)
 
     def select_key(self, key: str) -> bool:
         """Move the cursor to the row of ``key``; False when it is not loaded."""
@@ -121,7 +121,7 @@ class PagedTable(DataTable, Generic[T]):
         """Sort the loaded rows (None: back to the backend's order)."""
         self.sort_column, self.sort_reverse = column, reverse
         keep = self.selected
-        self._render(self._row_key(keep) if keep is not None else None)
+        self._redraw(self._row_key(keep) if keep is not None else None)
 
     def cycle_sort(self) -> None:
         """Next sortable column (after the last one: the backend's order)."""
@@ -159,7 +159,7 @@ class PagedTable(DataTable, Generic[T]):
     def _pad(self, first: Any) -> list[Any]:
         return [first] + [""] * (len(self._columns) - 1)
 
-    def _render(self, keep_key: str | None) -> None:
+    def _redraw(self, keep_key: str | None) -> None:
         self._by_key = {self._row_key(i): i for i in self._items}
         # Columns are rebuilt too, so widths fit the rows shown now (not an old
         # placeholder's text) and the sort arrow sits on the right header.

@@ -4,6 +4,7 @@ updates). It only displays; the screen fetches and decides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -76,7 +77,7 @@ UPDATE_COLUMNS: list[Column[FolderUpdate]] = [
     Column("reason", "Reason", lambda u: one_line(u.reason, 40)),
 ]
 
-_TABLES: dict[str, tuple[list[Any], Any, str]] = {
+_TABLES: dict[str, tuple[list[Any], Callable[[Any], str], str]] = {
     "members": (MEMBER_COLUMNS, lambda m: m.user_id, "No members."),
     "documents": (DOCUMENT_COLUMNS, lambda d: d.id, "No documents. Press u to upload one."),
     "folders": (FOLDER_COLUMNS, lambda f: f.id, "No folders."),

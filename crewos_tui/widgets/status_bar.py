@@ -9,10 +9,14 @@ for remote profiles, where the API key came from. It reads ``app.session`` (a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.content import Content
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual import getters
+    from textual.app import App
 
 Health = Literal["connecting", "online", "offline", "signed-out"]
 
@@ -50,6 +54,9 @@ class StatusBar(Widget):
     One widget drawing one line (not a row of Labels): it is on every first frame,
     and every widget there costs start-up time."""
 
+    if TYPE_CHECKING:
+        app = getters.app(App[Any])  # Textual's own `app` is App[Unknown]
+
     DEFAULT_CSS = """
     StatusBar { dock: top; height: 1; background: $panel; }
     """
@@ -75,7 +82,7 @@ class StatusBar(Widget):
             f" [$text-muted]$profile[/] [b $text on ${_BADGE_COLOUR.get(status.badge, 'primary')}] $label [/]",
             profile=status.profile, label=status.badge,
         )
-        parts = []
+        parts: list[Content] = []
         if status.username:
             parts.append(Content.from_markup("[b]$user[/] ($role)", user=status.username, role=status.role or ""))
         if status.key_source:

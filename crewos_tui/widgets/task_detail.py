@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -16,6 +15,7 @@ from textual.widgets import Label, Static
 
 from .format import error_text, utc
 from .kanban import LABELS
+from .workers import work
 
 if TYPE_CHECKING:
     from ..backend.schemas.tasks import TaskDetail

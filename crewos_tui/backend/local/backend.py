@@ -8,10 +8,31 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..principal import Principal
 from .services import Services
+
+if TYPE_CHECKING:
+    from ..protocol import (
+        AdminAPI,
+        AgentJobsAPI,
+        AgentsAPI,
+        ArtifactsAPI,
+        AuthAPI,
+        CapabilityGapsAPI,
+        ChatAPI,
+        HealthAPI,
+        KnowledgeAPI,
+        NotificationsAPI,
+        ProjectsAPI,
+        ReviewAPI,
+        ScenarioTestingAPI,
+        SessionsAPI,
+        TasksAPI,
+        TokenizationAPI,
+        ValidationAPI,
+    )
 
 
 class _Bound:
@@ -32,6 +53,27 @@ class _Bound:
 
 class LocalBackend:
     mode = "local"
+
+    # Set in ``__init__`` as ``_Bound`` wrappers of the domain services; declared
+    # with the Backend protocol's types (the service signatures, principal bound,
+    # are checked against these at run time by the parity test).
+    auth: AuthAPI
+    health: HealthAPI
+    projects: ProjectsAPI
+    tasks: TasksAPI
+    agent_jobs: AgentJobsAPI
+    tokenization: TokenizationAPI
+    notifications: NotificationsAPI
+    agents: AgentsAPI
+    chat: ChatAPI
+    sessions: SessionsAPI
+    review: ReviewAPI
+    validation: ValidationAPI
+    testing: ScenarioTestingAPI
+    capability_gaps: CapabilityGapsAPI
+    admin: AdminAPI
+    knowledge: KnowledgeAPI
+    artifacts: ArtifactsAPI
 
     def __init__(self, services: Services, principal: Principal, *, owns_services: bool = True) -> None:
         self.services = services

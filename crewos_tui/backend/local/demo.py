@@ -14,7 +14,8 @@ from pathlib import Path
 from ..ids import FixedClock, IdGenerator
 from ..principal import Principal
 from ..schemas import AccessRequestCreate, ProjectCreate, UserCreate
-from ..schemas.projects import FolderUpdateCreate, ProjectRole
+from ..schemas.auth import Role
+from ..schemas.projects import FolderAction, FolderUpdateCreate, ProjectRole, RequestStatus
 from .context import Settings
 from .services import Services
 
@@ -108,7 +109,7 @@ async def _seed(svc: Services) -> None:
     users = {}
     for name, role, team in USERS:
         users[name] = await svc.auth.create_user(
-            system, UserCreate(username=name, password=DEMO_PASSWORD, role=role, team=team))
+            system, UserCreate(username=name, password=DEMO_PASSWORD, role=Role(role), team=team))
     as_ = {name: await svc.auth.principal_for(name) for name in users}
     projects = {}
     for spec in PROJECTS:
@@ -132,13 +133,14 @@ async def _seed(svc: Services) -> None:
     await svc.projects.create_access_request(
         as_["sam"], harbor.id, AccessRequestCreate(message="Read access for the steering group pack, please."))
     await svc.projects.propose_folder_update(
-        as_["devon"], atlas.id, FolderUpdateCreate(action="create", path="docs/runbooks",
+        as_["devon"], atlas.id, FolderUpdateCreate(action=FolderAction.create, path="docs/runbooks",
                                                    reason="On-call runbooks need a home before beta."))
     await svc.projects.propose_folder_update(
-        as_["devon"], atlas.id, FolderUpdateCreate(action="rename", path="releases", new_path="docs/releases",
+        as_["devon"], atlas.id, FolderUpdateCreate(action=FolderAction.rename, path="releases",
+                                                   new_path="docs/releases",
                                                    reason="Keep all prose under docs/."))
     await svc.projects.propose_folder_update(
-        as_["maya"], harbor.id, FolderUpdateCreate(action="create", path="drafts/figures",
+        as_["maya"], harbor.id, FolderUpdateCreate(action=FolderAction.create, path="drafts/figures",
                                                    reason="Figures for chapter 2."))
     # A decided request, so history is not empty.
     ar = await svc.projects.create_access_request(
@@ -174,5 +176,5 @@ async def _seed(svc: Services) -> None:
 def _decision(status: str, comment: str):  # noqa: ANN202
     from ..schemas import AccessRequestDecision
 
-    return AccessRequestDecision(status=status, comment=comment)
+    return AccessRequestDecision(status=RequestStatus(status), comment=comment)
 

@@ -24,6 +24,7 @@ from ..schemas import (
     TokenBudgetUpdate,
     UserBudgetUpdate,
 )
+from ..schemas.admin import LlmProvider
 
 
 async def _seed_admin(svc: Any, as_: dict[str, Any], users: dict[str, Any], projects: dict[str, Any]) -> None:
@@ -44,7 +45,8 @@ async def _seed_admin(svc: Any, as_: dict[str, Any], users: dict[str, Any], proj
     # A warm cache: the same question twice (a miss, then a hit).
     from .agents.runtime import run_agent
 
-    await admin.update_llm_config(maya, LlmConfigUpdate(routes=[LlmRouteUpdate(agent="*", provider="builtin")],
+    await admin.update_llm_config(maya,
+                                  LlmConfigUpdate(routes=[LlmRouteUpdate(agent="*", provider=LlmProvider.builtin)],
                                                         cache_enabled=True))
     for _ in range(2):
         await run_agent(svc.ctx, None, maya, "helper", "What can you do?")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schemas import ChatSessionUpdate, MessageFeedbackCreate, SessionShareCreate
+from ..schemas.sessions import FeedbackRating
 
 
 async def _seed_chat(svc: Any, as_: dict[str, Any], users: dict[str, Any], projects: dict[str, Any]) -> None:
@@ -20,11 +21,11 @@ async def _seed_chat(svc: Any, as_: dict[str, Any], users: dict[str, Any], proje
     await svc.sessions.update(maya, update.session_id, ChatSessionUpdate(title="Atlas weekly update",
                                                                          tags=["weekly"]))
     await svc.sessions.submit_feedback(maya, update.session_id, MessageFeedbackCreate(
-        message_id=update.message_id, rating="up", comment="Exactly what the steering group needs."))
+        message_id=update.message_id, rating=FeedbackRating.up, comment="Exactly what the steering group needs."))
 
     plan = await svc.chat.send(maya, "Plan the beta launch", project_id=atlas.id)
     await svc.sessions.submit_feedback(maya, plan.session_id, MessageFeedbackCreate(
-        message_id=plan.message_id, rating="down", comment="Needs dates."))
+        message_id=plan.message_id, rating=FeedbackRating.down, comment="Needs dates."))
     await svc.chat.send(maya, "Break down: write the release notes; record the demo then email the customers",
                         session_id=plan.session_id)
 

@@ -27,6 +27,7 @@ from ..schemas import (
     UserUpdate,
     WikiLinkCreate,
 )
+from ..schemas.knowledge import GovernanceAction, LinkKind
 from .services import Services
 from .services.artifacts import create_artifact
 
@@ -117,12 +118,12 @@ async def _seed_knowledge(svc: Services, as_: dict[str, Any], users: dict[str, A
         ids[key], home[key] = entry.id, ns
     for source, target, kind in LINKS:
         await svc.knowledge.create_link(author[home[source]], ids[source],
-                                        WikiLinkCreate(target_id=ids[target], kind=kind))
+                                        WikiLinkCreate(target_id=ids[target], kind=LinkKind(kind)))
 
     runbook = await svc.knowledge.ingest(devon, KnowledgeIngest(namespace=ENG, filename="on-call.md",
                                                                 content=RUNBOOK, tags=["atlas", "ops"]))
     triage = runbook.entry_ids[1]  # Paging, Triage, Escalation
-    await svc.knowledge.create_link(devon, triage, WikiLinkCreate(target_id=ids["leases"], kind="references"))
+    await svc.knowledge.create_link(devon, triage, WikiLinkCreate(target_id=ids["leases"], kind=LinkKind.references))
     atlas = projects["Atlas Launch"]
     docs = (await svc.projects.list_documents(maya, atlas.id, limit=50)).items
     spec = next(d for d in docs if d.filename == "durable-jobs.md")
@@ -134,7 +135,7 @@ async def _seed_knowledge(svc: Services, as_: dict[str, Any], users: dict[str, A
     queue = await svc.knowledge.governance(maya, kind="orphan")
     wifi = next(i for i in queue.items if i.entry_id == ids["wifi"])
     await svc.knowledge.apply_governance(priya, GovernanceActionRequest(
-        item_id=wifi.id, action="accept", comment="Fine on its own."))
+        item_id=wifi.id, action=GovernanceAction.accept, comment="Fine on its own."))
 
     await svc.knowledge.start_research(maya, ResearchRunCreate(
         topic="berth scheduling delays", namespace=OPS, tags=["harbor"], sources=[

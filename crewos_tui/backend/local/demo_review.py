@@ -21,6 +21,7 @@ from ..schemas import (
     ValidationRequest,
     ValidationRubric,
 )
+from ..schemas.capability_gaps import GapStatus
 
 WEEKLY = """# Atlas weekly update
 
@@ -139,4 +140,4 @@ async def _seed_review(svc: Any, as_: dict[str, Any], users: dict[str, Any], pro
     first = next((f for f in report.findings if f.capability.startswith("agent:reporter")), None)
     if first is not None:
         await svc.capability_gaps.update_finding_status(maya, first.id, FindingStatusUpdate(
-            status="acknowledged", note="Reporter should cite the documents it used."))
+            status=GapStatus.acknowledged, note="Reporter should cite the documents it used."))

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..schemas.agent_jobs import AgentJobCreate
-from ..schemas.tasks import AgentRunCreate, AgentRunUpdate, TaskCreate, TaskEventCreate
+from ..schemas.tasks import (
+    AgentRunCreate,
+    AgentRunStatus,
+    AgentRunUpdate,
+    TaskCreate,
+    TaskEventCreate,
+    TaskEventKind,
+    TaskPriority,
+)
 from .jobs import JobRunner
 from .services import Services
 
@@ -108,7 +116,7 @@ async def _seed_tasks(svc: Services, as_: dict[str, Any], users: dict[str, Any],
     await svc.tasks.add_event(devon, a["jobs"].id, TaskEventCreate(
         message="Leases renew every 10 s; a dead process's job is re-queued after 30 s."))
     await _move(svc, devon, a["review-queue"], "in_progress")
-    await svc.tasks.add_event(devon, a["review-queue"].id, TaskEventCreate(kind="progress",
+    await svc.tasks.add_event(devon, a["review-queue"].id, TaskEventCreate(kind=TaskEventKind.progress,
                                                                             message="Batch receipts done."))
     await _move(svc, maya, a["security"], "in_progress", "review")
     await svc.tasks.request_rework(maya, a["security"].id, "Add the key-rotation checklist before approving.")
@@ -117,11 +125,12 @@ async def _seed_tasks(svc: Services, as_: dict[str, Any], users: dict[str, Any],
     await _move(svc, devon, a["runbooks"], "in_progress", "failed", reason="The draft was lost with the wiki.")
     run = await svc.tasks.create_agent_run(devon, a["runbooks"].id, AgentRunCreate(
         agent="worker", summary="Could not find the old wiki export.", input_tokens=412, output_tokens=0))
-    await svc.tasks.update_agent_run(devon, run.id, AgentRunUpdate(status="failed"))
+    await svc.tasks.update_agent_run(devon, run.id, AgentRunUpdate(status=AgentRunStatus.failed))
 
     # A task the worker agent did end to end (now waiting for review), and a project update.
     rota = await svc.tasks.create(maya, TaskCreate(
-        project_id=atlas.id, title="Set up the review rota", priority="medium", assignee_id=users["priya"].id,
+        project_id=atlas.id, title="Set up the review rota", priority=TaskPriority.medium,
+        assignee_id=users["priya"].id,
         description="Who approves agent output, and when: a weekly rota for the review queue."))
     await svc.agent_jobs.create(priya, AgentJobCreate(kind="task_run", task_id=rota.id))
     await runner.run_one()

@@ -11,8 +11,10 @@ from typing import Any
 from ..principal import Principal
 from ..schemas.tokens import (
     TokenMint,
+    TokenOp,
     TokenRequestCreate,
     TokenSettingsUpdate,
+    WalletOwnerKind,
     WalletUpsert,
 )
 from .services import Services
@@ -43,14 +45,14 @@ async def _seed_tokens(svc: Services, as_: dict[str, Principal], users: dict[str
         approver_ids=[users["maya"].id, users["priya"].id], allow_direct_operations=True,
         confirm_threshold=100_000 * UNIT))
     await t.upsert_wallet(maya, atlas, "atlas-treasury", WalletUpsert(label="Programme treasury",
-                                                                      owner_kind="treasury"))
+                                                                      owner_kind=WalletOwnerKind.treasury))
     for name, label in [("maya", "Maya"), ("devon", "Devon"), ("priya", "Priya"), ("sam", "Sam (steering)")]:
         await t.upsert_wallet(maya, atlas, name, WalletUpsert(label=label, owner_user_id=users[name].id,
                                                               frozen=name == "sam"))
 
     async def request(who: str, kind: str, amount: int, source: str | None, target: str | None, memo: str) -> Any:
         return await t.create_request(as_[who], atlas, TokenRequestCreate(
-            kind=kind, amount=amount * UNIT, from_wallet=source, to_wallet=target, memo=memo))
+            kind=TokenOp(kind), amount=amount * UNIT, from_wallet=source, to_wallet=target, memo=memo))
 
     for i, (who, kind, amount, source, target, memo, approver, executor) in enumerate(HISTORY):
         req = await request(who, kind, amount, source, target, memo)

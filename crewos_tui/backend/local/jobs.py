@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ..errors import CrewOSError, Invalid, NotFound
 from ..principal import Principal
@@ -261,9 +262,10 @@ class JobRunner:
         """One cheap read: a queued job, or a running one whose lease ran out?"""
         now = self.ctx.clock.now()
         async with self.ctx.db.read() as s:
-            return await s.scalar(select(AgentJobRow.id).where(or_(
-                AgentJobRow.status == "queued",
-                and_(AgentJobRow.status == "running", AgentJobRow.lease_expires_at < now))).limit(1)) is not None
+            return await s.scalar(select(col(AgentJobRow.id)).where(or_(
+                col(AgentJobRow.status) == "queued",
+                and_(col(AgentJobRow.status) == "running",
+                     col(AgentJobRow.lease_expires_at) < now))).limit(1)) is not None
 
     async def _work_loop(self) -> None:
         while True:
@@ -286,16 +288,16 @@ class JobRunner:
     # ---- claiming and recovering ---------------------------------------------------------
 
     def _claimable(self, now: Any) -> Any:
-        expired = and_(AgentJobRow.status == "running", AgentJobRow.lease_expires_at < now,
-                       AgentJobRow.attempts < self.max_attempts, AgentJobRow.cancel_requested.is_(False))
-        return or_(AgentJobRow.status == "queued", expired)
+        expired = and_(col(AgentJobRow.status) == "running", col(AgentJobRow.lease_expires_at) < now,
+                       col(AgentJobRow.attempts) < self.max_attempts, col(AgentJobRow.cancel_requested).is_(False))
+        return or_(col(AgentJobRow.status) == "queued", expired)
 
     async def claim(self) -> AgentJobRow | None:
         """Take the oldest claimable job, atomically; None when there is none."""
         now = self.ctx.clock.now()
         async with self.ctx.db.read() as s:  # an idle runner never takes the write lock
             await self._follow_policy(s)
-            pick = select(AgentJobRow.id).where(self._claimable(now)).order_by(AgentJobRow.id).limit(1)
+            pick = select(col(AgentJobRow.id)).where(self._claimable(now)).order_by(col(AgentJobRow.id)).limit(1)
             if await s.scalar(pick) is None:
                 return None
         async with self.ctx.db.transaction() as s:
@@ -304,9 +306,9 @@ class JobRunner:
                 return None
             result = await s.execute(
                 update(AgentJobRow)
-                .where(AgentJobRow.id == candidate, self._claimable(now))
+                .where(col(AgentJobRow.id) == candidate, self._claimable(now))
                 .values(status="running", lease_owner=self.owner, lease_expires_at=now + self.lease,
-                        heartbeat_at=now, attempts=AgentJobRow.attempts + 1, message="started", updated_at=now,
+                        heartbeat_at=now, attempts=col(AgentJobRow.attempts) + 1, message="started", updated_at=now,
                         started_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -323,7 +325,8 @@ class JobRunner:
         ``max_attempts``; a cancel nobody acted on becomes ``cancelled``."""
         now = self.ctx.clock.now()
         changed = 0
-        expired = select(AgentJobRow).where(AgentJobRow.status == "running", AgentJobRow.lease_expires_at < now)
+        expired = select(AgentJobRow).where(col(AgentJobRow.status) == "running",
+                                            col(AgentJobRow.lease_expires_at) < now)
         async with self.ctx.db.read() as s:
             await self._follow_policy(s)
             if await s.scalar(select(expired.subquery().c.id).limit(1)) is None:
@@ -474,12 +477,12 @@ class JobRunner:
         async with self.ctx.db.transaction() as s:
             result = await s.execute(
                 update(AgentJobRow)
-                .where(AgentJobRow.id == job_id, AgentJobRow.lease_owner == self.owner,
-                       AgentJobRow.status == "running")
+                .where(col(AgentJobRow.id) == job_id, col(AgentJobRow.lease_owner) == self.owner,
+                       col(AgentJobRow.status) == "running")
                 .values(heartbeat_at=now, lease_expires_at=now + self.lease)
                 .execution_options(synchronize_session=False)
             )
             held = result.rowcount == 1  # type: ignore[attr-defined]
-            cancel = held and bool(await s.scalar(select(AgentJobRow.cancel_requested)
-                                                  .where(AgentJobRow.id == job_id)))
+            cancel = held and bool(await s.scalar(select(col(AgentJobRow.cancel_requested))
+                                                  .where(col(AgentJobRow.id) == job_id)))
         return held, cancel

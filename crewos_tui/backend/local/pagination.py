@@ -46,7 +46,7 @@ def check_limit(limit: int) -> int:
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     keys: Sequence[Any],
     key_of: Callable[[Any], Sequence[Any]],
     convert: Callable[[Any], T],

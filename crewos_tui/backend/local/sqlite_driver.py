@@ -41,7 +41,7 @@ class RollbackOnCloseConnection(aiosqlite.Connection):
             connection.rollback()
 
 
-async def connect(path: Path | str) -> RollbackOnCloseConnection:
+async def connect(path: Path | str) -> aiosqlite.Connection:
     """A connection to the SQLite file at ``path`` (SQLAlchemy's ``async_creator``)."""
     # check_same_thread=False, as SQLAlchemy's aiosqlite dialect connects: its adapter
     # sets the isolation level from the event loop's thread.

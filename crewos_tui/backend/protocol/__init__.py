@@ -40,24 +40,45 @@ __all__ = [
 class Backend(Protocol):
     """What the app holds: one object per domain, plus a description of itself."""
 
-    mode: str  # "local" | "remote"
-    auth: AuthAPI
-    health: HealthAPI
-    projects: ProjectsAPI
-    tasks: TasksAPI
-    agent_jobs: AgentJobsAPI
-    tokenization: TokenizationAPI
-    notifications: NotificationsAPI
-    agents: AgentsAPI
-    chat: ChatAPI
-    sessions: SessionsAPI
-    review: ReviewAPI
-    validation: ValidationAPI
-    testing: ScenarioTestingAPI
-    capability_gaps: CapabilityGapsAPI
-    admin: AdminAPI
-    knowledge: KnowledgeAPI
-    artifacts: ArtifactsAPI
+    # Read-only: a backend whose ``auth`` is a ``RemoteAuth`` (or any other AuthAPI)
+    # is assignable to Backend, and a missing or drifting method is a type error.
+    @property
+    def mode(self) -> str: ...  # "local" | "remote"
+    @property
+    def auth(self) -> AuthAPI: ...
+    @property
+    def health(self) -> HealthAPI: ...
+    @property
+    def projects(self) -> ProjectsAPI: ...
+    @property
+    def tasks(self) -> TasksAPI: ...
+    @property
+    def agent_jobs(self) -> AgentJobsAPI: ...
+    @property
+    def tokenization(self) -> TokenizationAPI: ...
+    @property
+    def notifications(self) -> NotificationsAPI: ...
+    @property
+    def agents(self) -> AgentsAPI: ...
+    @property
+    def chat(self) -> ChatAPI: ...
+    @property
+    def sessions(self) -> SessionsAPI: ...
+    @property
+    def review(self) -> ReviewAPI: ...
+    @property
+    def validation(self) -> ValidationAPI: ...
+    @property
+    def testing(self) -> ScenarioTestingAPI: ...
+    @property
+    def capability_gaps(self) -> CapabilityGapsAPI: ...
+    @property
+    def admin(self) -> AdminAPI: ...
+    @property
+    def knowledge(self) -> KnowledgeAPI: ...
+    @property
+    def artifacts(self) -> ArtifactsAPI: ...
 
     async def close(self) -> None:
         """Release connections."""
+        ...

@@ -12,6 +12,7 @@ from ..schemas.common import DEFAULT_LIMIT
 class AgentJobsAPI(Protocol):
     async def create(self, data: AgentJobCreate) -> AgentJob:
         """Queue a job of a supported kind; an unknown kind is 422 listing the supported ones."""
+        ...
 
     async def list(
         self,
@@ -23,13 +24,17 @@ class AgentJobsAPI(Protocol):
         cursor: str | None = None,
     ) -> Page[AgentJob]:
         """Jobs the caller can see (theirs, and their projects'), newest first."""
+        ...
 
     async def get(self, job_id: str) -> AgentJob:
         """Status, progress, health (heartbeat and lease) and result of one job."""
+        ...
 
     async def list_events(self, job_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
                           ) -> Page[AgentJobEvent]:
         """The job's events, oldest first."""
+        ...
 
     async def cancel(self, job_id: str) -> AgentJob:
         """Cancel a queued job, or ask a running one to stop."""
+        ...

@@ -13,6 +13,8 @@ from ..schemas import (
 class HealthAPI(Protocol):
     async def live(self) -> Liveness:
         """The process is up."""
+        ...
 
     async def ready(self) -> Readiness:
         """The database is reachable and migrated (``Unavailable`` otherwise)."""
+        ...

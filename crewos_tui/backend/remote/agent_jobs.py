@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..schemas import Page
 from ..schemas.agent_jobs import AgentJob, AgentJobCreate, AgentJobEvent
 from ..schemas.common import DEFAULT_LIMIT
-from .http import API, _model, _page, _paging, _seg
+from .http import API, as_model, as_page, paging, seg
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -18,7 +18,7 @@ class RemoteAgentJobs:
         self._b = backend
 
     async def create(self, data: AgentJobCreate) -> AgentJob:
-        return _model(AgentJob, await self._b.request("POST", f"{API}/agent-jobs", json=data.model_dump(mode="json")))
+        return as_model(AgentJob, await self._b.request("POST", f"{API}/agent-jobs", json=data.model_dump(mode="json")))
 
     async def list(
         self,
@@ -29,17 +29,17 @@ class RemoteAgentJobs:
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[AgentJob]:
-        params = _paging(limit, cursor, project_id=project_id, status=status, kind=kind, task_id=task_id)
-        return _page(AgentJob, await self._b.request("GET", f"{API}/agent-jobs", params=params))
+        params = paging(limit, cursor, project_id=project_id, status=status, kind=kind, task_id=task_id)
+        return as_page(AgentJob, await self._b.request("GET", f"{API}/agent-jobs", params=params))
 
     async def get(self, job_id: str) -> AgentJob:
-        return _model(AgentJob, await self._b.request("GET", f"{API}/agent-jobs/{_seg(job_id)}"))
+        return as_model(AgentJob, await self._b.request("GET", f"{API}/agent-jobs/{seg(job_id)}"))
 
     async def list_events(self, job_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None
                           ) -> Page[AgentJobEvent]:
-        payload = await self._b.request("GET", f"{API}/agent-jobs/{_seg(job_id)}/events",
-                                        params=_paging(limit, cursor))
-        return _page(AgentJobEvent, payload)
+        payload = await self._b.request("GET", f"{API}/agent-jobs/{seg(job_id)}/events",
+                                        params=paging(limit, cursor))
+        return as_page(AgentJobEvent, payload)
 
     async def cancel(self, job_id: str) -> AgentJob:
-        return _model(AgentJob, await self._b.request("POST", f"{API}/agent-jobs/{_seg(job_id)}/cancel"))
+        return as_model(AgentJob, await self._b.request("POST", f"{API}/agent-jobs/{seg(job_id)}/cancel"))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..schemas import AgentCard, AgentInfo, AgentSkill, Page, SkillDiscovery
 from ..schemas.common import DEFAULT_LIMIT
-from .http import API, _model, _page, _paging, _seg
+from .http import API, as_model, as_page, paging, seg
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -17,22 +17,22 @@ class RemoteAgents:
         self._b = backend
 
     async def list(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[AgentInfo]:
-        return _page(AgentInfo, await self._b.request("GET", f"{API}/agents", params=_paging(limit, cursor)))
+        return as_page(AgentInfo, await self._b.request("GET", f"{API}/agents", params=paging(limit, cursor)))
 
     async def get(self, name: str) -> AgentInfo:
-        return _model(AgentInfo, await self._b.request("GET", f"{API}/agents/{_seg(name)}"))
+        return as_model(AgentInfo, await self._b.request("GET", f"{API}/agents/{seg(name)}"))
 
     async def list_skills(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[AgentSkill]:
-        return _page(AgentSkill, await self._b.request("GET", f"{API}/skills", params=_paging(limit, cursor)))
+        return as_page(AgentSkill, await self._b.request("GET", f"{API}/skills", params=paging(limit, cursor)))
 
     async def get_skill(self, skill_id: str) -> AgentSkill:
-        return _model(AgentSkill, await self._b.request("GET", f"{API}/skills/{_seg(skill_id)}"))
+        return as_model(AgentSkill, await self._b.request("GET", f"{API}/skills/{seg(skill_id)}"))
 
     async def skill_discovery(self) -> SkillDiscovery:
-        return _model(SkillDiscovery, await self._b.request("GET", f"{API}/skills/discovery"))
+        return as_model(SkillDiscovery, await self._b.request("GET", f"{API}/skills/discovery"))
 
     async def agent_card(self) -> AgentCard:
-        return _model(AgentCard, await self._b.request("GET", f"{API}/agents/agent-card"))
+        return as_model(AgentCard, await self._b.request("GET", f"{API}/agents/agent-card"))
 
     async def public_agent_card(self) -> AgentCard:
-        return _model(AgentCard, await self._b.request("GET", "/.well-known/agent-card.json", credential="public"))
+        return as_model(AgentCard, await self._b.request("GET", "/.well-known/agent-card.json", credential="public"))

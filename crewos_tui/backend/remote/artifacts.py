@@ -13,7 +13,7 @@ from ..schemas.artifacts import (
     LayoutCleanupResult,
 )
 from ..schemas.common import DEFAULT_LIMIT, Page
-from .http import API, _model, _page, _paging, _seg
+from .http import API, as_model, as_page, paging, seg
 from .knowledge import content_type_of, download_name
 
 if TYPE_CHECKING:
@@ -26,13 +26,13 @@ class RemoteArtifacts:
 
     @staticmethod
     def _p(token: str, what: str) -> str:
-        return f"{API}/attachments/{_seg(token)}/{what}"
+        return f"{API}/attachments/{seg(token)}/{what}"
 
     async def list(self, project_id: str | None = None, kind: str | None = None, limit: int = DEFAULT_LIMIT,
                    cursor: str | None = None) -> Page[ArtifactInfo]:
         payload = await self._b.request("GET", f"{API}/attachments",
-                                        params=_paging(limit, cursor, project_id=project_id, kind=kind))
-        return _page(ArtifactInfo, payload)
+                                        params=paging(limit, cursor, project_id=project_id, kind=kind))
+        return as_page(ArtifactInfo, payload)
 
     async def download(self, reference_token: str, revision: int | None = None) -> ArtifactContent:
         params = {"revision": revision} if revision is not None else None
@@ -47,15 +47,15 @@ class RemoteArtifacts:
 
     async def source(self, reference_token: str, revision: int | None = None) -> ArtifactSource:
         params = {"revision": revision} if revision is not None else None
-        return _model(ArtifactSource, await self._b.request("GET", self._p(reference_token, "source"), params=params))
+        return as_model(ArtifactSource, await self._b.request("GET", self._p(reference_token, "source"), params=params))
 
     async def save_revision(self, reference_token: str, data: ArtifactRevisionCreate) -> ArtifactSource:
         payload = await self._b.request("POST", self._p(reference_token, "revisions"),
                                         json=data.model_dump(mode="json", exclude_none=True))
-        return _model(ArtifactSource, payload)
+        return as_model(ArtifactSource, payload)
 
     async def layout_cleanup(self, reference_token: str, data: LayoutCleanupRequest | None = None
                              ) -> LayoutCleanupResult:
         payload = await self._b.request("POST", self._p(reference_token, "layout-cleanup"),
                                         json=data.model_dump(mode="json") if data is not None else {})
-        return _model(LayoutCleanupResult, payload)
+        return as_model(LayoutCleanupResult, payload)

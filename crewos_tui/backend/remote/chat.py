@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
@@ -26,7 +26,7 @@ from ..schemas import (
     ChatStreamEvent,
     OrchestratorStatus,
 )
-from .http import API, _detail_of, _model, _retry_after
+from .http import API, as_model, detail_of, retry_after
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -41,15 +41,25 @@ def _delta_of(data: Any) -> str | None:
         return data
     if not isinstance(data, dict):
         return None
-    for choice in data.get("choices") or []:  # OpenAI-style chunks
-        piece = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
+    fields = cast(dict[str, Any], data)
+    choices: list[Any] = fields.get("choices") or []
+    for choice in choices:  # OpenAI-style chunks
+        piece: Any = None
+        if isinstance(choice, dict):
+            delta: Any = cast(dict[str, Any], choice).get("delta") or {}
+            piece = delta.get("content")
         if piece:
             return str(piece)
     for key in DELTA_KEYS:
-        value = data.get(key)
+        value = fields.get(key)
         if isinstance(value, str):
             return value
     return None
+
+
+def _as_dict(data: Any, key: str) -> dict[str, Any]:
+    """A JSON object as it is; anything else as ``{key: str(data)}``."""
+    return cast(dict[str, Any], data) if isinstance(data, dict) else {key: str(data)}
 
 
 def parse_event(sse: ServerSentEvent) -> ChatStreamEvent | None:
@@ -63,23 +73,23 @@ def parse_event(sse: ServerSentEvent) -> ChatStreamEvent | None:
         data = sse.data
     name = (sse.event or "").strip().lower()
     if name == "error":
-        body = data if isinstance(data, dict) else {"message": str(data)}
+        body = _as_dict(data, "message")
         return ChatStreamEvent(event="error", data={"code": body.get("code", 500),
                                                     "message": body.get("message") or body.get("detail") or ""})
     if name in DONE_EVENTS:
-        return ChatStreamEvent(event="done", data=data if isinstance(data, dict) else {"content": str(data)})
+        return ChatStreamEvent(event="done", data=_as_dict(data, "content"))
     if name in ("start", "progress"):
-        return ChatStreamEvent(event=name, data=data if isinstance(data, dict) else {"message": str(data)})
+        return ChatStreamEvent(event=name, data=_as_dict(data, "message"))
     if name in TOKEN_EVENTS:
         delta = _delta_of(data)
         if delta is not None:
             return ChatStreamEvent(event="token", data={"delta": delta})
-    return ChatStreamEvent(event="progress", data=data if isinstance(data, dict) else {"message": str(data)})
+    return ChatStreamEvent(event="progress", data=_as_dict(data, "message"))
 
 
 def _from_plain(payload: Any) -> list[ChatStreamEvent]:
     """A non-streaming JSON answer as the events a stream would have given."""
-    body = payload if isinstance(payload, dict) else {"content": str(payload)}
+    body = _as_dict(payload, "content")
     content = str(body.get("content") or body.get("reply") or body.get("answer") or body.get("text") or "")
     start = {k: body[k] for k in ("session_id", "message_id", "run_id", "agent") if k in body}
     return [ChatStreamEvent(event="start", data=start), ChatStreamEvent(event="token", data={"delta": content}),
@@ -101,12 +111,12 @@ class RemoteChat:
         durable: bool = False,
     ) -> ChatReply:
         form = self._form(message, project_id, session_id, agent, **({"durable": "true"} if durable else {}))
-        return _model(ChatReply, await self._b.request("POST", f"{API}/chat", data=form))
+        return as_model(ChatReply, await self._b.request("POST", f"{API}/chat", data=form))
 
     async def _events(self, path: str, **body: Any) -> AsyncIterator[ChatStreamEvent]:
         # The shared client (credentials, base URL); no read timeout while a reply streams.
-        client: httpx.AsyncClient = self._b._client
-        headers = self._b._credential_headers("any")
+        client: httpx.AsyncClient = self._b.httpx_client
+        headers = self._b.credential_headers("any")
         timeout = httpx.Timeout(self._b.timeout, read=None)
         pieces: list[str] = []
         finished = False
@@ -115,7 +125,7 @@ class RemoteChat:
                 response = source.response
                 if response.status_code >= 400:
                     await response.aread()
-                    raise error_for_status(response.status_code, _detail_of(response), _retry_after(response))
+                    raise error_for_status(response.status_code, detail_of(response), retry_after(response))
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     await response.aread()
                     for event in _from_plain(response.json()):
@@ -144,15 +154,15 @@ class RemoteChat:
 
     async def cancel(self, id: str) -> ChatCancelResult:
         payload = await self._b.request("POST", f"{API}/chat/cancel", json=ChatCancel(id=id).model_dump())
-        return _model(ChatCancelResult, payload)
+        return as_model(ChatCancelResult, payload)
 
     async def external_chat(self, data: ChatRequest) -> ChatReply:
         payload = await self._b.request("POST", f"{API}/external/chat", json=data.model_dump(mode="json"))
-        return _model(ChatReply, payload)
+        return as_model(ChatReply, payload)
 
     async def external_stream(self, data: ChatRequest) -> AsyncIterator[ChatStreamEvent]:
         async for event in self._events(f"{API}/external/chat/stream", json=data.model_dump(mode="json")):
             yield event
 
     async def orchestrator_status(self) -> OrchestratorStatus:
-        return _model(OrchestratorStatus, await self._b.request("GET", f"{API}/orchestrator/status"))
+        return as_model(OrchestratorStatus, await self._b.request("GET", f"{API}/orchestrator/status"))

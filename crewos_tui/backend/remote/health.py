@@ -8,7 +8,7 @@ from ..schemas import (
     Liveness,
     Readiness,
 )
-from .http import _model
+from .http import as_model
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -19,7 +19,7 @@ class RemoteHealth:
         self._b = backend
 
     async def live(self) -> Liveness:
-        return _model(Liveness, await self._b.request("GET", "/health/live", credential="public"))
+        return as_model(Liveness, await self._b.request("GET", "/health/live", credential="public"))
 
     async def ready(self) -> Readiness:
-        return _model(Readiness, await self._b.request("GET", "/health/ready", credential="public"))
+        return as_model(Readiness, await self._b.request("GET", "/health/ready", credential="public"))

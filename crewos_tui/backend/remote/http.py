@@ -14,7 +14,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
@@ -31,10 +31,10 @@ API = "/api/v1"
 API_KEY_HEADER = "X-CrewOS-API-Key"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_NO_BODY = object()
+NO_BODY = object()
 
 
-def _seg(value: str) -> str:
+def seg(value: str) -> str:
     """One path segment: an id can never reach another path."""
     return quote(str(value), safe="")
 
@@ -44,19 +44,21 @@ def _readable(detail: Any) -> str:
     if isinstance(detail, str):
         return detail
     if isinstance(detail, list):
-        return "; ".join(_readable(item) for item in detail) or "request refused"
+        items = cast(list[Any], detail)
+        return "; ".join(_readable(item) for item in items) or "request refused"
     if isinstance(detail, dict):
-        if "msg" in detail:
-            loc = ".".join(str(p) for p in detail.get("loc") or ())
-            return f"{loc}: {detail['msg']}" if loc else str(detail["msg"])
+        fields = cast(dict[str, Any], detail)
+        if "msg" in fields:
+            loc = ".".join(str(p) for p in fields.get("loc") or ())
+            return f"{loc}: {fields['msg']}" if loc else str(fields["msg"])
         for key in ("detail", "message", "error"):
-            if key in detail:
-                return _readable(detail[key])
-        return json.dumps(detail, default=str)
+            if key in fields:
+                return _readable(fields[key])
+        return json.dumps(fields, default=str)
     return str(detail)
 
 
-def _detail_of(response: httpx.Response) -> str:
+def detail_of(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -67,7 +69,7 @@ def _detail_of(response: httpx.Response) -> str:
     return _readable(body)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response) -> float | None:
     """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
     value = response.headers.get("retry-after")
     if not value:
@@ -85,18 +87,18 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def _model(model: type[M], payload: Any) -> M:
+def as_model(model: type[M], payload: Any) -> M:
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise Unavailable(f"the server's answer is not a {model.__name__}: {exc.errors()[0]['msg']}") from None
 
 
-def _page(model: type[M], payload: Any) -> Page[M]:
+def as_page(model: type[M], payload: Any) -> Page[M]:
     """A page from ``{"items": [...], "next_cursor": ...}`` or a bare list."""
     if isinstance(payload, list):
-        payload = {"items": payload, "next_cursor": None}
-    return _model(Page[model], payload)  # type: ignore[valid-type]
+        payload = {"items": cast(list[Any], payload), "next_cursor": None}
+    return as_model(Page[model], payload)  # type: ignore[valid-type]
 
 
 class HttpClient:
@@ -131,9 +133,14 @@ class HttpClient:
             headers={"User-Agent": f"crewos-tui/{__version__}", "Accept": "application/json"},
         )
 
+    @property
+    def httpx_client(self) -> httpx.AsyncClient:
+        """The one httpx client; this package's streamed answers use it with ``credential_headers``."""
+        return self._client
+
     # ---- transport -----------------------------------------------------------------
 
-    def _credential_headers(self, credential: Credential) -> dict[str, str]:
+    def credential_headers(self, credential: Credential) -> dict[str, str]:
         # Send exactly one credential: a server given both would pick the API key,
         # and JWT-only routes (key and session management) refuse API keys.
         bearer = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else None
@@ -146,7 +153,7 @@ class HttpClient:
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
-            after = _retry_after(response)
+            after = retry_after(response)
             if after is not None:
                 return min(after, self.max_retry_after)
         return self.backoff * 2 ** (attempt - 1)
@@ -158,7 +165,7 @@ class HttpClient:
         *,
         credential: Credential = "any",
         params: dict[str, Any] | None = None,
-        json: Any = _NO_BODY,
+        json: Any = NO_BODY,
         files: Any = None,
         data: dict[str, str] | None = None,
         raw: bool = False,
@@ -166,10 +173,10 @@ class HttpClient:
         """Send one API request (retrying when safe); the decoded JSON answer or an error.
 
         ``raw=True`` returns the ``httpx.Response`` itself (downloads of bytes)."""
-        kwargs: dict[str, Any] = {"headers": self._credential_headers(credential)}
+        kwargs: dict[str, Any] = {"headers": self.credential_headers(credential)}
         if params:
             kwargs["params"] = {k: str(v) for k, v in params.items() if v is not None}
-        if json is not _NO_BODY:
+        if json is not NO_BODY:
             kwargs["json"] = json
         if files is not None:
             kwargs["files"] = files
@@ -187,7 +194,7 @@ class HttpClient:
             else:
                 if response.status_code < 400:
                     return response if raw else self._decode(response)
-                error = error_for_status(response.status_code, _detail_of(response), _retry_after(response))
+                error = error_for_status(response.status_code, detail_of(response), retry_after(response))
                 if response.status_code not in RETRY_STATUSES:
                     raise error
             if not retryable or attempt == self.max_tries:
@@ -208,12 +215,12 @@ class HttpClient:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def __aenter__(self) -> HttpClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
 
-def _paging(limit: int, cursor: str | None, **extra: Any) -> dict[str, Any]:
+def paging(limit: int, cursor: str | None, **extra: Any) -> dict[str, Any]:
     return {"limit": limit, "cursor": cursor, **extra}

@@ -38,7 +38,7 @@ from ..schemas.knowledge import (
     WikiLinkCreate,
     WikiLinkUpdate,
 )
-from .http import API, _model, _page, _paging, _seg
+from .http import API, as_model, as_page, paging, seg
 
 if TYPE_CHECKING:
     import httpx
@@ -72,59 +72,59 @@ class RemoteKnowledge:
 
     @staticmethod
     def _e(entry_id: str, *rest: str) -> str:
-        return "/".join([BASE, _seg(entry_id), *rest])
+        return "/".join([BASE, seg(entry_id), *rest])
 
     async def namespaces(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[KnowledgeNamespace]:
-        return _page(KnowledgeNamespace, await self._b.request("GET", f"{BASE}/namespaces",
-                                                               params=_paging(limit, cursor)))
+        return as_page(KnowledgeNamespace, await self._b.request("GET", f"{BASE}/namespaces",
+                                                               params=paging(limit, cursor)))
 
     async def search(self, data: KnowledgeSearch) -> KnowledgeSearchResults:
-        return _model(KnowledgeSearchResults, await self._b.request("POST", f"{BASE}/search", json=_body(data)))
+        return as_model(KnowledgeSearchResults, await self._b.request("POST", f"{BASE}/search", json=_body(data)))
 
     async def retrieve(self, data: KnowledgeRetrieve) -> RetrievalResult:
-        return _model(RetrievalResult, await self._b.request("POST", f"{BASE}/retrieve", json=_body(data)))
+        return as_model(RetrievalResult, await self._b.request("POST", f"{BASE}/retrieve", json=_body(data)))
 
     async def list(
         self, namespace: str | None = None, tag: str | None = None, q: str | None = None, status: str | None = None,
         visibility: str | None = None, file_id: str | None = None, limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[KnowledgeEntryBrief]:
-        params = _paging(limit, cursor, namespace=namespace, tag=tag, q=q, status=status, visibility=visibility,
+        params = paging(limit, cursor, namespace=namespace, tag=tag, q=q, status=status, visibility=visibility,
                          file_id=file_id)
-        return _page(KnowledgeEntryBrief, await self._b.request("GET", BASE, params=params))
+        return as_page(KnowledgeEntryBrief, await self._b.request("GET", BASE, params=params))
 
     async def create(self, data: KnowledgeEntryCreate) -> KnowledgeEntry:
-        return _model(KnowledgeEntry, await self._b.request("POST", BASE, json=data.model_dump(mode="json")))
+        return as_model(KnowledgeEntry, await self._b.request("POST", BASE, json=data.model_dump(mode="json")))
 
     async def get(self, entry_id: str, version: int | None = None) -> KnowledgeEntry:
         params = {"version": version} if version is not None else None
-        return _model(KnowledgeEntry, await self._b.request("GET", self._e(entry_id), params=params))
+        return as_model(KnowledgeEntry, await self._b.request("GET", self._e(entry_id), params=params))
 
     async def update(self, entry_id: str, data: KnowledgeEntryUpdate) -> KnowledgeEntry:
-        return _model(KnowledgeEntry, await self._b.request("PUT", self._e(entry_id), json=_body(data)))
+        return as_model(KnowledgeEntry, await self._b.request("PUT", self._e(entry_id), json=_body(data)))
 
     async def delete(self, entry_id: str) -> Deleted:
-        return _model(Deleted, await self._b.request("DELETE", self._e(entry_id)))
+        return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id)))
 
     async def ingest(self, data: KnowledgeIngest) -> IngestResult:
         payload = data.model_dump(mode="json", exclude_none=True)
-        return _model(IngestResult, await self._b.request("POST", f"{BASE}/ingest", json=payload))
+        return as_model(IngestResult, await self._b.request("POST", f"{BASE}/ingest", json=payload))
 
     async def list_files(
         self, namespace: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
     ) -> Page[KnowledgeFile]:
-        return _page(KnowledgeFile, await self._b.request("GET", f"{BASE}/files",
-                                                          params=_paging(limit, cursor, namespace=namespace)))
+        return as_page(KnowledgeFile, await self._b.request("GET", f"{BASE}/files",
+                                                          params=paging(limit, cursor, namespace=namespace)))
 
     async def delete_file(
         self, file_id: str | None = None, namespace: str | None = None, filename: str | None = None
     ) -> KnowledgeFileDeleted:
         params = {"file_id": file_id, "namespace": namespace, "filename": filename}
-        return _model(KnowledgeFileDeleted, await self._b.request("DELETE", f"{BASE}/files", params=params))
+        return as_model(KnowledgeFileDeleted, await self._b.request("DELETE", f"{BASE}/files", params=params))
 
     async def set_file_visibility(self, data: KnowledgeFileVisibility) -> KnowledgeFile:
         payload = data.model_dump(mode="json", exclude_none=True)
-        return _model(KnowledgeFile, await self._b.request("PATCH", f"{BASE}/files/visibility", json=payload))
+        return as_model(KnowledgeFile, await self._b.request("PATCH", f"{BASE}/files/visibility", json=payload))
 
     async def download_file(self, entry_id: str) -> KnowledgeFileContent:
         response = await self._b.request("GET", self._e(entry_id, "file"), raw=True)
@@ -136,60 +136,60 @@ class RemoteKnowledge:
         self, namespace: str | None = None, entry_id: str | None = None, depth: int = 1, max_nodes: int = 200
     ) -> WikiGraph:
         params = {"namespace": namespace, "entry_id": entry_id, "depth": depth, "max_nodes": max_nodes}
-        return _model(WikiGraph, await self._b.request("GET", f"{BASE}/wiki-graph", params=params))
+        return as_model(WikiGraph, await self._b.request("GET", f"{BASE}/wiki-graph", params=params))
 
     async def governance(
         self, namespace: str | None = None, kind: str | None = None, status: str = "pending",
         limit: int = DEFAULT_LIMIT, cursor: str | None = None,
     ) -> GovernanceQueues:
-        params = _paging(limit, cursor, namespace=namespace, kind=kind, status=status)
-        return _model(GovernanceQueues, await self._b.request("GET", f"{BASE}/wiki-governance", params=params))
+        params = paging(limit, cursor, namespace=namespace, kind=kind, status=status)
+        return as_model(GovernanceQueues, await self._b.request("GET", f"{BASE}/wiki-governance", params=params))
 
     async def apply_governance(self, data: GovernanceActionRequest) -> GovernanceActionResult:
         payload = await self._b.request("POST", f"{BASE}/wiki-governance/actions", json=data.model_dump(mode="json"))
-        return _model(GovernanceActionResult, payload)
+        return as_model(GovernanceActionResult, payload)
 
     async def list_links(
         self, entry_id: str, direction: str = "both", kind: str | None = None, limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
     ) -> Page[WikiLink]:
-        params = _paging(limit, cursor, direction=direction, kind=kind)
-        return _page(WikiLink, await self._b.request("GET", self._e(entry_id, "links"), params=params))
+        params = paging(limit, cursor, direction=direction, kind=kind)
+        return as_page(WikiLink, await self._b.request("GET", self._e(entry_id, "links"), params=params))
 
     async def create_link(self, entry_id: str, data: WikiLinkCreate) -> WikiLink:
         payload = await self._b.request("POST", self._e(entry_id, "links"), json=data.model_dump(mode="json"))
-        return _model(WikiLink, payload)
+        return as_model(WikiLink, payload)
 
     async def update_link(self, entry_id: str, link_id: str, data: WikiLinkUpdate) -> WikiLink:
-        payload = await self._b.request("PATCH", self._e(entry_id, "links", _seg(link_id)),
+        payload = await self._b.request("PATCH", self._e(entry_id, "links", seg(link_id)),
                                         json=data.model_dump(mode="json", exclude_none=True))
-        return _model(WikiLink, payload)
+        return as_model(WikiLink, payload)
 
     async def delete_link(self, entry_id: str, link_id: str) -> Deleted:
-        return _model(Deleted, await self._b.request("DELETE", self._e(entry_id, "links", _seg(link_id))))
+        return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id, "links", seg(link_id))))
 
     async def trigger_meditation(self, data: MeditationTrigger | None = None) -> MeditationRun:
         payload = await self._b.request("POST", f"{BASE}/wiki-meditation/trigger",
                                         json=_body(data) if data is not None else {})
-        return _model(MeditationRun, payload)
+        return as_model(MeditationRun, payload)
 
     async def meditation_runs(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[MeditationRun]:
-        return _page(MeditationRun, await self._b.request("GET", f"{BASE}/wiki-meditation/runs",
-                                                          params=_paging(limit, cursor)))
+        return as_page(MeditationRun, await self._b.request("GET", f"{BASE}/wiki-meditation/runs",
+                                                          params=paging(limit, cursor)))
 
     async def start_research(self, data: ResearchRunCreate) -> ResearchRun:
         payload = await self._b.request("POST", f"{BASE}/web-research/runs",
                                         json=data.model_dump(mode="json", exclude_none=True))
-        return _model(ResearchRun, payload)
+        return as_model(ResearchRun, payload)
 
     async def research_runs(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[ResearchRun]:
-        return _page(ResearchRun, await self._b.request("GET", f"{BASE}/web-research/runs",
-                                                        params=_paging(limit, cursor)))
+        return as_page(ResearchRun, await self._b.request("GET", f"{BASE}/web-research/runs",
+                                                        params=paging(limit, cursor)))
 
     async def research_run(self, run_id: str) -> ResearchRun:
-        return _model(ResearchRun, await self._b.request("GET", f"{BASE}/web-research/runs/{_seg(run_id)}"))
+        return as_model(ResearchRun, await self._b.request("GET", f"{BASE}/web-research/runs/{seg(run_id)}"))
 
     async def decide_research(self, run_id: str, data: ResearchBatch) -> ResearchBatchResult:
-        payload = await self._b.request("POST", f"{BASE}/web-research/runs/{_seg(run_id)}/batch",
+        payload = await self._b.request("POST", f"{BASE}/web-research/runs/{seg(run_id)}/batch",
                                         json=data.model_dump(mode="json"))
-        return _model(ResearchBatchResult, payload)
+        return as_model(ResearchBatchResult, payload)

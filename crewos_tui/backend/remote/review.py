@@ -29,7 +29,7 @@ from ..schemas import (
     ValidationResult,
 )
 from ..schemas.common import DEFAULT_LIMIT
-from .http import API, _model, _page, _paging, _seg
+from .http import API, as_model, as_page, paging, seg
 
 if TYPE_CHECKING:
     import httpx
@@ -55,7 +55,7 @@ class RemoteReview:
 
     @staticmethod
     def _p(item_id: str, *rest: str) -> str:
-        return "/".join([QUEUE, _seg(item_id), *rest])
+        return "/".join([QUEUE, seg(item_id), *rest])
 
     async def list(
         self,
@@ -69,23 +69,23 @@ class RemoteReview:
         q: str | None = None,
         order: str = "newest",
     ) -> Page[ReviewItem]:
-        params = _paging(limit, cursor, state=state, project_id=project_id, kind=kind, submitter_id=submitter_id,
+        params = paging(limit, cursor, state=state, project_id=project_id, kind=kind, submitter_id=submitter_id,
                          requested_of_me="true" if requested_of_me else None, q=q, order=order)
-        return _page(ReviewItem, await self._b.request("GET", QUEUE, params=params))
+        return as_page(ReviewItem, await self._b.request("GET", QUEUE, params=params))
 
     async def submit(self, data: ReviewItemCreate) -> ReviewItem:
         payload = await self._b.request("POST", QUEUE, json=data.model_dump(mode="json", exclude_unset=True))
-        return _model(ReviewItem, payload)
+        return as_model(ReviewItem, payload)
 
     async def stats(self, project_id: str | None = None) -> ReviewStats:
-        return _model(ReviewStats, await self._b.request("GET", f"{QUEUE}/stats",
+        return as_model(ReviewStats, await self._b.request("GET", f"{QUEUE}/stats",
                                                           params={"project_id": project_id}))
 
     async def get(self, item_id: str) -> ReviewItem:
-        return _model(ReviewItem, await self._b.request("GET", self._p(item_id)))
+        return as_model(ReviewItem, await self._b.request("GET", self._p(item_id)))
 
     async def _decide(self, item_id: str, action: str, reason: str) -> ReviewItem:
-        return _model(ReviewItem, await self._b.request("POST", self._p(item_id, action), json={"reason": reason}))
+        return as_model(ReviewItem, await self._b.request("POST", self._p(item_id, action), json={"reason": reason}))
 
     async def approve(self, item_id: str, reason: str = "") -> ReviewItem:
         return await self._decide(item_id, "approve", reason)
@@ -98,10 +98,10 @@ class RemoteReview:
 
     async def decide_batch(self, data: ReviewBatch) -> ReviewBatchResult:
         payload = await self._b.request("POST", f"{QUEUE}/batch", json=data.model_dump(mode="json"))
-        return _model(ReviewBatchResult, payload)
+        return as_model(ReviewBatchResult, payload)
 
     async def transcript(self, item_id: str) -> ReviewTranscript:
-        return _model(ReviewTranscript, await self._b.request("GET", self._p(item_id, "transcript")))
+        return as_model(ReviewTranscript, await self._b.request("GET", self._p(item_id, "transcript")))
 
     async def download_attachment(self, item_id: str, index: int) -> ReviewAttachmentContent:
         response = await self._b.request("GET", self._p(item_id, "attachments", str(index), "download"), raw=True)
@@ -117,7 +117,7 @@ class RemoteValidation:
     async def validate(self, data: ValidationRequest) -> ValidationResult:
         payload = await self._b.request("POST", f"{API}/validation/validate",
                                         json=data.model_dump(mode="json", exclude_unset=True))
-        return _model(ValidationResult, payload)
+        return as_model(ValidationResult, payload)
 
     async def logs(
         self,
@@ -128,12 +128,12 @@ class RemoteValidation:
         passed: bool | None = None,
         source: str | None = None,
     ) -> Page[ValidationResult]:
-        params = _paging(limit, cursor, item_id=item_id, project_id=project_id, source=source,
+        params = paging(limit, cursor, item_id=item_id, project_id=project_id, source=source,
                          passed=None if passed is None else str(passed).lower())
-        return _page(ValidationResult, await self._b.request("GET", f"{API}/validation/logs", params=params))
+        return as_page(ValidationResult, await self._b.request("GET", f"{API}/validation/logs", params=params))
 
     async def config(self) -> ValidationConfig:
-        return _model(ValidationConfig, await self._b.request("GET", f"{API}/validation/config"))
+        return as_model(ValidationConfig, await self._b.request("GET", f"{API}/validation/config"))
 
 
 class RemoteTesting:
@@ -142,20 +142,20 @@ class RemoteTesting:
 
     async def run(self, data: ScenarioRunCreate) -> ScenarioRun:
         payload = await self._b.request("POST", f"{API}/testing/run", json=data.model_dump(mode="json"))
-        return _model(ScenarioRun, payload)
+        return as_model(ScenarioRun, payload)
 
     async def list_runs(
         self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, status: str | None = None
     ) -> Page[ScenarioRun]:
-        payload = await self._b.request("GET", f"{API}/testing/runs", params=_paging(limit, cursor, status=status))
-        return _page(ScenarioRun, payload)
+        payload = await self._b.request("GET", f"{API}/testing/runs", params=paging(limit, cursor, status=status))
+        return as_page(ScenarioRun, payload)
 
     async def get_run(self, run_id: str) -> ScenarioRun:
-        return _model(ScenarioRun, await self._b.request("GET", f"{API}/testing/runs/{_seg(run_id)}"))
+        return as_model(ScenarioRun, await self._b.request("GET", f"{API}/testing/runs/{seg(run_id)}"))
 
     async def list_scenarios(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[Scenario]:
-        payload = await self._b.request("GET", f"{API}/testing/scenarios", params=_paging(limit, cursor))
-        return _page(Scenario, payload)
+        payload = await self._b.request("GET", f"{API}/testing/scenarios", params=paging(limit, cursor))
+        return as_page(Scenario, payload)
 
 
 class RemoteCapabilityGaps:
@@ -166,17 +166,17 @@ class RemoteCapabilityGaps:
         self, limit: int = DEFAULT_LIMIT, cursor: str | None = None, project_id: str | None = None
     ) -> Page[CapabilityGapReport]:
         payload = await self._b.request("GET", f"{API}/capability-gaps/reports",
-                                        params=_paging(limit, cursor, project_id=project_id))
-        return _page(CapabilityGapReport, payload)
+                                        params=paging(limit, cursor, project_id=project_id))
+        return as_page(CapabilityGapReport, payload)
 
     async def run_report(self, data: CapabilityGapReportRun) -> CapabilityGapReport:
         payload = await self._b.request("POST", f"{API}/capability-gaps/reports/run",
                                         json=data.model_dump(mode="json"))
-        return _model(CapabilityGapReport, payload)
+        return as_model(CapabilityGapReport, payload)
 
     async def get_report(self, report_id: str) -> CapabilityGapReport:
-        payload = await self._b.request("GET", f"{API}/capability-gaps/reports/{_seg(report_id)}")
-        return _model(CapabilityGapReport, payload)
+        payload = await self._b.request("GET", f"{API}/capability-gaps/reports/{seg(report_id)}")
+        return as_model(CapabilityGapReport, payload)
 
     async def list_findings(
         self,
@@ -187,16 +187,16 @@ class RemoteCapabilityGaps:
         project_id: str | None = None,
         report_id: str | None = None,
     ) -> Page[CapabilityGapFinding]:
-        params = _paging(limit, cursor, status=status, severity=severity, project_id=project_id, report_id=report_id)
-        return _page(CapabilityGapFinding, await self._b.request("GET", f"{API}/capability-gaps/findings",
+        params = paging(limit, cursor, status=status, severity=severity, project_id=project_id, report_id=report_id)
+        return as_page(CapabilityGapFinding, await self._b.request("GET", f"{API}/capability-gaps/findings",
                                                                   params=params))
 
     async def update_finding_status(self, finding_id: str, data: FindingStatusUpdate) -> CapabilityGapFinding:
-        payload = await self._b.request("POST", f"{API}/capability-gaps/findings/{_seg(finding_id)}/status",
+        payload = await self._b.request("POST", f"{API}/capability-gaps/findings/{seg(finding_id)}/status",
                                         json=data.model_dump(mode="json"))
-        return _model(CapabilityGapFinding, payload)
+        return as_model(CapabilityGapFinding, payload)
 
     async def create_task(self, finding_id: str, data: FindingTaskCreate) -> FindingTaskCreated:
-        payload = await self._b.request("POST", f"{API}/capability-gaps/findings/{_seg(finding_id)}/create-task",
+        payload = await self._b.request("POST", f"{API}/capability-gaps/findings/{seg(finding_id)}/create-task",
                                         json=data.model_dump(mode="json", exclude_none=True))
-        return _model(FindingTaskCreated, payload)
+        return as_model(FindingTaskCreated, payload)

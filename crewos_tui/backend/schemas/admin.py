@@ -110,7 +110,7 @@ class LlmRouteUpdate(Request):
 
 
 class LlmConfig(Wire):
-    routes: list[LlmRoute] = Field(default_factory=list)
+    routes: list[LlmRoute] = Field(default_factory=list[LlmRoute])
     cache_enabled: bool = False
     cache_ttl_seconds: int = 86_400
     request_timeout_seconds: int = 60
@@ -155,8 +155,8 @@ class TokenBudget(Wire):
     enabled: bool = True
     team_daily_default: int | None = None
     user_daily_default: int | None = None
-    teams: list[TeamBudget] = Field(default_factory=list)
-    users: list[UserBudget] = Field(default_factory=list)
+    teams: list[TeamBudget] = Field(default_factory=list[TeamBudget])
+    users: list[UserBudget] = Field(default_factory=list[UserBudget])
     updated_at: datetime | None = None
     updated_by: str | None = None
 
@@ -203,10 +203,11 @@ class UsageSummary(Wire):
     tokens_out: int = 0
     runs: int = 0
     cached_runs: int = 0
-    by_day: list[UsageBucket] = Field(default_factory=list)  # every day of the range, oldest first, zeros included
-    by_agent: list[UsageBucket] = Field(default_factory=list)
-    by_team: list[UsageBucket] = Field(default_factory=list)
-    by_user: list[UsageBucket] = Field(default_factory=list)
+    # every day of the range, oldest first, zeros included
+    by_day: list[UsageBucket] = Field(default_factory=list[UsageBucket])
+    by_agent: list[UsageBucket] = Field(default_factory=list[UsageBucket])
+    by_team: list[UsageBucket] = Field(default_factory=list[UsageBucket])
+    by_user: list[UsageBucket] = Field(default_factory=list[UsageBucket])
 
 
 # ---- semantic cache ----------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class CacheStats(Wire):
     hits: int = 0
     misses: int = 0
     hit_rate: float = 0.0  # hits / (hits + misses); a ratio, not an amount
-    by_agent: list[CacheAgentStats] = Field(default_factory=list)
+    by_agent: list[CacheAgentStats] = Field(default_factory=list[CacheAgentStats])
 
 
 class CacheInvalidate(Request):
@@ -254,7 +255,7 @@ class QueueKindStats(Wire):
 class QueueStats(Wire):
     total: int = 0
     by_state: dict[str, int] = Field(default_factory=dict)
-    by_kind: list[QueueKindStats] = Field(default_factory=list)
+    by_kind: list[QueueKindStats] = Field(default_factory=list[QueueKindStats])
     oldest_queued_at: datetime | None = None
     oldest_queued_age_seconds: int | None = None
     #: The newest heartbeat of any job (a runner beats while it works on one).

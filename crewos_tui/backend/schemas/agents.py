@@ -33,7 +33,7 @@ class AgentInfo(Wire):
     output_modes: list[str] = Field(default_factory=lambda: ["text/markdown"])
     needs_project: bool = False
     streaming: bool = True
-    skills: list[AgentSkill] = Field(default_factory=list)
+    skills: list[AgentSkill] = Field(default_factory=list[AgentSkill])
 
 
 class SkillRoute(Wire):
@@ -49,8 +49,8 @@ class SkillDiscovery(Wire):
 
     default_agent: str = "helper"
     rule: str = ""
-    routes: list[SkillRoute] = Field(default_factory=list)
-    skills: list[AgentSkill] = Field(default_factory=list)
+    routes: list[SkillRoute] = Field(default_factory=list[SkillRoute])
+    skills: list[AgentSkill] = Field(default_factory=list[AgentSkill])
 
 
 class AgentCardSkill(Wire):
@@ -76,17 +76,18 @@ class AgentCard(Wire):
     capabilities: dict[str, Any] = Field(default_factory=dict)
     default_input_modes: list[str] = Field(default_factory=list, alias="defaultInputModes")
     default_output_modes: list[str] = Field(default_factory=list, alias="defaultOutputModes")
-    skills: list[AgentCardSkill] = Field(default_factory=list)
+    skills: list[AgentCardSkill] = Field(default_factory=list[AgentCardSkill])
     security_schemes: dict[str, Any] = Field(default_factory=dict, alias="securitySchemes")
-    security: list[dict[str, Any]] = Field(default_factory=list)
-    supported_interfaces: list[dict[str, Any]] = Field(default_factory=list, alias="supportedInterfaces")
+    security: list[dict[str, Any]] = Field(default_factory=list[dict[str, Any]])
+    supported_interfaces: list[dict[str, Any]] = Field(default_factory=list[dict[str, Any]],
+                                                       alias="supportedInterfaces")
 
     @model_validator(mode="after")
     def _url_from_interfaces(self) -> AgentCard:
         # A2A v1.0 puts the endpoint in supportedInterfaces[]; take the first one's url.
         if not self.url:
             for iface in self.supported_interfaces:
-                if isinstance(iface, dict) and iface.get("url"):
+                if iface.get("url"):
                     self.url = str(iface["url"])
                     if not self.protocol_version and iface.get("protocolVersion"):
                         self.protocol_version = str(iface["protocolVersion"])

@@ -56,7 +56,7 @@ class CapabilityGapFinding(Wire):
     project_id: str | None = None
     report_id: str
     last_report_id: str
-    evidence: list[GapEvidence] = Field(default_factory=list)
+    evidence: list[GapEvidence] = Field(default_factory=list[GapEvidence])
     evidence_count: int = 0
     task_id: str | None = None
     status_note: str = ""
@@ -85,7 +85,7 @@ class CapabilityGapReport(Wire):
     actor: str = ""
     created_at: datetime
     #: The findings themselves (only in the one-report answer).
-    findings: list[CapabilityGapFinding] = Field(default_factory=list)
+    findings: list[CapabilityGapFinding] = Field(default_factory=list[CapabilityGapFinding])
 
 
 class FindingStatusUpdate(Request):

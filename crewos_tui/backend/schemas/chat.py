@@ -104,7 +104,7 @@ class OrchestratorStatus(Wire):
     mode: str = "builtin"  # builtin | model
     model: str | None = None
     agents: list[str] = Field(default_factory=list)
-    active_runs: list[ActiveRunInfo] = Field(default_factory=list)  # the caller's (all for admins)
+    active_runs: list[ActiveRunInfo] = Field(default_factory=list[ActiveRunInfo])  # the caller's (all for admins)
     running: int = 0  # every user's, in this process
     queue_depth: int = 0  # durable runs waiting for a slot
     max_concurrent_runs: int = 0

@@ -461,7 +461,7 @@ class ResearchSource(Request):
 class ResearchRunCreate(Request):
     topic: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     namespace: Namespace
-    sources: Annotated[list[ResearchSource], Field(max_length=50)] = Field(default_factory=list)
+    sources: Annotated[list[ResearchSource], Field(max_length=50)] = Field(default_factory=list[ResearchSource])
     tags: Tags = Field(default_factory=list)
 
 

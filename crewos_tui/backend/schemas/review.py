@@ -126,7 +126,7 @@ class ReviewItemCreate(Request):
     payload_format: PayloadFormat | None = None
     #: Messages, or one plain text that becomes a single message.
     transcript: list[TranscriptMessageIn] | str | None = None
-    attachments: list[ReviewAttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: list[ReviewAttachmentIn] = Field(default_factory=list[ReviewAttachmentIn], max_length=MAX_ATTACHMENTS)
     project_id: str | None = None
     priority: ReviewPriority = ReviewPriority.normal
     requested_reviewer_ids: list[str] = Field(default_factory=list, max_length=MAX_REVIEWERS)
@@ -179,7 +179,7 @@ class ReviewItem(Wire):
     submitter_id: str | None = None
     submitter: str = ""
     requested_reviewer_ids: list[str] = Field(default_factory=list)
-    attachments: list[ReviewAttachment] = Field(default_factory=list)
+    attachments: list[ReviewAttachment] = Field(default_factory=list[ReviewAttachment])
     transcript_messages: int = 0
     created_at: datetime
     updated_at: datetime
@@ -188,7 +188,7 @@ class ReviewItem(Wire):
     decided_by: str | None = None
     decision_reason: str = ""
     #: Every decision so far, oldest first (only in the one-item answer).
-    history: list[ReviewDecisionRecord] = Field(default_factory=list)
+    history: list[ReviewDecisionRecord] = Field(default_factory=list[ReviewDecisionRecord])
 
 
 class ReviewItemDecision(Request):

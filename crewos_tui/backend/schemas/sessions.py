@@ -81,14 +81,14 @@ class ChatMessage(Wire):
 
 
 class ChatSessionDetail(ChatSession):
-    messages: list[ChatMessage] = Field(default_factory=list)
+    messages: list[ChatMessage] = Field(default_factory=list[ChatMessage])
 
 
 class SessionTranscript(Wire):
     session_id: str
     title: str = ""
     markdown: str = ""
-    messages: list[ChatMessage] = Field(default_factory=list)
+    messages: list[ChatMessage] = Field(default_factory=list[ChatMessage])
 
 
 class FeedbackRating(StrEnum):
@@ -146,9 +146,9 @@ class SessionExport(Wire):
     format: str = "crewos-session-export/1"
     exported_at: datetime
     session: ChatSession
-    messages: list[ChatMessage] = Field(default_factory=list)
-    feedback: list[MessageFeedback] = Field(default_factory=list)
-    shares: list[SessionShare] = Field(default_factory=list)
+    messages: list[ChatMessage] = Field(default_factory=list[ChatMessage])
+    feedback: list[MessageFeedback] = Field(default_factory=list[MessageFeedback])
+    shares: list[SessionShare] = Field(default_factory=list[SessionShare])
 
 
 class ReplayEvent(Wire):
@@ -168,7 +168,7 @@ class ReplayEvent(Wire):
 class SessionReplay(Wire):
     session_id: str
     title: str = ""
-    events: list[ReplayEvent] = Field(default_factory=list)
+    events: list[ReplayEvent] = Field(default_factory=list[ReplayEvent])
 
 
 class FeedbackBucket(Wire):
@@ -186,5 +186,5 @@ class FeedbackMetrics(Wire):
     down: int = 0
     up_ratio: float = 0.0  # up / total, three decimals
     with_comment: int = 0
-    by_agent: list[FeedbackBucket] = Field(default_factory=list)
-    by_day: list[FeedbackBucket] = Field(default_factory=list)
+    by_agent: list[FeedbackBucket] = Field(default_factory=list[FeedbackBucket])
+    by_day: list[FeedbackBucket] = Field(default_factory=list[FeedbackBucket])

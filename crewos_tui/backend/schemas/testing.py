@@ -64,7 +64,7 @@ class ScenarioResult(Wire):
     outcome: ScenarioOutcome
     score: int | None = None
     answer_excerpt: str = ""
-    findings: list[ValidationFinding] = Field(default_factory=list)
+    findings: list[ValidationFinding] = Field(default_factory=list[ValidationFinding])
     validation_id: str | None = None
     error: str = ""
     duration_ms: int = 0
@@ -89,4 +89,4 @@ class ScenarioRun(Wire):
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    results: list[ScenarioResult] = Field(default_factory=list)
+    results: list[ScenarioResult] = Field(default_factory=list[ScenarioResult])

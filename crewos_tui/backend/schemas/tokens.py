@@ -144,7 +144,7 @@ class TokenTransaction(Wire):
     created_by_name: str = ""
     created_at: datetime
     supply_after: int
-    postings: list[Posting] = Field(default_factory=list)
+    postings: list[Posting] = Field(default_factory=list[Posting])
 
 
 class TokenStatus(Wire):
@@ -156,7 +156,7 @@ class TokenStatus(Wire):
     burned: int = 0
     holders: int = 0  # wallets with a balance above zero
     wallet_count: int = 0
-    wallets: list[Wallet] = Field(default_factory=list)  # by address; at most the first 200
+    wallets: list[Wallet] = Field(default_factory=list[Wallet])  # by address; at most the first 200
     transaction_count: int = 0
     last_transaction: TokenTransaction | None = None
 
@@ -217,7 +217,7 @@ class TokenRequest(Wire):
     requested_by: str | None = None
     requested_by_name: str = ""
     required_approvals: int = 1
-    approvals: list[TokenApproval] = Field(default_factory=list)
+    approvals: list[TokenApproval] = Field(default_factory=list[TokenApproval])
     created_at: datetime
     updated_at: datetime
     decided_by: str | None = None  # who rejected or cancelled

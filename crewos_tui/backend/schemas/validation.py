@@ -61,7 +61,7 @@ class ValidationRubric(Request):
     #: Pass mark for the weighted score (0-100).
     threshold: Annotated[int, Field(ge=0, le=100)] = 70
     #: Weight of each check in the score (1-10); unnamed checks weigh 1.
-    weights: dict[CheckName, Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=dict)
+    weights: dict[CheckName, Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=dict[CheckName, int])
     #: Checks whose failure fails the output whatever the score.
     blocking: list[CheckName] = Field(
         default_factory=lambda: [CheckName.forbidden_terms, CheckName.json_schema])

@@ -8,8 +8,8 @@ belong to the loop that made them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -36,7 +36,10 @@ DESCRIPTION = (
 )
 
 
-def _build(services: Services | None, *, lifespan=None, login_attempts_per_minute: int) -> FastAPI:  # noqa: ANN001
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _build(services: Services | None, *, lifespan: Lifespan | None = None, login_attempts_per_minute: int) -> FastAPI:
     app = FastAPI(title="CrewOS (crewos-tui)", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     app.state.login_limiter = SlidingWindowLimiter(login_attempts_per_minute, window=60.0)
@@ -56,15 +59,17 @@ def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATT
                background: bool = False) -> FastAPI:
     """An app serving ``services``; the caller opens and closes them. With ``background``
     the app's lifespan also runs the services' background work (the job runner)."""
-    lifespan = None
+    lifespan: Lifespan | None = None
     if background:
         @asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def run_background(app: FastAPI) -> AsyncGenerator[None, None]:
             await services.start_background()
             try:
                 yield
             finally:
                 await services.stop_background()
+
+        lifespan = run_background
 
     return _build(services, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute)
 
@@ -84,7 +89,7 @@ def create_app_for_data_dir(
     from ..serve import open_data_dir  # serve.py keeps fastapi off the CLI's import path
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None, None]:
         services = await open_data_dir(Path(data_dir), demo=demo, settings=settings, bootstrap=True)
         app.state.services = services
         try:

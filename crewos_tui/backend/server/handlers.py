@@ -58,7 +58,8 @@ def _issue_text(error: dict[str, Any]) -> str:
     loc = _loc_text(error.get("loc", ()))
     if error.get("type") == "json_invalid":
         # loc is ("body", <char offset>): say what is wrong rather than where in bytes
-        reason = (error.get("ctx") or {}).get("error", "")
+        ctx: dict[str, Any] = error.get("ctx") or {}
+        reason = ctx.get("error", "")
         return f"body: invalid JSON{f' ({reason})' if reason else ''}"
     return f"{loc}: {error.get('msg', 'invalid value')}"
 

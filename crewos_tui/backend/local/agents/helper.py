@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col as sql_col
 
 from ...principal import Principal
 from ..tables import (
@@ -40,35 +41,36 @@ WORKBENCH = """## What this workbench does
 async def _managed_projects(s: AsyncSession, p: Principal) -> Any:
     """Ids of projects whose requests the caller decides (owner, or any for an admin)."""
     if p.is_admin:
-        return select(ProjectRow.id)
-    return select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == p.user_id,
-                                                     ProjectMemberRow.role == "owner")
+        return select(sql_col(ProjectRow.id))
+    return select(sql_col(ProjectMemberRow.project_id)).where(sql_col(ProjectMemberRow.user_id) == p.user_id,
+                                                     sql_col(ProjectMemberRow.role) == "owner")
 
 
 async def _member_projects(p: Principal) -> Any:
     if p.is_admin:
-        return select(ProjectRow.id)
-    return select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == p.user_id)
+        return select(sql_col(ProjectRow.id))
+    return select(sql_col(ProjectMemberRow.project_id)).where(sql_col(ProjectMemberRow.user_id) == p.user_id)
 
 
 async def pending_items(s: AsyncSession, p: Principal) -> list[str]:
     managed = await _managed_projects(s, p)
     lines: list[str] = []
     reqs = (await s.execute(
-        select(UserRow.username, ProjectRow.name, AccessRequestRow.role)
-        .join(UserRow, UserRow.id == AccessRequestRow.user_id)
-        .join(ProjectRow, ProjectRow.id == AccessRequestRow.project_id)
-        .where(AccessRequestRow.status == "pending", AccessRequestRow.project_id.in_(managed))
-        .order_by(AccessRequestRow.id))).all()
+        select(sql_col(UserRow.username), sql_col(ProjectRow.name), sql_col(AccessRequestRow.role))
+        .join(UserRow, sql_col(UserRow.id) == sql_col(AccessRequestRow.user_id))
+        .join(ProjectRow, sql_col(ProjectRow.id) == sql_col(AccessRequestRow.project_id))
+        .where(sql_col(AccessRequestRow.status) == "pending", sql_col(AccessRequestRow.project_id).in_(managed))
+        .order_by(sql_col(AccessRequestRow.id)))).all()
     for user, project, role in reqs[:5]:
         lines.append(f"- Access request: **{user}** asks to join *{project}* as {role}")
     if len(reqs) > 5:
         lines.append(f"- … and {len(reqs) - 5} more access requests")
     folders = (await s.execute(
-        select(FolderUpdateRow.action, FolderUpdateRow.path, FolderUpdateRow.new_path, ProjectRow.name)
-        .join(ProjectRow, ProjectRow.id == FolderUpdateRow.project_id)
-        .where(FolderUpdateRow.status == "pending", FolderUpdateRow.project_id.in_(managed))
-        .order_by(FolderUpdateRow.id))).all()
+        select(sql_col(FolderUpdateRow.action), sql_col(FolderUpdateRow.path), sql_col(FolderUpdateRow.new_path),
+               sql_col(ProjectRow.name))
+        .join(ProjectRow, sql_col(ProjectRow.id) == sql_col(FolderUpdateRow.project_id))
+        .where(sql_col(FolderUpdateRow.status) == "pending", sql_col(FolderUpdateRow.project_id).in_(managed))
+        .order_by(sql_col(FolderUpdateRow.id)))).all()
     for action, path, new_path, project in folders[:5]:
         target = f" → `{new_path}`" if new_path else ""
         lines.append(f"- Folder change: {action} `{path}`{target} in *{project}*")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col as sql_col
 
 from ...token_units import format_units
 from ..tables import (
@@ -82,8 +83,10 @@ async def _reviews_section(s: AsyncSession, project_id: str, sources: list[str])
 
 
 async def _documents_section(s: AsyncSession, project_id: str, sources: list[str]) -> list[str]:
-    docs = (await s.execute(select(DocumentRow.filename, DocumentRow.folder_path, DocumentRow.size)
-                            .where(DocumentRow.project_id == project_id).order_by(DocumentRow.id))).all()
+    docs = (await s.execute(select(sql_col(DocumentRow.filename), sql_col(DocumentRow.folder_path),
+                                   sql_col(DocumentRow.size))
+                            .where(sql_col(DocumentRow.project_id) == project_id)
+                            .order_by(sql_col(DocumentRow.id)))).all()
     sources.append(f"documents:{len(docs)}")
     out = ["## Documents"]
     if not docs:
@@ -132,10 +135,10 @@ async def _ledger_section(s: AsyncSession, project_id: str, sources: list[str]) 
 
 
 async def _attention_section(s: AsyncSession, project_id: str) -> list[str]:
-    access = await _count(s, AccessRequestRow, AccessRequestRow.project_id == project_id,
-                          AccessRequestRow.status == "pending")
-    folders = await _count(s, FolderUpdateRow, FolderUpdateRow.project_id == project_id,
-                           FolderUpdateRow.status == "pending")
+    access = await _count(s, AccessRequestRow, sql_col(AccessRequestRow.project_id) == project_id,
+                          sql_col(AccessRequestRow.status) == "pending")
+    folders = await _count(s, FolderUpdateRow, sql_col(FolderUpdateRow.project_id) == project_id,
+                           sql_col(FolderUpdateRow.status) == "pending")
     items = []
     if access:
         items.append(f"- {access} pending access request{'s' if access != 1 else ''}")
@@ -147,9 +150,9 @@ async def _attention_section(s: AsyncSession, project_id: str) -> list[str]:
 async def _activity_section(s: AsyncSession, project_id: str) -> list[str]:
     # Talking about the project is not project activity: chat's own events are left out,
     # so asking twice gives the same update.
-    quiet = [DomainEventRow.kind.not_like(f"{prefix}.%") for prefix in ("agent", "chat", "session")]
-    rows = (await s.execute(select(DomainEventRow).where(DomainEventRow.project_id == project_id, *quiet)
-                            .order_by(DomainEventRow.id.desc()).limit(5))).scalars().all()
+    quiet = [sql_col(DomainEventRow.kind).not_like(f"{prefix}.%") for prefix in ("agent", "chat", "session")]
+    rows = (await s.execute(select(DomainEventRow).where(sql_col(DomainEventRow.project_id) == project_id, *quiet)
+                            .order_by(sql_col(DomainEventRow.id).desc()).limit(5))).scalars().all()
     if not rows:
         return []
     out = ["## Recent activity"]
@@ -161,7 +164,7 @@ async def _activity_section(s: AsyncSession, project_id: str) -> list[str]:
 
 async def project_update(s: AsyncSession, project: ProjectRow) -> BuiltinResult:
     sources: list[str] = [f"project:{project.id}"]
-    members = await _count(s, ProjectMemberRow, ProjectMemberRow.project_id == project.id)
+    members = await _count(s, ProjectMemberRow, sql_col(ProjectMemberRow.project_id) == project.id)
     lines = [f"# Project update: {project.name}", ""]
     lines.append(f"**Status:** {project.status} · {members} member{'s' if members != 1 else ''} · "
                  f"template {project.template}")
@@ -177,17 +180,17 @@ async def project_update(s: AsyncSession, project: ProjectRow) -> BuiltinResult:
 
 async def portfolio(inp: AgentInput) -> BuiltinResult:
     p = inp.principal
-    stmt = select(ProjectRow).order_by(ProjectRow.name_key)
+    stmt = select(ProjectRow).order_by(sql_col(ProjectRow.name_key))
     if not p.is_admin:
-        stmt = stmt.join(ProjectMemberRow, and_(ProjectMemberRow.project_id == ProjectRow.id,
-                                                ProjectMemberRow.user_id == p.user_id))
+        stmt = stmt.join(ProjectMemberRow, and_(sql_col(ProjectMemberRow.project_id) == sql_col(ProjectRow.id),
+                                                sql_col(ProjectMemberRow.user_id) == p.user_id))
     projects = (await inp.session.execute(stmt.limit(50))).scalars().all()
     lines = ["# Update across your projects", ""]
     if not projects:
         return BuiltinResult(text="# Update across your projects\n\nYou are not a member of any project yet.\n")
     tasks = table("tasks")
     for pr in projects:
-        docs = await _count(inp.session, DocumentRow, DocumentRow.project_id == pr.id)
+        docs = await _count(inp.session, DocumentRow, sql_col(DocumentRow.project_id) == pr.id)
         detail = f"{docs} document{'s' if docs != 1 else ''}"
         status = col(tasks, "status", "state") if tasks is not None else None
         if tasks is not None and status is not None and col(tasks, "project_id") is not None:

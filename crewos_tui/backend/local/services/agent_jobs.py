@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ...errors import Conflict, Forbidden, Invalid, NotFound
 from ...principal import Principal
@@ -39,7 +40,7 @@ def job_model(row: AgentJobRow, now: datetime) -> AgentJob:
         expires = _aware(row.lease_expires_at)
         state = "alive" if expires is not None and expires >= now else "stale"
     return AgentJob(
-        id=row.id, kind=row.kind, status=row.status, project_id=row.project_id, task_id=row.task_id,
+        id=row.id, kind=row.kind, status=JobStatus(row.status), project_id=row.project_id, task_id=row.task_id,
         params=dict(row.params or {}), progress=row.progress, message=row.message, result=row.result,
         error=row.error, cancel_requested=row.cancel_requested, attempts=row.attempts, created_by=row.created_by,
         created_by_id=row.created_by_id, created_at=row.created_at, updated_at=row.updated_at,
@@ -133,21 +134,22 @@ class AgentJobService:
         stmt = select(AgentJobRow)
         if status is not None:
             try:
-                stmt = stmt.where(AgentJobRow.status == JobStatus(status).value)
+                stmt = stmt.where(col(AgentJobRow.status) == JobStatus(status).value)
             except ValueError:
                 raise Invalid(f"unknown job status {status!r}; one of: {', '.join(JobStatus)}") from None
         if kind:
-            stmt = stmt.where(AgentJobRow.kind == kind)
+            stmt = stmt.where(col(AgentJobRow.kind) == kind)
         if task_id:
-            stmt = stmt.where(AgentJobRow.task_id == task_id)
+            stmt = stmt.where(col(AgentJobRow.task_id) == task_id)
         if project_id:
-            stmt = stmt.where(AgentJobRow.project_id == project_id)
+            stmt = stmt.where(col(AgentJobRow.project_id) == project_id)
         if not principal.is_admin:
-            mine = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
-            stmt = stmt.where(or_(AgentJobRow.created_by_id == principal.user_id, AgentJobRow.project_id.in_(mine)))
+            mine = select(col(ProjectMemberRow.project_id)).where(col(ProjectMemberRow.user_id) == principal.user_id)
+            stmt = stmt.where(or_(col(AgentJobRow.created_by_id) == principal.user_id,
+                                  col(AgentJobRow.project_id).in_(mine)))
         now = self.ctx.clock.now()
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [AgentJobRow.id], lambda r: [r.id], lambda r: job_model(r, now),
+            return await paginate(s, stmt, [col(AgentJobRow.id)], lambda r: [r.id], lambda r: job_model(r, now),
                                   limit=limit, cursor=cursor, descending=True)
 
     async def get(self, principal: Principal, job_id: str) -> AgentJob:
@@ -159,8 +161,8 @@ class AgentJobService:
     ) -> Page[AgentJobEvent]:
         async with self.ctx.db.read() as s:
             await self._load(s, principal, job_id)
-            stmt = select(AgentJobEventRow).where(AgentJobEventRow.job_id == job_id)
-            return await paginate(s, stmt, [AgentJobEventRow.id], lambda r: [r.id], event_model,
+            stmt = select(AgentJobEventRow).where(col(AgentJobEventRow.job_id) == job_id)
+            return await paginate(s, stmt, [col(AgentJobEventRow.id)], lambda r: [r.id], event_model,
                                   limit=limit, cursor=cursor)
 
     async def cancel(self, principal: Principal, job_id: str) -> AgentJob:

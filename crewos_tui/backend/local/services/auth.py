@@ -9,6 +9,7 @@ import string
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from ...errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ...principal import ALL_SCOPES, Principal
@@ -95,7 +96,8 @@ class AuthService:
         require_admin(principal)
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            exists = await s.scalar(select(UserRow.id).where(func.lower(UserRow.username) == data.username.lower()))
+            exists = await s.scalar(select(col(UserRow.id))
+                                    .where(func.lower(col(UserRow.username)) == data.username.lower()))
             if exists:
                 raise Conflict(f"user {data.username!r} already exists")
             row = UserRow(
@@ -119,7 +121,7 @@ class AuthService:
     ) -> Page[UserInfo]:
         require_admin(principal)
         async with self.ctx.db.read() as s:
-            return await paginate(s, select(UserRow), [UserRow.id], lambda r: [r.id], user_info,
+            return await paginate(s, select(UserRow), [col(UserRow.id)], lambda r: [r.id], user_info,
                                   limit=limit, cursor=cursor)
 
     async def set_password(self, principal: Principal, username: str, password: str) -> UserInfo:
@@ -127,7 +129,7 @@ class AuthService:
         if not 8 <= len(password) <= 1024:
             raise Invalid("password must be 8 to 1024 characters")
         async with self.ctx.db.transaction() as s:
-            row = await s.scalar(select(UserRow).where(UserRow.username == username))
+            row = await s.scalar(select(UserRow).where(col(UserRow.username) == username))
             if row is None:
                 raise NotFound(f"user {username!r} not found")
             row.password_hash = hash_password(password, self.ctx.settings.scrypt_n)
@@ -137,7 +139,7 @@ class AuthService:
             # A new password ends every existing session.
             await s.execute(
                 update(RefreshTokenRow)
-                .where(RefreshTokenRow.user_id == row.id, RefreshTokenRow.revoked_at.is_(None))
+                .where(col(RefreshTokenRow.user_id) == row.id, col(RefreshTokenRow.revoked_at).is_(None))
                 .values(revoked_at=row.updated_at)
             )
             await self.ctx.events.emit(s, principal, "user.password_set", "user", row.id)
@@ -155,7 +157,7 @@ class AuthService:
     async def principal_for(self, username: str) -> Principal:
         """The principal of a local user (local mode, ``--as``)."""
         async with self.ctx.db.read() as s:
-            row = await s.scalar(select(UserRow).where(UserRow.username == username))
+            row = await s.scalar(select(UserRow).where(col(UserRow.username) == username))
         if row is None:
             raise NotFound(f"user {username!r} not found")
         if row.disabled:
@@ -200,7 +202,7 @@ class AuthService:
         settings = self.ctx.settings
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            user = await s.scalar(select(UserRow).where(UserRow.username == username))
+            user = await s.scalar(select(UserRow).where(col(UserRow.username) == username))
             if user is None:
                 verify_password(password, self._dummy_hash)
                 raise Unauthorized("invalid username or password")
@@ -240,7 +242,8 @@ class AuthService:
         require_user(principal)
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            row = await s.scalar(select(RefreshTokenRow).where(RefreshTokenRow.token_hash == _sha256(refresh_token)))
+            row = await s.scalar(select(RefreshTokenRow)
+                                 .where(col(RefreshTokenRow.token_hash) == _sha256(refresh_token)))
             if row is None or (principal.user_id and row.user_id != principal.user_id):
                 raise Unauthorized("refresh token is not valid")
             if row.revoked_at is not None:
@@ -248,7 +251,8 @@ class AuthService:
                     # A rotated token came back: someone copied it. End the whole session.
                     await s.execute(
                         update(RefreshTokenRow)
-                        .where(RefreshTokenRow.session_id == row.session_id, RefreshTokenRow.revoked_at.is_(None))
+                        .where(col(RefreshTokenRow.session_id) == row.session_id,
+                               col(RefreshTokenRow.revoked_at).is_(None))
                         .values(revoked_at=now)
                     )
                     await s.commit()
@@ -267,7 +271,7 @@ class AuthService:
 
     async def _revoke(self, s, where, now: datetime) -> int:  # noqa: ANN001
         result = await s.execute(
-            update(RefreshTokenRow).where(*where, RefreshTokenRow.revoked_at.is_(None)).values(revoked_at=now)
+            update(RefreshTokenRow).where(*where, col(RefreshTokenRow.revoked_at).is_(None)).values(revoked_at=now)
         )
         return int(result.rowcount or 0)
 
@@ -276,10 +280,10 @@ class AuthService:
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
             if refresh_token:
-                where = [RefreshTokenRow.token_hash == _sha256(refresh_token),
-                         RefreshTokenRow.user_id == principal.user_id]
+                where = [col(RefreshTokenRow.token_hash) == _sha256(refresh_token),
+                         col(RefreshTokenRow.user_id) == principal.user_id]
             elif principal.session_id:
-                where = [RefreshTokenRow.session_id == principal.session_id]
+                where = [col(RefreshTokenRow.session_id) == principal.session_id]
             else:
                 raise Invalid("give the refresh_token to revoke (this credential has no login session)")
             n = await self._revoke(s, where, now)
@@ -291,7 +295,7 @@ class AuthService:
         require_user(principal)
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            n = await self._revoke(s, [RefreshTokenRow.user_id == principal.user_id], now)
+            n = await self._revoke(s, [col(RefreshTokenRow.user_id) == principal.user_id], now)
             await self.ctx.events.emit(s, principal, "auth.logout_all", "user", principal.user_id or "", revoked=n)
             return LogoutResult(revoked=n)
 
@@ -332,7 +336,7 @@ class AuthService:
             user = await s.get(UserRow, claims["sub"])
             live = await s.scalar(
                 select(func.count()).select_from(RefreshTokenRow).where(
-                    RefreshTokenRow.session_id == claims["sid"], RefreshTokenRow.revoked_at.is_(None)
+                    col(RefreshTokenRow.session_id) == claims["sid"], col(RefreshTokenRow.revoked_at).is_(None)
                 )
             )
         if user is None or user.disabled:
@@ -347,7 +351,7 @@ class AuthService:
             raise Unauthorized("API key is not valid")
         now = self.ctx.clock.now()
         async with self.ctx.db.read() as s:
-            key = await s.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == parts[1]))
+            key = await s.scalar(select(ApiKeyRow).where(col(ApiKeyRow.prefix) == parts[1]))
             user = await s.get(UserRow, key.user_id) if key else None
         if key is None or user is None or not hmac.compare_digest(key.key_hash, _sha256(raw_key)):
             raise Unauthorized("API key is not valid")
@@ -359,7 +363,7 @@ class AuthService:
             raise Unauthorized("account is disabled")
         if key.last_used_at is None or now - _aware(key.last_used_at) >= LAST_USED_RESOLUTION:
             async with self.ctx.db.transaction() as s:
-                await s.execute(update(ApiKeyRow).where(ApiKeyRow.id == key.id).values(last_used_at=now))
+                await s.execute(update(ApiKeyRow).where(col(ApiKeyRow.id) == key.id).values(last_used_at=now))
         return principal_for_user(user, auth_method="api_key", scopes=frozenset(key.scopes), api_key_id=key.id)
 
     # ---- API keys ------------------------------------------------------------------
@@ -377,8 +381,8 @@ class AuthService:
     ) -> Page[ApiKeyInfo]:
         self._require_key_manager(principal)
         async with self.ctx.db.read() as s:
-            stmt = select(ApiKeyRow).where(ApiKeyRow.user_id == principal.user_id)
-            return await paginate(s, stmt, [ApiKeyRow.id], lambda r: [r.id], key_info,
+            stmt = select(ApiKeyRow).where(col(ApiKeyRow.user_id) == principal.user_id)
+            return await paginate(s, stmt, [col(ApiKeyRow.id)], lambda r: [r.id], key_info,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def create_api_key(self, principal: Principal, data: ApiKeyCreate) -> ApiKeyCreated:
@@ -392,17 +396,19 @@ class AuthService:
             raise Invalid("scopes must name at least one of: read, write")
         async with self.ctx.db.transaction() as s:
             clash = await s.scalar(
-                select(ApiKeyRow.id).where(
-                    ApiKeyRow.user_id == principal.user_id, ApiKeyRow.name == data.name, ApiKeyRow.revoked_at.is_(None)
+                select(col(ApiKeyRow.id)).where(
+                    col(ApiKeyRow.user_id) == principal.user_id, col(ApiKeyRow.name) == data.name,
+                    col(ApiKeyRow.revoked_at).is_(None),
                 )
             )
             if clash:
                 raise Conflict(f"you already have an active API key named {data.name!r}")
             while True:
                 prefix = "".join(secrets.choice(KEY_PREFIX_ALPHABET) for _ in range(8))
-                if not await s.scalar(select(ApiKeyRow.id).where(ApiKeyRow.prefix == prefix)):
+                if not await s.scalar(select(col(ApiKeyRow.id)).where(col(ApiKeyRow.prefix) == prefix)):
                     break
             raw = f"crewos_{prefix}_{secrets.token_urlsafe(32)}"
+            assert principal.user_id is not None  # _require_key_manager refused callers without a user
             row = ApiKeyRow(
                 id=self.ctx.ids.new(),
                 user_id=principal.user_id,

@@ -9,9 +9,21 @@ adds a migration step in ``db.py`` that creates them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, LargeBinary, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import QueryableAttribute
 from sqlmodel import Field, SQLModel
 
 
@@ -49,11 +61,21 @@ def json_column(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The ``Table`` of a table model (``Model.__table__``, typed)."""
+    return model.__table__  # pyright: ignore[reportAttributeAccessIssue]  # set by SQLAlchemy, not declared by SQLModel
+
+
+def orm_attr(field: Any) -> QueryableAttribute[Any]:
+    """A table model's field at class level, typed as the ORM attribute it is (for ``defer()``)."""
+    return field
+
+
 # ---- auth -------------------------------------------------------------------------
 
 
 class UserRow(SQLModel, table=True):
-    __tablename__ = "users"
+    __tablename__: ClassVar[str] = "users"
     id: str = Field(primary_key=True)
     username: str = Field(sa_column=Column(String, unique=True, nullable=False))
     password_hash: str
@@ -68,7 +90,7 @@ class UserRow(SQLModel, table=True):
 
 
 class RefreshTokenRow(SQLModel, table=True):
-    __tablename__ = "refresh_tokens"
+    __tablename__: ClassVar[str] = "refresh_tokens"
     id: str = Field(primary_key=True)
     user_id: str = fk_column("users.id")
     session_id: str = Field(index=True)  # the login this token descends from
@@ -80,7 +102,7 @@ class RefreshTokenRow(SQLModel, table=True):
 
 
 class ApiKeyRow(SQLModel, table=True):
-    __tablename__ = "api_keys"
+    __tablename__: ClassVar[str] = "api_keys"
     id: str = Field(primary_key=True)
     user_id: str = fk_column("users.id")
     name: str
@@ -97,7 +119,7 @@ class ApiKeyRow(SQLModel, table=True):
 
 
 class ProjectRow(SQLModel, table=True):
-    __tablename__ = "projects"
+    __tablename__: ClassVar[str] = "projects"
     __table_args__ = (UniqueConstraint("team", "name_key", name="uq_project_team_name"),)
     id: str = Field(primary_key=True)
     name: str
@@ -113,18 +135,18 @@ class ProjectRow(SQLModel, table=True):
 
 
 class ProjectMemberRow(SQLModel, table=True):
-    __tablename__ = "project_members"
+    __tablename__: ClassVar[str] = "project_members"
     project_id: str = Field(sa_column=Column(String, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True))
     user_id: str = Field(sa_column=Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
     role: str = "viewer"
     added_at: datetime = utc_column()
 
 
-Index("ix_project_members_user", ProjectMemberRow.__table__.c.user_id)
+Index("ix_project_members_user", table_of(ProjectMemberRow).c.user_id)
 
 
 class AccessRequestRow(SQLModel, table=True):
-    __tablename__ = "access_requests"
+    __tablename__: ClassVar[str] = "access_requests"
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id")
     user_id: str = fk_column("users.id")
@@ -138,7 +160,7 @@ class AccessRequestRow(SQLModel, table=True):
 
 
 class ScaffoldItemRow(SQLModel, table=True):
-    __tablename__ = "scaffold_items"
+    __tablename__: ClassVar[str] = "scaffold_items"
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id")
     kind: str
@@ -149,7 +171,7 @@ class ScaffoldItemRow(SQLModel, table=True):
 
 
 class FolderRow(SQLModel, table=True):
-    __tablename__ = "folders"
+    __tablename__: ClassVar[str] = "folders"
     __table_args__ = (UniqueConstraint("project_id", "path", name="uq_folder_path"),)
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id")
@@ -159,7 +181,7 @@ class FolderRow(SQLModel, table=True):
 
 
 class FolderUpdateRow(SQLModel, table=True):
-    __tablename__ = "folder_updates"
+    __tablename__: ClassVar[str] = "folder_updates"
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id")
     action: str
@@ -175,7 +197,7 @@ class FolderUpdateRow(SQLModel, table=True):
 
 
 class DocumentRow(SQLModel, table=True):
-    __tablename__ = "documents"
+    __tablename__: ClassVar[str] = "documents"
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id")
     folder_path: str | None = None
@@ -198,7 +220,7 @@ class DocumentRow(SQLModel, table=True):
 class DomainEventRow(SQLModel, table=True):
     """Every state change, recorded once in the transaction that made it."""
 
-    __tablename__ = "domain_events"
+    __tablename__: ClassVar[str] = "domain_events"
     id: str = Field(primary_key=True)
     kind: str = Field(index=True)  # e.g. "project.created"
     actor_id: str | None = None

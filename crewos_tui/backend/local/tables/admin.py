@@ -4,13 +4,13 @@ budgets, usage, the answer cache and prompt standards."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from ..sqlite_guards import append_only
-from . import json_column, utc_column
+from . import json_column, table_of, utc_column
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -20,7 +20,7 @@ class AuditEventRow(SQLModel, table=True):
     also serve "filter, newest first" without a compound index.
     """
 
-    __tablename__ = "audit_events"
+    __tablename__: ClassVar[str] = "audit_events"
     seq: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     event_id: str = Field(sa_column=Column(String, unique=True, nullable=False))
     created_at: datetime = utc_column(index=True)
@@ -41,7 +41,7 @@ class AuditEventRow(SQLModel, table=True):
 class AdminSettingRow(SQLModel, table=True):
     """Singleton settings documents by key ("pipeline_policy", "llm_config", "token_budget")."""
 
-    __tablename__ = "admin_settings"
+    __tablename__: ClassVar[str] = "admin_settings"
     key: str = Field(primary_key=True)
     value: dict[str, Any] = json_column(dict)
     updated_at: datetime = utc_column()
@@ -49,7 +49,7 @@ class AdminSettingRow(SQLModel, table=True):
 
 
 class AgentNamespacePolicyRow(SQLModel, table=True):
-    __tablename__ = "agent_namespace_policies"
+    __tablename__: ClassVar[str] = "agent_namespace_policies"
     agent: str = Field(primary_key=True)
     read: list[str] = json_column(list)
     write: list[str] = json_column(list)
@@ -58,7 +58,7 @@ class AgentNamespacePolicyRow(SQLModel, table=True):
 
 
 class TeamToolConfigRow(SQLModel, table=True):
-    __tablename__ = "team_tool_configs"
+    __tablename__: ClassVar[str] = "team_tool_configs"
     team: str = Field(primary_key=True)
     allowed_agents: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     allowed_tools: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -69,7 +69,7 @@ class TeamToolConfigRow(SQLModel, table=True):
 class LlmRouteRow(SQLModel, table=True):
     """Model routing per agent ("*" = default). The secret is never here: only where it is."""
 
-    __tablename__ = "llm_routes"
+    __tablename__: ClassVar[str] = "llm_routes"
     agent: str = Field(primary_key=True)
     provider: str = "builtin"
     base_url: str | None = None
@@ -80,7 +80,7 @@ class LlmRouteRow(SQLModel, table=True):
 
 
 class TokenBudgetRow(SQLModel, table=True):
-    __tablename__ = "token_budgets"
+    __tablename__: ClassVar[str] = "token_budgets"
     scope: str = Field(primary_key=True)  # "team" | "user"
     subject: str = Field(primary_key=True)  # team name or user id
     daily_tokens: int
@@ -89,7 +89,7 @@ class TokenBudgetRow(SQLModel, table=True):
 class LlmUsageDailyRow(SQLModel, table=True):
     """Tokens by UTC day, agent, team and user, summed from ``agent.run_completed`` events."""
 
-    __tablename__ = "llm_usage_daily"
+    __tablename__: ClassVar[str] = "llm_usage_daily"
     day: str = Field(primary_key=True)  # YYYY-MM-DD
     agent: str = Field(primary_key=True)
     team: str = Field(primary_key=True)
@@ -101,7 +101,7 @@ class LlmUsageDailyRow(SQLModel, table=True):
 
 
 class AnswerCacheRow(SQLModel, table=True):
-    __tablename__ = "answer_cache"
+    __tablename__: ClassVar[str] = "answer_cache"
     key: str = Field(primary_key=True)  # sha256 of (normalised prompt, agent, scope, data version)
     agent: str = Field(index=True)
     project_id: str | None = Field(default=None, index=True)
@@ -118,7 +118,7 @@ class AnswerCacheRow(SQLModel, table=True):
 
 
 class AnswerCacheCounterRow(SQLModel, table=True):
-    __tablename__ = "answer_cache_counters"
+    __tablename__: ClassVar[str] = "answer_cache_counters"
     agent: str = Field(primary_key=True)
     hits: int = 0
     misses: int = 0
@@ -127,13 +127,13 @@ class AnswerCacheCounterRow(SQLModel, table=True):
 class DataVersionRow(SQLModel, table=True):
     """The last data-changing event per project ("*" = anywhere): the cache's data version."""
 
-    __tablename__ = "data_versions"
+    __tablename__: ClassVar[str] = "data_versions"
     scope: str = Field(primary_key=True)
     version: str
 
 
 class PromptStandardRow(SQLModel, table=True):
-    __tablename__ = "prompt_standards"
+    __tablename__: ClassVar[str] = "prompt_standards"
     agent: str = Field(primary_key=True)
     system_prompt: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     required_sections: list[str] = json_column(list)
@@ -166,4 +166,4 @@ __all__ = [
 # Refuse UPDATE and DELETE on the chain in the database itself (SQLite triggers). Not a
 # security boundary: whoever can write the file can drop a trigger and edit a row —
 # which is what the chain's hashes (and /audit/integrity) are for.
-append_only(AuditEventRow.__table__, with_project=False)  # type: ignore[arg-type]
+append_only(table_of(AuditEventRow), with_project=False)

@@ -4,6 +4,7 @@ HTML), addressed by an unguessable reference token, with every saved revision ke
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -14,7 +15,7 @@ __all__ = ["ARTIFACT_TABLES", "ArtifactRevisionRow", "ArtifactRow"]
 
 
 class ArtifactRow(SQLModel, table=True):
-    __tablename__ = "artifacts"
+    __tablename__: ClassVar[str] = "artifacts"
     id: str = Field(primary_key=True)
     reference_token: str = Field(sa_column=Column(String, unique=True, nullable=False))
     # Access follows the project; an artifact without one belongs to its creator.
@@ -31,7 +32,7 @@ class ArtifactRow(SQLModel, table=True):
 
 
 class ArtifactRevisionRow(SQLModel, table=True):
-    __tablename__ = "artifact_revisions"
+    __tablename__: ClassVar[str] = "artifact_revisions"
     __table_args__ = (UniqueConstraint("artifact_id", "revision", name="uq_artifact_revision"),)
     id: str = Field(primary_key=True)
     artifact_id: str = fk_column("artifacts.id")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 __all__ = ["ChatMessageRow", "ChatRunRow", "ChatSessionRow", "MessageFeedbackRow", "SessionShareRow"]
 
 
 class ChatSessionRow(SQLModel, table=True):
-    __tablename__ = "chat_sessions"
+    __tablename__: ClassVar[str] = "chat_sessions"
     id: str = Field(primary_key=True)
     owner_id: str = fk_column("users.id", index=False)  # covered by ix_chat_sessions_owner
     title: str = ""
@@ -31,11 +31,11 @@ class ChatSessionRow(SQLModel, table=True):
     archived_at: datetime | None = utc_column(nullable=True)
 
 
-Index("ix_chat_sessions_owner", ChatSessionRow.__table__.c.owner_id, ChatSessionRow.__table__.c.last_activity_id)
+Index("ix_chat_sessions_owner", table_of(ChatSessionRow).c.owner_id, table_of(ChatSessionRow).c.last_activity_id)
 
 
 class ChatMessageRow(SQLModel, table=True):
-    __tablename__ = "chat_messages"
+    __tablename__: ClassVar[str] = "chat_messages"
     id: str = Field(primary_key=True)
     session_id: str = fk_column("chat_sessions.id")
     role: str  # user | assistant
@@ -56,7 +56,7 @@ class ChatMessageRow(SQLModel, table=True):
 
 
 class SessionShareRow(SQLModel, table=True):
-    __tablename__ = "session_shares"
+    __tablename__: ClassVar[str] = "session_shares"
     id: str = Field(primary_key=True)
     session_id: str = fk_column("chat_sessions.id")
     invitee_id: str = fk_column("users.id")
@@ -68,7 +68,7 @@ class SessionShareRow(SQLModel, table=True):
 
 
 class MessageFeedbackRow(SQLModel, table=True):
-    __tablename__ = "message_feedback"
+    __tablename__: ClassVar[str] = "message_feedback"
     __table_args__ = (UniqueConstraint("message_id", "user_id", name="uq_feedback_message_user"),)
     id: str = Field(primary_key=True)
     session_id: str = fk_column("chat_sessions.id")
@@ -85,7 +85,7 @@ class MessageFeedbackRow(SQLModel, table=True):
 class ChatRunRow(SQLModel, table=True):
     """One agent run of chat: a durable record, so a restart finds what was unfinished."""
 
-    __tablename__ = "chat_runs"
+    __tablename__: ClassVar[str] = "chat_runs"
     id: str = Field(primary_key=True)
     session_id: str = fk_column("chat_sessions.id")
     message_id: str  # the assistant message it fills

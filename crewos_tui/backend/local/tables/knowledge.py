@@ -10,7 +10,7 @@ that index (a ULID cannot be an FTS rowid).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Column,
@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 __all__ = [
     "KNOWLEDGE_TABLES",
@@ -43,7 +43,7 @@ __all__ = [
 class KnowledgeNamespaceRow(SQLModel, table=True):
     """A namespace exists once something was written to it (or an admin made it)."""
 
-    __tablename__ = "knowledge_namespaces"
+    __tablename__: ClassVar[str] = "knowledge_namespaces"
     name: str = Field(primary_key=True)
     description: str = ""
     created_by: str = ""
@@ -53,7 +53,7 @@ class KnowledgeNamespaceRow(SQLModel, table=True):
 class KnowledgeFileRow(SQLModel, table=True):
     """A source file: the group of entries ingested from it, and its bytes."""
 
-    __tablename__ = "knowledge_files"
+    __tablename__: ClassVar[str] = "knowledge_files"
     __table_args__ = (UniqueConstraint("namespace", "filename", name="uq_knowledge_file_name"),)
     id: str = Field(primary_key=True)
     namespace: str = Field(sa_column=Column(String, ForeignKey("knowledge_namespaces.name", ondelete="CASCADE"),
@@ -80,7 +80,7 @@ class KnowledgeFileRow(SQLModel, table=True):
 
 
 class KnowledgeEntryRow(SQLModel, table=True):
-    __tablename__ = "knowledge_entries"
+    __tablename__: ClassVar[str] = "knowledge_entries"
     id: str = Field(primary_key=True)
     fts_rowid: int = Field(sa_column=Column(Integer, nullable=False, unique=True))
     namespace: str = Field(sa_column=Column(String, ForeignKey("knowledge_namespaces.name", ondelete="CASCADE"),
@@ -103,23 +103,23 @@ class KnowledgeEntryRow(SQLModel, table=True):
     updated_at: datetime = utc_column()
 
 
-Index("ix_knowledge_entries_ns", KnowledgeEntryRow.__table__.c.namespace, KnowledgeEntryRow.__table__.c.id)
+Index("ix_knowledge_entries_ns", table_of(KnowledgeEntryRow).c.namespace, table_of(KnowledgeEntryRow).c.id)
 
 
 class KnowledgeEntryTagRow(SQLModel, table=True):
-    __tablename__ = "knowledge_entry_tags"
+    __tablename__: ClassVar[str] = "knowledge_entry_tags"
     entry_id: str = Field(sa_column=Column(String, ForeignKey("knowledge_entries.id", ondelete="CASCADE"),
                                            primary_key=True))
     tag: str = Field(sa_column=Column(String, primary_key=True))
 
 
-Index("ix_knowledge_entry_tags_tag", KnowledgeEntryTagRow.__table__.c.tag, KnowledgeEntryTagRow.__table__.c.entry_id)
+Index("ix_knowledge_entry_tags_tag", table_of(KnowledgeEntryTagRow).c.tag, table_of(KnowledgeEntryTagRow).c.entry_id)
 
 
 class KnowledgeEntryVersionRow(SQLModel, table=True):
     """An entry as it was before an update (the current one is the entry itself)."""
 
-    __tablename__ = "knowledge_entry_versions"
+    __tablename__: ClassVar[str] = "knowledge_entry_versions"
     __table_args__ = (UniqueConstraint("entry_id", "version", name="uq_knowledge_entry_version"),)
     id: str = Field(primary_key=True)
     entry_id: str = fk_column("knowledge_entries.id")
@@ -132,7 +132,7 @@ class KnowledgeEntryVersionRow(SQLModel, table=True):
 
 
 class KnowledgeLinkRow(SQLModel, table=True):
-    __tablename__ = "knowledge_links"
+    __tablename__: ClassVar[str] = "knowledge_links"
     __table_args__ = (UniqueConstraint("source_id", "target_id", "kind", name="uq_knowledge_link"),)
     id: str = Field(primary_key=True)
     source_id: str = fk_column("knowledge_entries.id")
@@ -148,7 +148,7 @@ class KnowledgeLinkRow(SQLModel, table=True):
 class KnowledgeGovernanceRow(SQLModel, table=True):
     """One proposal in the governance queue: a link, a merge, an orphan or a stale entry."""
 
-    __tablename__ = "knowledge_governance"
+    __tablename__: ClassVar[str] = "knowledge_governance"
     id: str = Field(primary_key=True)
     kind: str = Field(index=True)  # link | merge | orphan | stale
     status: str = Field(default="pending", index=True)  # pending | accepted | rejected | merged | archived
@@ -169,7 +169,7 @@ class KnowledgeGovernanceRow(SQLModel, table=True):
 
 
 class KnowledgeMeditationRunRow(SQLModel, table=True):
-    __tablename__ = "knowledge_meditation_runs"
+    __tablename__: ClassVar[str] = "knowledge_meditation_runs"
     id: str = Field(primary_key=True)
     status: str = "completed"
     mode: str = "builtin"
@@ -182,7 +182,7 @@ class KnowledgeMeditationRunRow(SQLModel, table=True):
 
 
 class KnowledgeResearchRunRow(SQLModel, table=True):
-    __tablename__ = "knowledge_research_runs"
+    __tablename__: ClassVar[str] = "knowledge_research_runs"
     id: str = Field(primary_key=True)
     topic: str
     namespace: str
@@ -196,7 +196,7 @@ class KnowledgeResearchRunRow(SQLModel, table=True):
 
 
 class KnowledgeResearchCandidateRow(SQLModel, table=True):
-    __tablename__ = "knowledge_research_candidates"
+    __tablename__: ClassVar[str] = "knowledge_research_candidates"
     id: str = Field(primary_key=True)
     run_id: str = fk_column("knowledge_research_runs.id")
     url: str | None = None
@@ -222,4 +222,4 @@ KNOWLEDGE_TABLES = (
 # The full-text index and its triggers come with the entries table (SQLite only).
 from ..fts import attach_fts  # noqa: E402 - next to the one call it serves
 
-attach_fts(KnowledgeEntryRow.__table__)
+attach_fts(table_of(KnowledgeEntryRow))

@@ -10,11 +10,12 @@ does not walk the whole list.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import Column, ForeignKey, Index, String, text
 from sqlmodel import Field, SQLModel
 
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 __all__ = ["NotificationPreferenceRow", "NotificationRow"]
 
@@ -24,7 +25,7 @@ UNREAD_SQL = "read_at IS NULL AND dismissed_at IS NULL"
 
 
 class NotificationRow(SQLModel, table=True):
-    __tablename__ = "notifications"
+    __tablename__: ClassVar[str] = "notifications"
     id: str = Field(primary_key=True)
     user_id: str = fk_column("users.id", index=False)  # covered by ix_notifications_user
     kind: str  # a notification kind (see services/notifications/rules.py), not the event kind
@@ -42,7 +43,7 @@ class NotificationRow(SQLModel, table=True):
     dismissed_at: datetime | None = utc_column(nullable=True)
 
 
-_n = NotificationRow.__table__.c
+_n = table_of(NotificationRow).c
 Index("ix_notifications_user", _n.user_id, _n.id)
 Index("ix_notifications_user_kind", _n.user_id, _n.kind, _n.id)
 Index("ix_notifications_user_project", _n.user_id, _n.project_id, _n.id)
@@ -57,7 +58,7 @@ Index("ix_notifications_unread", _n.user_id, _n.read_at, _n.dismissed_at, _n.id,
 class NotificationPreferenceRow(SQLModel, table=True):
     """One row per user who changed anything; no row means the defaults (all on)."""
 
-    __tablename__ = "notification_preferences"
+    __tablename__: ClassVar[str] = "notification_preferences"
     user_id: str = Field(sa_column=Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
     muted_kinds: list[str] = json_column(list)  # kinds with in-app off: never produced
     muted_projects: list[str] = json_column(list)  # project ids: nothing produced about them

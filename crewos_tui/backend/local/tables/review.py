@@ -4,12 +4,12 @@ and capability-gap reports. Created by the "review slice" step in ``db.MIGRATION
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 __all__ = [
     "CapabilityGapFindingRow",
@@ -28,7 +28,7 @@ __all__ = [
 
 
 class ReviewItemRow(SQLModel, table=True):
-    __tablename__ = "review_items"
+    __tablename__: ClassVar[str] = "review_items"
     id: str = Field(primary_key=True)
     kind: str
     title: str
@@ -54,26 +54,26 @@ class ReviewItemRow(SQLModel, table=True):
     decision_reason: str = ""
 
 
-Index("ix_review_items_state_id", ReviewItemRow.__table__.c.state, ReviewItemRow.__table__.c.id)
-Index("ix_review_items_state_rank_id", ReviewItemRow.__table__.c.state,
-      ReviewItemRow.__table__.c.priority_rank, ReviewItemRow.__table__.c.id)
-Index("ix_review_items_decided", ReviewItemRow.__table__.c.decided_by_id, ReviewItemRow.__table__.c.decided_at)
+Index("ix_review_items_state_id", table_of(ReviewItemRow).c.state, table_of(ReviewItemRow).c.id)
+Index("ix_review_items_state_rank_id", table_of(ReviewItemRow).c.state,
+      table_of(ReviewItemRow).c.priority_rank, table_of(ReviewItemRow).c.id)
+Index("ix_review_items_decided", table_of(ReviewItemRow).c.decided_by_id, table_of(ReviewItemRow).c.decided_at)
 
 
 class ReviewRequestedReviewerRow(SQLModel, table=True):
     """Who the submitter asked to review (a table, so "asked of me" is an indexed filter)."""
 
-    __tablename__ = "review_requested_reviewers"
+    __tablename__: ClassVar[str] = "review_requested_reviewers"
     item_id: str = Field(sa_column=Column(String, ForeignKey("review_items.id", ondelete="CASCADE"),
                                           primary_key=True))
     user_id: str = Field(sa_column=Column(String, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
 
 
-Index("ix_review_requested_user", ReviewRequestedReviewerRow.__table__.c.user_id)
+Index("ix_review_requested_user", table_of(ReviewRequestedReviewerRow).c.user_id)
 
 
 class ReviewAttachmentRow(SQLModel, table=True):
-    __tablename__ = "review_attachments"
+    __tablename__: ClassVar[str] = "review_attachments"
     id: str = Field(primary_key=True)
     item_id: str = fk_column("review_items.id")
     position: int = Field(sa_column=Column(Integer, nullable=False))
@@ -87,7 +87,7 @@ class ReviewAttachmentRow(SQLModel, table=True):
 class ReviewDecisionRow(SQLModel, table=True):
     """Every decision ever taken on an item (the item row holds only the latest)."""
 
-    __tablename__ = "review_decisions"
+    __tablename__: ClassVar[str] = "review_decisions"
     id: str = Field(primary_key=True)
     item_id: str = fk_column("review_items.id")
     action: str
@@ -104,7 +104,7 @@ class ReviewDecisionRow(SQLModel, table=True):
 
 
 class ValidationRunRow(SQLModel, table=True):
-    __tablename__ = "validation_runs"
+    __tablename__: ClassVar[str] = "validation_runs"
     id: str = Field(primary_key=True)
     score: int
     passed: bool
@@ -129,7 +129,7 @@ class ValidationRunRow(SQLModel, table=True):
 
 
 class ScenarioRunRow(SQLModel, table=True):
-    __tablename__ = "scenario_runs"
+    __tablename__: ClassVar[str] = "scenario_runs"
     id: str = Field(primary_key=True)
     status: str = Field(default="queued", index=True)
     mode: str = "inline"
@@ -150,7 +150,7 @@ class ScenarioRunRow(SQLModel, table=True):
 
 
 class ScenarioResultRow(SQLModel, table=True):
-    __tablename__ = "scenario_results"
+    __tablename__: ClassVar[str] = "scenario_results"
     id: str = Field(primary_key=True)
     run_id: str = fk_column("scenario_runs.id")
     position: int = 0
@@ -171,7 +171,7 @@ class ScenarioResultRow(SQLModel, table=True):
 
 
 class CapabilityGapReportRow(SQLModel, table=True):
-    __tablename__ = "capability_gap_reports"
+    __tablename__: ClassVar[str] = "capability_gap_reports"
     id: str = Field(primary_key=True)
     project_id: str | None = fk_column("projects.id", nullable=True)
     since: datetime = utc_column()
@@ -186,7 +186,7 @@ class CapabilityGapReportRow(SQLModel, table=True):
 
 
 class CapabilityGapFindingRow(SQLModel, table=True):
-    __tablename__ = "capability_gap_findings"
+    __tablename__: ClassVar[str] = "capability_gap_findings"
     id: str = Field(primary_key=True)
     #: What the finding is about, stable across reports: a later report updates the
     #: open finding of the same fingerprint instead of adding a duplicate.

@@ -9,18 +9,18 @@ of a 10,000-task project.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 __all__ = ["AgentJobEventRow", "AgentJobRow", "TaskAgentRunRow", "TaskDependencyRow", "TaskEventRow", "TaskRow"]
 
 
 class TaskRow(SQLModel, table=True):
-    __tablename__ = "tasks"
+    __tablename__: ClassVar[str] = "tasks"
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id", index=False)  # covered by the board index
     title: str
@@ -39,25 +39,25 @@ class TaskRow(SQLModel, table=True):
     updated_at: datetime = utc_column()
 
 
-Index("ix_tasks_board", TaskRow.__table__.c.project_id, TaskRow.__table__.c.status,
-      TaskRow.__table__.c.priority_rank, TaskRow.__table__.c.position, TaskRow.__table__.c.id)
+Index("ix_tasks_board", table_of(TaskRow).c.project_id, table_of(TaskRow).c.status,
+      table_of(TaskRow).c.priority_rank, table_of(TaskRow).c.position, table_of(TaskRow).c.id)
 
 
 class TaskDependencyRow(SQLModel, table=True):
     """``task_id`` waits for ``blocker_id`` (the map calls it ``blocks_task_id``)."""
 
-    __tablename__ = "task_dependencies"
+    __tablename__: ClassVar[str] = "task_dependencies"
     task_id: str = Field(sa_column=Column(String, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True))
     blocker_id: str = Field(sa_column=Column(String, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True))
     created_by: str = ""
     created_at: datetime = utc_column()
 
 
-Index("ix_task_dependencies_blocker", TaskDependencyRow.__table__.c.blocker_id)
+Index("ix_task_dependencies_blocker", table_of(TaskDependencyRow).c.blocker_id)
 
 
 class TaskEventRow(SQLModel, table=True):
-    __tablename__ = "task_events"
+    __tablename__: ClassVar[str] = "task_events"
     id: str = Field(primary_key=True)
     task_id: str = fk_column("tasks.id", index=False)
     kind: str
@@ -68,11 +68,11 @@ class TaskEventRow(SQLModel, table=True):
     created_at: datetime = utc_column()
 
 
-Index("ix_task_events_task", TaskEventRow.__table__.c.task_id, TaskEventRow.__table__.c.id)
+Index("ix_task_events_task", table_of(TaskEventRow).c.task_id, table_of(TaskEventRow).c.id)
 
 
 class TaskAgentRunRow(SQLModel, table=True):
-    __tablename__ = "task_agent_runs"
+    __tablename__: ClassVar[str] = "task_agent_runs"
     id: str = Field(primary_key=True)
     task_id: str = fk_column("tasks.id")
     project_id: str = fk_column("projects.id", index=False)
@@ -92,7 +92,7 @@ class TaskAgentRunRow(SQLModel, table=True):
 class AgentJobRow(SQLModel, table=True):
     """A durable job. A runner owns it while ``lease_owner`` holds an unexpired lease."""
 
-    __tablename__ = "agent_jobs"
+    __tablename__: ClassVar[str] = "agent_jobs"
     id: str = Field(primary_key=True)
     kind: str
     status: str = "queued"
@@ -117,11 +117,11 @@ class AgentJobRow(SQLModel, table=True):
 
 
 # The claim query: "the oldest queued job, or a running one whose lease ran out".
-Index("ix_agent_jobs_claim", AgentJobRow.__table__.c.status, AgentJobRow.__table__.c.id)
+Index("ix_agent_jobs_claim", table_of(AgentJobRow).c.status, table_of(AgentJobRow).c.id)
 
 
 class AgentJobEventRow(SQLModel, table=True):
-    __tablename__ = "agent_job_events"
+    __tablename__: ClassVar[str] = "agent_job_events"
     id: str = Field(primary_key=True)
     job_id: str = fk_column("agent_jobs.id", index=False)
     kind: str
@@ -131,4 +131,4 @@ class AgentJobEventRow(SQLModel, table=True):
     created_at: datetime = utc_column()
 
 
-Index("ix_agent_job_events_job", AgentJobEventRow.__table__.c.job_id, AgentJobEventRow.__table__.c.id)
+Index("ix_agent_job_events_job", table_of(AgentJobEventRow).c.job_id, table_of(AgentJobEventRow).c.id)

@@ -13,6 +13,7 @@ from ever going below zero, whatever code path writes them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from ..sqlite_guards import append_only
-from . import fk_column, json_column, utc_column
+from . import fk_column, json_column, table_of, utc_column
 
 #: Kinds of wallet rows. The two system accounts exist once per project.
 HOLDER_KINDS = ("user", "treasury")
@@ -36,7 +37,7 @@ SYSTEM_ADDRESSES = {ISSUANCE: "@issuance", BURN: "@burn"}
 
 
 class TokenSettingsRow(SQLModel, table=True):
-    __tablename__ = "token_settings"
+    __tablename__: ClassVar[str] = "token_settings"
     project_id: str = Field(sa_column=Column(String, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True))
     symbol: str
     name: str = ""
@@ -50,7 +51,7 @@ class TokenSettingsRow(SQLModel, table=True):
 
 
 class TokenWalletRow(SQLModel, table=True):
-    __tablename__ = "token_wallets"
+    __tablename__: ClassVar[str] = "token_wallets"
     __table_args__ = (
         UniqueConstraint("project_id", "address", name="uq_token_wallet_address"),
         CheckConstraint("balance >= 0 OR kind IN ('issuance', 'burn')", name="ck_token_wallet_not_negative"),
@@ -68,7 +69,7 @@ class TokenWalletRow(SQLModel, table=True):
 
 
 class TokenRequestRow(SQLModel, table=True):
-    __tablename__ = "token_requests"
+    __tablename__: ClassVar[str] = "token_requests"
     __table_args__ = (
         UniqueConstraint("project_id", "requested_by", "idempotency_key", name="uq_token_request_idempotency"),
         Index("ix_token_requests_project_status", "project_id", "status", "id"),
@@ -97,11 +98,11 @@ class TokenRequestRow(SQLModel, table=True):
     failure_reason: str = ""
 
 
-Index("ix_token_requests_project", TokenRequestRow.__table__.c.project_id, TokenRequestRow.__table__.c.id)
+Index("ix_token_requests_project", table_of(TokenRequestRow).c.project_id, table_of(TokenRequestRow).c.id)
 
 
 class TokenApprovalRow(SQLModel, table=True):
-    __tablename__ = "token_request_approvals"
+    __tablename__: ClassVar[str] = "token_request_approvals"
     request_id: str = Field(
         sa_column=Column(String, ForeignKey("token_requests.id", ondelete="CASCADE"), primary_key=True))
     approver_id: str = Field(sa_column=Column(String, primary_key=True))
@@ -111,7 +112,7 @@ class TokenApprovalRow(SQLModel, table=True):
 
 
 class TokenTransactionRow(SQLModel, table=True):
-    __tablename__ = "token_transactions"
+    __tablename__: ClassVar[str] = "token_transactions"
     __table_args__ = (UniqueConstraint("project_id", "seq", name="uq_token_transaction_seq"),)
     id: str = Field(primary_key=True)
     project_id: str = fk_column("projects.id", index=False)
@@ -130,7 +131,7 @@ class TokenTransactionRow(SQLModel, table=True):
 
 
 class TokenPostingRow(SQLModel, table=True):
-    __tablename__ = "token_postings"
+    __tablename__: ClassVar[str] = "token_postings"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="ck_token_posting_nonzero"),
         Index("ix_token_postings_wallet", "wallet_id", "id"),
@@ -149,8 +150,8 @@ class TokenPostingRow(SQLModel, table=True):
     balance_after: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-append_only(TokenTransactionRow.__table__)
-append_only(TokenPostingRow.__table__)
+append_only(table_of(TokenTransactionRow))
+append_only(table_of(TokenPostingRow))
 
 __all__ = [
     "TokenApprovalRow", "TokenPostingRow", "TokenRequestRow", "TokenSettingsRow", "TokenTransactionRow",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import StreamingResponse
@@ -28,8 +28,8 @@ from ._common import AUTHED_ERRORS, errors
 
 router = APIRouter(prefix="/api/v1", tags=["chat"], responses=AUTHED_ERRORS)
 SEND = errors(404, 409, 413)
-SSE_DOC = {200: {"content": {"text/event-stream": {}},
-                 "description": "Server-sent events: start, token…, done | error"}}
+SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "Server-sent events: start, token…, done | error"}}
 
 MessageForm = Annotated[str, Form(description="The message.")]
 OptionalForm = Annotated[str | None, Form()]

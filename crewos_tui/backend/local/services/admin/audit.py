@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -24,7 +25,7 @@ from ....schemas.audit import (
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
 from ...pagination import paginate
-from ...tables import AuditEventRow, DomainEventRow
+from ...tables import AuditEventRow, DomainEventRow, table_of
 from .._common import require_admin
 from .chain import AuditTrail, head, link_hash, row_fields, time_text
 
@@ -67,27 +68,27 @@ def audit_filters(
         raise Invalid("since must not be after until")
     where: list[ColumnElement[bool]] = []
     if actor:
-        where.append(or_(AuditEventRow.actor == actor.strip(), AuditEventRow.actor_id == actor.strip()))
+        where.append(or_(col(AuditEventRow.actor) == actor.strip(), col(AuditEventRow.actor_id) == actor.strip()))
     if action:
         action = action.strip()
         if action.endswith(("*", ".")):  # "project.*" or "project." = every project action
             prefix = action.rstrip("*")
             escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append(AuditEventRow.action.like(f"{escaped}%", escape="\\"))
+            where.append(col(AuditEventRow.action).like(f"{escaped}%", escape="\\"))
         else:
-            where.append(AuditEventRow.action == action)
+            where.append(col(AuditEventRow.action) == action)
     if resource_type:
-        where.append(AuditEventRow.resource_type == resource_type.strip())
+        where.append(col(AuditEventRow.resource_type) == resource_type.strip())
     if resource_id:
-        where.append(AuditEventRow.resource_id == resource_id.strip())
+        where.append(col(AuditEventRow.resource_id) == resource_id.strip())
     if project_id:
-        where.append(AuditEventRow.project_id == project_id.strip())
+        where.append(col(AuditEventRow.project_id) == project_id.strip())
     if request_id:
-        where.append(AuditEventRow.request_id == request_id.strip())
+        where.append(col(AuditEventRow.request_id) == request_id.strip())
     if since:
-        where.append(AuditEventRow.created_at >= since)
+        where.append(col(AuditEventRow.created_at) >= since)
     if until:
-        where.append(AuditEventRow.created_at <= until)
+        where.append(col(AuditEventRow.created_at) <= until)
     return where
 
 
@@ -98,7 +99,7 @@ def csv_text(rows: list[list[Any]]) -> str:
 
 
 #: The export's columns as read: ``details`` as its stored JSON text (no decode/encode per row).
-_T = AuditEventRow.__table__
+_T = table_of(AuditEventRow)
 _EXPORT_COLUMNS = [type_coerce(_T.c[c], String) if c == "details" else _T.c[c] for c in AUDIT_CSV_COLUMNS]
 _CREATED = AUDIT_CSV_COLUMNS.index("created_at")
 
@@ -130,7 +131,7 @@ class AdminAudit:
         require_admin(principal)
         where = audit_filters(actor, action, resource_type, resource_id, project_id, request_id, since, until)
         async with self.ctx.db.read() as s:
-            return await paginate(s, select(AuditEventRow).where(*where), [AuditEventRow.seq], lambda r: [r.seq],
+            return await paginate(s, select(AuditEventRow).where(*where), [col(AuditEventRow.seq)], lambda r: [r.seq],
                                   audit_event, limit=limit, cursor=cursor, descending=True)
 
     async def export_audit_csv(
@@ -152,8 +153,8 @@ class AdminAudit:
         require_admin(principal)
         where = audit_filters(actor, action, resource_type, resource_id, project_id, request_id, since, until)
         async with self.ctx.db.read() as s:
-            last = int(await s.scalar(select(func.coalesce(func.max(AuditEventRow.seq), 0))) or 0)
-            where.append(AuditEventRow.seq <= last)
+            last = int(await s.scalar(select(func.coalesce(func.max(col(AuditEventRow.seq)), 0))) or 0)
+            where.append(col(AuditEventRow.seq) <= last)
             total = int(await s.scalar(select(func.count()).select_from(AuditEventRow).where(*where)) or 0)
         return AuditCsvStream(total, self._csv_chunks(where))
 
@@ -163,8 +164,8 @@ class AdminAudit:
         while True:
             # A short read per page: no connection or snapshot is held while the client reads.
             async with self.ctx.db.read() as s:
-                rows = (await s.execute(select(*_EXPORT_COLUMNS).where(*where, AuditEventRow.seq > after)
-                                        .order_by(AuditEventRow.seq).limit(EXPORT_PAGE))).all()
+                rows = (await s.execute(select(*_EXPORT_COLUMNS).where(*where, col(AuditEventRow.seq) > after)
+                                        .order_by(col(AuditEventRow.seq)).limit(EXPORT_PAGE))).all()
             if not rows:
                 return
             after = rows[-1][0]
@@ -176,8 +177,8 @@ class AdminAudit:
         await self._catch_up()
         checked, expected_seq, prev = 0, 1, GENESIS_HASH
         async with self.ctx.db.read() as s:
-            head_row = (await s.execute(select(AuditEventRow.seq, AuditEventRow.hash)
-                                        .order_by(AuditEventRow.seq.desc()).limit(1))).first()
+            head_row = (await s.execute(select(col(AuditEventRow.seq), col(AuditEventRow.hash))
+                                        .order_by(col(AuditEventRow.seq).desc()).limit(1))).first()
             head_seq, head_hash = (int(head_row[0]), str(head_row[1])) if head_row else (0, GENESIS_HASH)
             events = int(await s.scalar(select(func.count()).select_from(DomainEventRow)) or 0)
 
@@ -209,9 +210,9 @@ class AdminAudit:
     async def _catch_up(self) -> None:
         """A database from before the audit log: record its history before verifying."""
         async with self.ctx.db.read() as s:
-            if await s.scalar(select(AuditEventRow.seq).limit(1)) is not None:
+            if await s.scalar(select(col(AuditEventRow.seq)).limit(1)) is not None:
                 return
-            if await s.scalar(select(DomainEventRow.id).limit(1)) is None:
+            if await s.scalar(select(col(DomainEventRow.id)).limit(1)) is None:
                 return
         async with self.ctx.db.transaction() as s:
             if (await head(s))[0] == 0:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid, NotFound, RateLimited
 from ....principal import Principal
@@ -59,12 +60,12 @@ def day_of(value: datetime) -> str:
 
 
 async def used_today(s: AsyncSession, day: str, *, user_id: str | None = None, team: str | None = None) -> int:
-    stmt = select(func.coalesce(func.sum(LlmUsageDailyRow.tokens_in + LlmUsageDailyRow.tokens_out), 0)).where(
-        LlmUsageDailyRow.day == day)
+    stmt = select(func.coalesce(func.sum(col(LlmUsageDailyRow.tokens_in) + col(LlmUsageDailyRow.tokens_out)), 0)).where(
+        col(LlmUsageDailyRow.day) == day)
     if user_id is not None:
-        stmt = stmt.where(LlmUsageDailyRow.user_id == user_id)
+        stmt = stmt.where(col(LlmUsageDailyRow.user_id) == user_id)
     if team is not None:
-        stmt = stmt.where(LlmUsageDailyRow.team == team)
+        stmt = stmt.where(col(LlmUsageDailyRow.team) == team)
     return int(await s.scalar(stmt) or 0)
 
 
@@ -73,7 +74,8 @@ async def record_usage(s: AsyncSession, event: DomainEvent) -> None:
     if event.kind != RUN_COMPLETED:
         return
     data = event.data or {}
-    key = {"day": day_of(event.created_at or datetime.now(UTC)), "agent": str(data.get("agent") or "unknown"),
+    key: dict[str, Any] = {"day": day_of(event.created_at or datetime.now(UTC)),
+                           "agent": str(data.get("agent") or "unknown"),
            "team": str(data.get("team") or ""), "user_id": str(data.get("user_id") or "")}
     row = await s.get(LlmUsageDailyRow, tuple(key.values()))
     if row is None:
@@ -123,9 +125,11 @@ class AdminBudget:
 
     async def _token_budget(self, s: AsyncSession) -> TokenBudget:
         options, row = await load_setting(s, BUDGET_KEY, BUDGET_DEFAULTS)
-        rows = (await s.scalars(select(TokenBudgetRow).order_by(TokenBudgetRow.scope, TokenBudgetRow.subject))).all()
+        rows = (await s.scalars(select(TokenBudgetRow)
+                                .order_by(col(TokenBudgetRow.scope), col(TokenBudgetRow.subject)))).all()
         user_ids = [r.subject for r in rows if r.scope == "user"]
-        names = dict((await s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(user_ids)))).all())
+        names = dict((await s.execute(select(col(UserRow.id), col(UserRow.username))
+                                      .where(col(UserRow.id).in_(user_ids)))).all())
         return TokenBudget(
             **options,
             teams=[TeamBudget(team=r.subject, daily_tokens=r.daily_tokens) for r in rows if r.scope == "team"],
@@ -172,12 +176,13 @@ class AdminBudget:
             raise Invalid("nothing to update: give enabled, a default, teams and/or users")
         async with self.ctx.db.transaction() as s:
             if teams:
-                known = set((await s.scalars(select(UserRow.team).where(UserRow.team.in_(list(teams))))).all())
+                known = set((await s.scalars(select(col(UserRow.team))
+                                             .where(col(UserRow.team).in_(list(teams))))).all())
                 missing = sorted(set(teams) - known)
                 if missing:
                     raise NotFound(f"team {missing[0]!r} not found (no user belongs to it)")
             if users:
-                known = set((await s.scalars(select(UserRow.id).where(UserRow.id.in_(list(users))))).all())
+                known = set((await s.scalars(select(col(UserRow.id)).where(col(UserRow.id).in_(list(users))))).all())
                 missing = sorted(set(users) - known)
                 if missing:
                     raise NotFound(f"user {missing[0]} not found")
@@ -187,7 +192,7 @@ class AdminBudget:
             for scope, values in (("team", teams), ("user", users)):
                 if values is None:
                     continue
-                await s.execute(delete(TokenBudgetRow).where(TokenBudgetRow.scope == scope))
+                await s.execute(delete(TokenBudgetRow).where(col(TokenBudgetRow.scope) == scope))
                 for subject, amount in values.items():
                     s.add(TokenBudgetRow(scope=scope, subject=subject, daily_tokens=amount))
             await s.flush()
@@ -215,17 +220,18 @@ class AdminBudget:
             until = until.date()
         until = until or self.ctx.clock.now().astimezone(UTC).date()
         since = until - timedelta(days=days - 1)
-        stmt = select(LlmUsageDailyRow).where(LlmUsageDailyRow.day >= since.isoformat(),
-                                              LlmUsageDailyRow.day <= until.isoformat())
-        for column, value in ((LlmUsageDailyRow.agent, agent), (LlmUsageDailyRow.team, team),
-                              (LlmUsageDailyRow.user_id, user_id)):
+        stmt = select(LlmUsageDailyRow).where(col(LlmUsageDailyRow.day) >= since.isoformat(),
+                                              col(LlmUsageDailyRow.day) <= until.isoformat())
+        for column, value in ((col(LlmUsageDailyRow.agent), agent), (col(LlmUsageDailyRow.team), team),
+                              (col(LlmUsageDailyRow.user_id), user_id)):
             if value is not None:
                 stmt = stmt.where(column == value)
         async with self.ctx.db.read() as s:
             rows = (await s.scalars(stmt)).all()
-            last_day = await s.scalar(select(func.max(LlmUsageDailyRow.day)))
+            last_day = await s.scalar(select(func.max(col(LlmUsageDailyRow.day))))
             ids = sorted({r.user_id for r in rows if r.user_id})
-            names = dict((await s.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(ids)))).all())
+            names = dict((await s.execute(select(col(UserRow.id), col(UserRow.username))
+                                          .where(col(UserRow.id).in_(ids)))).all())
         buckets: dict[str, dict[str, list[int]]] = {k: defaultdict(lambda: [0, 0, 0]) for k in
                                                     ("day", "agent", "team", "user")}
         for d in range((until - since).days + 1):

@@ -25,10 +25,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import NotFound
 from ....principal import Principal
@@ -80,8 +81,8 @@ class CachedAnswer:
 
 
 async def data_version(s: AsyncSession, project_id: str | None) -> str:
-    return await s.scalar(select(DataVersionRow.version).where(
-        DataVersionRow.scope == (project_id or GLOBAL_SCOPE))) or "0"
+    return await s.scalar(select(col(DataVersionRow.version)).where(
+        col(DataVersionRow.scope) == (project_id or GLOBAL_SCOPE))) or "0"
 
 
 async def track_data_version(s: AsyncSession, event: DomainEvent) -> None:
@@ -168,11 +169,11 @@ class AnswerCache:
         row.bytes = len(text.encode("utf-8"))
         row.created_at, row.expires_at = now, now + timedelta(seconds=ttl)
         await session.flush()
-        await session.execute(delete(AnswerCacheRow).where(AnswerCacheRow.expires_at <= now))
+        await session.execute(delete(AnswerCacheRow).where(col(AnswerCacheRow.expires_at) <= now))
         count = int(await session.scalar(select(func.count()).select_from(AnswerCacheRow)) or 0)
         if count > MAX_ENTRIES:  # evict the oldest beyond the cap
-            oldest = select(AnswerCacheRow.key).order_by(AnswerCacheRow.created_at).limit(count - MAX_ENTRIES)
-            await session.execute(delete(AnswerCacheRow).where(AnswerCacheRow.key.in_(oldest)))
+            oldest = select(col(AnswerCacheRow.key)).order_by(col(AnswerCacheRow.created_at)).limit(count - MAX_ENTRIES)
+            await session.execute(delete(AnswerCacheRow).where(col(AnswerCacheRow.key).in_(oldest)))
 
 
 class AdminCache:
@@ -185,8 +186,8 @@ class AdminCache:
             enabled, _ttl = await cache_enabled(s)
             # Stored entries (expired ones go at the next store; a lookup never returns them).
             sizes = (await s.execute(
-                select(AnswerCacheRow.agent, func.count(), func.coalesce(func.sum(AnswerCacheRow.bytes), 0))
-                .group_by(AnswerCacheRow.agent))).all()
+                select(col(AnswerCacheRow.agent), func.count(), func.coalesce(func.sum(col(AnswerCacheRow.bytes)), 0))
+                .group_by(col(AnswerCacheRow.agent)))).all()
             counters = (await s.scalars(select(AnswerCacheCounterRow))).all()
         agents: dict[str, CacheAgentStats] = {}
         for agent, n, size in sizes:
@@ -209,10 +210,10 @@ class AdminCache:
                 raise NotFound(f"project {data.project_id} not found")
             stmt = delete(AnswerCacheRow)
             if agent is not None:
-                stmt = stmt.where(AnswerCacheRow.agent == agent)
+                stmt = stmt.where(col(AnswerCacheRow.agent) == agent)
             if data.project_id is not None:
-                stmt = stmt.where(AnswerCacheRow.project_id == data.project_id)
-            removed = int((await s.execute(stmt)).rowcount or 0)
+                stmt = stmt.where(col(AnswerCacheRow.project_id) == data.project_id)
+            removed = int(cast(CursorResult[Any], await s.execute(stmt)).rowcount or 0)
             await self.ctx.events.emit(s, principal, "cache.invalidated", "answer_cache", agent or "*",
                                        data.project_id, agent=agent, removed=removed)
             return CacheInvalidated(removed=removed, agent=agent, project_id=data.project_id)

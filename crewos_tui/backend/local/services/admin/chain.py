@@ -27,11 +27,12 @@ from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....request_id import current_request_id
 from ....schemas.audit import GENESIS_HASH
 from ...events import DomainEvent
-from ...tables import AuditEventRow, DomainEventRow
+from ...tables import AuditEventRow, DomainEventRow, table_of
 
 REDACTED = "[redacted]"
 #: Keys whose values never reach the audit log.
@@ -110,6 +111,7 @@ def build_link(seq: int, prev_hash: str, event: DomainEvent | Any, request_id: s
     """The row that records ``event`` as number ``seq`` after ``prev_hash``."""
     details = json_safe(redact(dict(event.data or {})))
     created = event.created_at
+    assert created is not None  # the event bus stamps every event it emits
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     fields: dict[str, Any] = {
@@ -145,7 +147,8 @@ def chain(start_seq: int, prev_hash: str, events: Iterable[Any], request_id: str
 async def head(session: AsyncSession) -> tuple[int, str]:
     """(seq, hash) of the last event, or (0, GENESIS_HASH)."""
     last = (await session.execute(
-        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1))).first()
+        select(col(AuditEventRow.seq), col(AuditEventRow.hash))
+        .order_by(col(AuditEventRow.seq).desc()).limit(1))).first()
     return (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
 
 
@@ -158,7 +161,7 @@ class AuditTrail:
         if seq == 0:
             seq, prev = await self.backfill(session, event.id)
         row = build_link(seq + 1, prev, event, request_id)
-        await session.execute(insert(AuditEventRow.__table__).values(**row))
+        await session.execute(insert(table_of(AuditEventRow)).values(**row))
 
     @staticmethod
     def _request_id(session: AsyncSession, event: DomainEvent) -> str:
@@ -179,8 +182,8 @@ class AuditTrail:
         after = ""
         while True:
             batch = (await session.scalars(
-                select(DomainEventRow).where(DomainEventRow.id > after, DomainEventRow.id != current_id)
-                .order_by(DomainEventRow.id).limit(BACKFILL_BATCH))).all()
+                select(DomainEventRow).where(col(DomainEventRow.id) > after, col(DomainEventRow.id) != current_id)
+                .order_by(col(DomainEventRow.id)).limit(BACKFILL_BATCH))).all()
             if not batch:
                 return seq, prev
             events = [DomainEvent(id=r.id, kind=r.kind, actor_id=r.actor_id, actor=r.actor,
@@ -188,6 +191,6 @@ class AuditTrail:
                                   resource_id=r.resource_id, project_id=r.project_id, data=dict(r.data or {}),
                                   created_at=r.created_at) for r in batch]
             rows = chain(seq + 1, prev, events, "backfill")
-            await session.execute(insert(AuditEventRow.__table__), rows)
+            await session.execute(insert(table_of(AuditEventRow)), rows)
             seq, prev = rows[-1]["seq"], rows[-1]["hash"]
             after = batch[-1].id

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -107,7 +108,7 @@ class AdminLlm:
 
     async def _llm_config(self, s: AsyncSession) -> LlmConfig:
         options, row = await load_setting(s, LLM_KEY, LLM_DEFAULTS)
-        routes = (await s.scalars(select(LlmRouteRow).order_by(LlmRouteRow.agent))).all()
+        routes = (await s.scalars(select(LlmRouteRow).order_by(col(LlmRouteRow.agent)))).all()
         return LlmConfig(routes=[route_model(r) for r in routes], **options,
                          updated_at=row.updated_at if row else None, updated_by=row.updated_by if row else None)
 
@@ -191,7 +192,9 @@ class AdminLlm:
             routes = (await s.scalars(select(LlmRouteRow))).all()
         used: dict[str, list[str]] = {}
         for r in routes:
-            used.setdefault(r.model if r.provider == "openai_compatible" else "builtin", []).append(r.agent)
+            model = r.model if r.provider == "openai_compatible" else "builtin"
+            assert model is not None  # routes to openai_compatible are saved with a model
+            used.setdefault(model, []).append(r.agent)
         models = {m.id: m.model_copy(update={"used_by": sorted(used.get(m.id, []))}) for m in KNOWN_MODELS}
         for spec in all_agents():
             mid = f"builtin/{spec.name}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -197,7 +198,7 @@ class AdminPipeline:
             row.system_prompt, row.required_sections, row.forbidden_terms = system_prompt, sections, terms
             row.updated_at, row.updated_by = now, principal.username
             # Cached answers were shaped by the old standard.
-            await s.execute(delete(AnswerCacheRow).where(AnswerCacheRow.agent == agent))
+            await s.execute(delete(AnswerCacheRow).where(col(AnswerCacheRow.agent) == agent))
             await self.ctx.events.emit(s, principal, "prompt_standard.updated", "agent", agent, agent=agent,
                                        created=created, required_sections=sections, forbidden_terms=terms,
                                        system_prompt_chars=len(system_prompt))

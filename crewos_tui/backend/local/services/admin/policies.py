@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, Invalid, NotFound
 from ....principal import Principal
@@ -148,7 +149,7 @@ class AdminPolicies:
         """Every team (from users and stored configs) with its tool config."""
         require_admin(principal)
         async with self.ctx.db.read() as s:
-            counts = dict((await s.execute(select(UserRow.team, func.count()).group_by(UserRow.team))).all())
+            counts = dict((await s.execute(select(col(UserRow.team), func.count()).group_by(col(UserRow.team)))).all())
             rows = {r.team: r for r in (await s.scalars(select(TeamToolConfigRow))).all()}
         items = [tool_config_model(t, rows.get(t), int(counts.get(t, 0))) for t in sorted(set(counts) | set(rows))]
         return _page_of(items, lambda c: c.team, limit, cursor)
@@ -169,7 +170,7 @@ class AdminPolicies:
                 raise Invalid(f"allowed_tools: unknown tool(s) {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(skill_ids()))})")
         async with self.ctx.db.transaction() as s:
-            users = int(await s.scalar(select(func.count()).select_from(UserRow).where(UserRow.team == team)) or 0)
+            users = int(await s.scalar(select(func.count()).select_from(UserRow).where(col(UserRow.team) == team)) or 0)
             row = await s.get(TeamToolConfigRow, team)
             if row is None and not users:
                 raise NotFound(f"team {team!r} not found (no user belongs to it)")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -84,21 +85,21 @@ class AdminUsers:
             if not q.strip() or len(q) > 64:
                 raise Invalid("q must be 1 to 64 characters")
             escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(func.lower(UserRow.username).like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(func.lower(col(UserRow.username)).like(f"%{escaped}%", escape="\\"))
         if role is not None:
             if role not in Role.__members__:
                 raise Invalid(f"role must be one of: {', '.join(Role.__members__)}")
-            stmt = stmt.where(UserRow.role == role)
+            stmt = stmt.where(col(UserRow.role) == role)
         if team is not None:
-            stmt = stmt.where(UserRow.team == check_team(team))
+            stmt = stmt.where(col(UserRow.team) == check_team(team))
         if disabled is not None:
-            stmt = stmt.where(UserRow.disabled == disabled)
+            stmt = stmt.where(col(UserRow.disabled) == disabled)
         if locked is not None:
             now = self.ctx.clock.now()
-            is_locked = UserRow.locked_until.is_not(None) & (UserRow.locked_until > now)
+            is_locked = col(UserRow.locked_until).is_not(None) & (col(UserRow.locked_until) > now)
             stmt = stmt.where(is_locked if locked else ~is_locked)
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [UserRow.id], lambda r: [r.id], admin_user, limit=limit, cursor=cursor)
+            return await paginate(s, stmt, [col(UserRow.id)], lambda r: [r.id], admin_user, limit=limit, cursor=cursor)
 
     async def update_user(self, principal: Principal, user_id: str, data: UserUpdate) -> AdminUser:
         """Change role, team, disabled and/or namespace grants; disabling ends the user's sessions."""
@@ -124,7 +125,7 @@ class AdminUsers:
             stays_admin = changes.get("role", row.role) == "admin" and not changes.get("disabled", row.disabled)
             if row.role == "admin" and not row.disabled and not stays_admin:
                 others = await s.scalar(select(func.count()).select_from(UserRow).where(
-                    UserRow.role == "admin", UserRow.disabled.is_(False), UserRow.id != row.id))
+                    col(UserRow.role) == "admin", col(UserRow.disabled).is_(False), col(UserRow.id) != row.id))
                 if not others:
                     raise Conflict(f"{row.username!r} is the last active admin; make someone else admin first")
             now = self.ctx.clock.now()
@@ -134,7 +135,8 @@ class AdminUsers:
             row.updated_at = now
             if changes.get("disabled"):
                 await s.execute(update(RefreshTokenRow).where(
-                    RefreshTokenRow.user_id == row.id, RefreshTokenRow.revoked_at.is_(None)).values(revoked_at=now))
+                    col(RefreshTokenRow.user_id) == row.id, col(RefreshTokenRow.revoked_at).is_(None))
+                    .values(revoked_at=now))
             await self.ctx.events.emit(s, principal, "user.updated", "user", row.id, user_id=row.id,
                                        username=row.username, changed=sorted(changes), before=previous,
                                        after=changes)

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from ....errors import Conflict, NotFound, UnsupportedMedia
 from ....principal import Principal
@@ -38,7 +39,7 @@ from ....schemas.common import DEFAULT_LIMIT, Page
 from ...context import ServiceContext
 from ...events import DomainEvent
 from ...pagination import paginate
-from ...tables import AgentJobRow, ArtifactRevisionRow, ArtifactRow, ProjectMemberRow
+from ...tables import AgentJobRow, ArtifactRevisionRow, ArtifactRow, ProjectMemberRow, orm_attr
 from .._common import require_user
 from ..projects.access import load_project
 from .access import load_artifact
@@ -146,8 +147,8 @@ async def artifact_for_reply(ctx: ServiceContext, s: AsyncSession, *, run_id: st
 
 async def _revision(s: AsyncSession, row: ArtifactRow, revision: int | None) -> ArtifactRevisionRow:
     number = revision or row.revision
-    rev = await s.scalar(select(ArtifactRevisionRow).where(ArtifactRevisionRow.artifact_id == row.id,
-                                                           ArtifactRevisionRow.revision == number))
+    rev = await s.scalar(select(ArtifactRevisionRow).where(col(ArtifactRevisionRow.artifact_id) == row.id,
+                                                           col(ArtifactRevisionRow.revision) == number))
     if rev is None:
         raise NotFound(f"{row.filename} has no revision {number} (current: {row.revision})")
     return rev
@@ -207,15 +208,16 @@ class ArtifactService:
             stmt = select(ArtifactRow)
             if project_id is not None:
                 await load_project(s, principal, project_id)
-                stmt = stmt.where(ArtifactRow.project_id == project_id)
+                stmt = stmt.where(col(ArtifactRow.project_id) == project_id)
             if not principal.is_admin:
-                member_of = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
-                stmt = stmt.where(or_(ArtifactRow.project_id.in_(member_of),
-                                      and_(ArtifactRow.project_id.is_(None),
-                                           ArtifactRow.created_by_id == principal.user_id)))
+                member_of = (select(col(ProjectMemberRow.project_id))
+                             .where(col(ProjectMemberRow.user_id) == principal.user_id))
+                stmt = stmt.where(or_(col(ArtifactRow.project_id).in_(member_of),
+                                      and_(col(ArtifactRow.project_id).is_(None),
+                                           col(ArtifactRow.created_by_id) == principal.user_id)))
             if kind is not None:
-                stmt = stmt.where(ArtifactRow.kind == kind)
-            return await paginate(s, stmt, [ArtifactRow.id], lambda r: [r.id], _info, limit=limit, cursor=cursor,
+                stmt = stmt.where(col(ArtifactRow.kind) == kind)
+            return await paginate(s, stmt, [col(ArtifactRow.id)], lambda r: [r.id], _info, limit=limit, cursor=cursor,
                                   descending=True)
 
     async def download(self, principal: Principal, reference_token: str, revision: int | None = None
@@ -232,9 +234,10 @@ class ArtifactService:
     async def _source(self, s: AsyncSession, row: ArtifactRow, editable: bool, revision: int | None = None
                       ) -> ArtifactSource:
         rev = await _revision(s, row, revision)
-        history = (await s.scalars(select(ArtifactRevisionRow).options(defer(ArtifactRevisionRow.content))
-                                   .where(ArtifactRevisionRow.artifact_id == row.id)
-                                   .order_by(ArtifactRevisionRow.revision.desc()).limit(MAX_REVISIONS_SHOWN))).all()
+        history = (await s.scalars(select(ArtifactRevisionRow).options(defer(orm_attr(ArtifactRevisionRow.content)))
+                                   .where(col(ArtifactRevisionRow.artifact_id) == row.id)
+                                   .order_by(col(ArtifactRevisionRow.revision).desc())
+                                   .limit(MAX_REVISIONS_SHOWN))).all()
         return ArtifactSource(
             reference_token=row.reference_token, filename=row.filename, content_type=row.content_type, kind=row.kind,
             project_id=row.project_id, origin=row.origin, revision=rev.revision, current_revision=row.revision,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import NotFound
 from ....principal import Principal
@@ -18,7 +19,7 @@ async def load_artifact(s: AsyncSession, principal: Principal, token: str, *, wr
                         ) -> tuple[ArtifactRow, bool]:
     """The artifact and whether the caller may edit it; ``write`` requires that."""
     require_user(principal)
-    row = await s.scalar(select(ArtifactRow).where(ArtifactRow.reference_token == token)) if token else None
+    row = await s.scalar(select(ArtifactRow).where(col(ArtifactRow.reference_token) == token)) if token else None
     if row is None:
         raise NotFound("artifact not found (the reference token is unknown or no longer valid)")
     if row.project_id is None:

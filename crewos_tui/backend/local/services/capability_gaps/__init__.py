@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, Invalid, NotFound
 from ....principal import Principal
@@ -78,24 +79,24 @@ class CapabilityGapService:
 
     @staticmethod
     def _my_projects(principal: Principal) -> Any:
-        return select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
+        return select(col(ProjectMemberRow.project_id)).where(col(ProjectMemberRow.user_id) == principal.user_id)
 
     def _visible_findings(self, principal: Principal) -> Any:
         if principal.is_admin:
             return None
-        return or_(CapabilityGapFindingRow.project_id.in_(self._my_projects(principal)),
-                   (CapabilityGapFindingRow.project_id.is_(None))
-                   & (CapabilityGapFindingRow.actor_id == principal.user_id))
+        return or_(col(CapabilityGapFindingRow.project_id).in_(self._my_projects(principal)),
+                   (col(CapabilityGapFindingRow.project_id).is_(None))
+                   & (col(CapabilityGapFindingRow.actor_id) == principal.user_id))
 
     def _visible_reports(self, principal: Principal) -> Any:
         if principal.is_admin:
             return None
-        return or_(CapabilityGapReportRow.actor_id == principal.user_id,
-                   CapabilityGapReportRow.project_id.in_(self._my_projects(principal)))
+        return or_(col(CapabilityGapReportRow.actor_id) == principal.user_id,
+                   col(CapabilityGapReportRow.project_id).in_(self._my_projects(principal)))
 
     async def _load_finding(self, s: AsyncSession, principal: Principal, finding_id: str) -> CapabilityGapFindingRow:
         require_user(principal)
-        stmt = select(CapabilityGapFindingRow).where(CapabilityGapFindingRow.id == finding_id)
+        stmt = select(CapabilityGapFindingRow).where(col(CapabilityGapFindingRow.id) == finding_id)
         if (clause := self._visible_findings(principal)) is not None:
             stmt = stmt.where(clause)
         row = await s.scalar(stmt)
@@ -163,8 +164,9 @@ class CapabilityGapService:
         # A project-less gap is about the caller's own data: their finding, not someone else's.
         fingerprint = c.fingerprint if c.project_id else f"{c.fingerprint}|user:{principal.user_id or 'system'}"
         existing = await s.scalar(select(CapabilityGapFindingRow).where(
-            CapabilityGapFindingRow.fingerprint == fingerprint,
-            CapabilityGapFindingRow.status.in_((*LIVE_STATES, "wont_fix"))).order_by(CapabilityGapFindingRow.id.desc()))
+            col(CapabilityGapFindingRow.fingerprint) == fingerprint,
+            col(CapabilityGapFindingRow.status).in_((*LIVE_STATES, "wont_fix")))
+            .order_by(col(CapabilityGapFindingRow.id).desc()))
         if existing is not None:
             if existing.status != "wont_fix":  # a won't-fix stays as decided; it is still listed
                 existing.evidence, existing.evidence_count = c.evidence, c.count
@@ -192,22 +194,23 @@ class CapabilityGapService:
         if (clause := self._visible_reports(principal)) is not None:
             stmt = stmt.where(clause)
         if project_id:
-            stmt = stmt.where(CapabilityGapReportRow.project_id == project_id)
+            stmt = stmt.where(col(CapabilityGapReportRow.project_id) == project_id)
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [CapabilityGapReportRow.id], lambda r: [r.id], report_model,
+            return await paginate(s, stmt, [col(CapabilityGapReportRow.id)], lambda r: [r.id], report_model,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def get_report(self, principal: Principal, report_id: str) -> CapabilityGapReport:
         require_user(principal)
         async with self.ctx.db.read() as s:
-            stmt = select(CapabilityGapReportRow).where(CapabilityGapReportRow.id == report_id)
+            stmt = select(CapabilityGapReportRow).where(col(CapabilityGapReportRow.id) == report_id)
             if (clause := self._visible_reports(principal)) is not None:
                 stmt = stmt.where(clause)
             row = await s.scalar(stmt)
             if row is None:
                 raise NotFound(f"capability-gap report {report_id} not found")
             findings = (await s.scalars(select(CapabilityGapFindingRow).where(
-                CapabilityGapFindingRow.id.in_(row.finding_ids or [])).order_by(CapabilityGapFindingRow.id))).all()
+                col(CapabilityGapFindingRow.id).in_(row.finding_ids or []))
+                .order_by(col(CapabilityGapFindingRow.id)))).all()
             return report_model(row, list(findings))
 
     # ---- findings --------------------------------------------------------------------
@@ -226,16 +229,16 @@ class CapabilityGapService:
         if (clause := self._visible_findings(principal)) is not None:
             stmt = stmt.where(clause)
         if status:
-            stmt = stmt.where(CapabilityGapFindingRow.status == status)
+            stmt = stmt.where(col(CapabilityGapFindingRow.status) == status)
         if severity:
-            stmt = stmt.where(CapabilityGapFindingRow.severity == severity)
+            stmt = stmt.where(col(CapabilityGapFindingRow.severity) == severity)
         if project_id:
-            stmt = stmt.where(CapabilityGapFindingRow.project_id == project_id)
+            stmt = stmt.where(col(CapabilityGapFindingRow.project_id) == project_id)
         if report_id:
-            stmt = stmt.where(or_(CapabilityGapFindingRow.report_id == report_id,
-                                  CapabilityGapFindingRow.last_report_id == report_id))
+            stmt = stmt.where(or_(col(CapabilityGapFindingRow.report_id) == report_id,
+                                  col(CapabilityGapFindingRow.last_report_id) == report_id))
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [CapabilityGapFindingRow.id], lambda r: [r.id], finding_model,
+            return await paginate(s, stmt, [col(CapabilityGapFindingRow.id)], lambda r: [r.id], finding_model,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def update_finding_status(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, NotFound
 from ....principal import Principal
@@ -48,8 +49,8 @@ async def accepted_share(s: AsyncSession, session_id: str, user_id: str | None) 
     if user_id is None:
         return None
     return await s.scalar(select(SessionShareRow).where(
-        SessionShareRow.session_id == session_id, SessionShareRow.invitee_id == user_id,
-        SessionShareRow.status == "accepted"))
+        col(SessionShareRow.session_id) == session_id, col(SessionShareRow.invitee_id) == user_id,
+        col(SessionShareRow.status) == "accepted"))
 
 
 async def load_session(s: AsyncSession, principal: Principal, session_id: str) -> SessionAccess:

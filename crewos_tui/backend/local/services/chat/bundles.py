@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from ....principal import Principal
 from ....schemas import (
@@ -53,14 +54,15 @@ class SessionBundles:
         async with self.ctx.db.read() as s:
             acc = await load_session(s, principal, session_id)
             session = await session_with_counts(s, acc.row, acc.access, acc.share_id)
-            feedback = (await s.execute(select(MessageFeedbackRow).where(MessageFeedbackRow.session_id == session_id)
-                                        .order_by(MessageFeedbackRow.id))).scalars().all()
+            feedback = (await s.execute(select(MessageFeedbackRow)
+                                        .where(col(MessageFeedbackRow.session_id) == session_id)
+                                        .order_by(col(MessageFeedbackRow.id)))).scalars().all()
             shares = []
             if acc.is_owner:
-                rows = (await s.execute(select(SessionShareRow, UserRow.username)
-                                        .join(UserRow, UserRow.id == SessionShareRow.invitee_id)
-                                        .where(SessionShareRow.session_id == session_id)
-                                        .order_by(SessionShareRow.id))).all()
+                rows = (await s.execute(select(SessionShareRow, col(UserRow.username))
+                                        .join(UserRow, col(UserRow.id) == col(SessionShareRow.invitee_id))
+                                        .where(col(SessionShareRow.session_id) == session_id)
+                                        .order_by(col(SessionShareRow.id)))).all()
                 shares = [share_model(r, name) for r, name in rows]
             return SessionExport(exported_at=self.ctx.clock.now(), session=session,
                                  messages=await messages_of(s, session_id, principal.user_id),
@@ -72,8 +74,9 @@ class SessionBundles:
             acc = await load_session(s, principal, session_id)
             row = acc.row
             messages = await messages_of(s, session_id, principal.user_id)
-            feedback = (await s.execute(select(MessageFeedbackRow).where(MessageFeedbackRow.session_id == session_id)
-                                        .order_by(MessageFeedbackRow.id))).scalars().all()
+            feedback = (await s.execute(select(MessageFeedbackRow)
+                                        .where(col(MessageFeedbackRow.session_id) == session_id)
+                                        .order_by(col(MessageFeedbackRow.id)))).scalars().all()
         events: list[tuple] = []
         for i, m in enumerate(messages, 1):
             base = {"message_id": m.id, "role": m.role, "agent": m.agent}

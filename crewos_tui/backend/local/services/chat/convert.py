@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....schemas import ChatMessage, ChatSession, MessageFeedback, SessionShare
+from ....schemas.sessions import FeedbackRating, SessionStatus
 from ...tables import (
     ChatMessageRow,
     ChatSessionRow,
     MessageFeedbackRow,
     SessionShareRow,
     UserRow,
+    table_of,
 )
 
 
 def message_count_column():
-    return (select(func.count()).select_from(ChatMessageRow.__table__)
-            .where(ChatMessageRow.__table__.c.session_id == ChatSessionRow.__table__.c.id)
-            .correlate(ChatSessionRow.__table__).scalar_subquery().label("message_count"))
+    return (select(func.count()).select_from(table_of(ChatMessageRow))
+            .where(table_of(ChatMessageRow).c.session_id == table_of(ChatSessionRow).c.id)
+            .correlate(table_of(ChatSessionRow)).scalar_subquery().label("message_count"))
 
 
 def session_model(row: ChatSessionRow, owner: str, count: int, access: str = "owner",
                   share_id: str | None = None) -> ChatSession:
     return ChatSession(
-        id=row.id, title=row.title, status=row.status, owner_id=row.owner_id, owner=owner,
+        id=row.id, title=row.title, status=SessionStatus(row.status), owner_id=row.owner_id, owner=owner,
         project_id=row.project_id, agent=row.agent, tags=list(row.tags), created_at=row.created_at,
         updated_at=row.updated_at, closed_at=row.closed_at, archived_at=row.archived_at,
         last_message_at=row.last_message_at, message_count=count, access=access, share_id=share_id,
@@ -34,8 +37,8 @@ def session_model(row: ChatSessionRow, owner: str, count: int, access: str = "ow
 async def session_with_counts(s: AsyncSession, row: ChatSessionRow, access: str = "owner",
                               share_id: str | None = None) -> ChatSession:
     await s.flush()
-    owner = await s.scalar(select(UserRow.username).where(UserRow.id == row.owner_id)) or ""
-    count = await s.scalar(select(func.count()).where(ChatMessageRow.session_id == row.id)) or 0
+    owner = await s.scalar(select(col(UserRow.username)).where(col(UserRow.id) == row.owner_id)) or ""
+    count = await s.scalar(select(func.count()).where(col(ChatMessageRow.session_id) == row.id)) or 0
     return session_model(row, owner, int(count), access, share_id)
 
 
@@ -50,10 +53,10 @@ def message_model(row: ChatMessageRow, my_rating: str | None = None) -> ChatMess
 
 async def messages_of(s: AsyncSession, session_id: str, user_id: str | None) -> list[ChatMessage]:
     """Every message of a session, oldest first, with the caller's rating of each reply."""
-    stmt = (select(ChatMessageRow, MessageFeedbackRow.rating)
-            .outerjoin(MessageFeedbackRow, (MessageFeedbackRow.message_id == ChatMessageRow.id)
-                       & (MessageFeedbackRow.user_id == user_id))
-            .where(ChatMessageRow.session_id == session_id).order_by(ChatMessageRow.id))
+    stmt = (select(ChatMessageRow, col(MessageFeedbackRow.rating))
+            .outerjoin(MessageFeedbackRow, (col(MessageFeedbackRow.message_id) == col(ChatMessageRow.id))
+                       & (col(MessageFeedbackRow.user_id) == user_id))
+            .where(col(ChatMessageRow.session_id) == session_id).order_by(col(ChatMessageRow.id)))
     return [message_model(m, r) for m, r in (await s.execute(stmt)).all()]
 
 
@@ -67,6 +70,6 @@ def share_model(row: SessionShareRow, invitee: str) -> SessionShare:
 def feedback_model(row: MessageFeedbackRow) -> MessageFeedback:
     return MessageFeedback(
         id=row.id, session_id=row.session_id, message_id=row.message_id, user_id=row.user_id,
-        username=row.username, rating=row.rating, comment=row.comment, agent=row.agent,
+        username=row.username, rating=FeedbackRating(row.rating), comment=row.comment, agent=row.agent,
         created_at=row.created_at, updated_at=row.updated_at,
     )

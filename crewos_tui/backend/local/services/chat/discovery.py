@@ -68,15 +68,15 @@ def agent_card(base_url: str = "", version: str = "") -> AgentCard:
         name=CARD_NAME,
         description="CrewOS workspace agents: project updates, task planning and workbench help, "
                     "answered from the workspace's own data.",
-        url=url, version=version or __version__, protocol_version=PROTOCOL_VERSION,
+        url=url, version=version or __version__, protocolVersion=PROTOCOL_VERSION,
         capabilities={"streaming": True, "pushNotifications": False, "stateTransitionHistory": True},
-        default_input_modes=["text/plain"], default_output_modes=["text/markdown", "application/json"],
+        defaultInputModes=["text/plain"], defaultOutputModes=["text/markdown", "application/json"],
         skills=skills,
-        security_schemes={"apiKey": {"type": "apiKey", "in": "header", "name": "X-CrewOS-API-Key"},
-                          "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        securitySchemes={"apiKey": {"type": "apiKey", "in": "header", "name": "X-CrewOS-API-Key"},
+                        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         security=[{"apiKey": []}],
-        supported_interfaces=[{"url": url + "/chat/stream", "protocolBinding": "HTTP+SSE",
-                               "protocolVersion": PROTOCOL_VERSION}],
+        supportedInterfaces=[{"url": url + "/chat/stream", "protocolBinding": "HTTP+SSE",
+                              "protocolVersion": PROTOCOL_VERSION}],
     )
 
 

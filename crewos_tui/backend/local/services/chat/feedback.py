@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import case, func, or_, select
+from sqlmodel import col
 
 from ....errors import Invalid, NotFound
 from ....principal import Principal
@@ -42,10 +43,11 @@ class SessionFeedback:
             if msg.role != "assistant":
                 raise Invalid("feedback is given on a reply (an assistant message), not on a question")
             now = self.ctx.clock.now()
-            row = await s.scalar(select(MessageFeedbackRow).where(MessageFeedbackRow.message_id == msg.id,
-                                                                  MessageFeedbackRow.user_id == principal.user_id))
+            row = await s.scalar(select(MessageFeedbackRow).where(col(MessageFeedbackRow.message_id) == msg.id,
+                                                                  col(MessageFeedbackRow.user_id) == principal.user_id))
             kind = "session.feedback_updated" if row is not None else "session.feedback_submitted"
             if row is None:
+                assert principal.user_id is not None  # load_session found the caller's own or shared session
                 row = MessageFeedbackRow(id=self.ctx.ids.new(), session_id=session_id, message_id=msg.id,
                                          user_id=principal.user_id, username=principal.username,
                                          rating=data.rating.value, comment=data.comment, agent=msg.agent,
@@ -69,27 +71,28 @@ class SessionFeedback:
         until = self.ctx.clock.now()
         since = (until - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
         F = MessageFeedbackRow
-        where = [F.created_at >= since]
+        where = [col(F.created_at) >= since]
         if agent:
-            where.append(F.agent == agent)
+            where.append(col(F.agent) == agent)
         if project_id:
-            where.append(F.session_id.in_(select(ChatSessionRow.id).where(ChatSessionRow.project_id == project_id)))
+            where.append(col(F.session_id).in_(select(col(ChatSessionRow.id))
+                                               .where(col(ChatSessionRow.project_id) == project_id)))
         if not principal.is_admin:
             uid = principal.user_id
             where.append(or_(
-                F.session_id.in_(select(ChatSessionRow.id).where(ChatSessionRow.owner_id == uid)),
-                F.session_id.in_(select(SessionShareRow.session_id).where(
-                    SessionShareRow.invitee_id == uid, SessionShareRow.status == "accepted")),
+                col(F.session_id).in_(select(col(ChatSessionRow.id)).where(col(ChatSessionRow.owner_id) == uid)),
+                col(F.session_id).in_(select(col(SessionShareRow.session_id)).where(
+                    col(SessionShareRow.invitee_id) == uid, col(SessionShareRow.status) == "accepted")),
             ))
-        up = func.sum(case((F.rating == "up", 1), else_=0))
-        down = func.sum(case((F.rating == "down", 1), else_=0))
+        up = func.sum(case((col(F.rating) == "up", 1), else_=0))
+        down = func.sum(case((col(F.rating) == "down", 1), else_=0))
         async with self.ctx.db.read() as s:
             total, ups, downs, commented = (await s.execute(select(
-                func.count(), up, down, func.sum(case((F.comment != "", 1), else_=0))).where(*where))).one()
-            agent_key = func.coalesce(F.agent, "unknown")
+                func.count(), up, down, func.sum(case((col(F.comment) != "", 1), else_=0))).where(*where))).one()
+            agent_key = func.coalesce(col(F.agent), "unknown")
             by_agent = (await s.execute(select(agent_key, up, down, func.count()).where(*where)
                                         .group_by(agent_key).order_by(agent_key))).all()
-            day = func.date(F.created_at)
+            day = func.date(col(F.created_at))
             by_day = (await s.execute(select(day, up, down, func.count()).where(*where)
                                       .group_by(day).order_by(day))).all()
         total, ups = int(total or 0), int(ups or 0)

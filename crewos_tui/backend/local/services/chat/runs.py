@@ -26,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import CrewOSError, NotFound, Unavailable, error_for_status
 from ....principal import Principal
@@ -64,8 +65,9 @@ async def mentioned_readers(s: AsyncSession, session_id: str, message: str, auth
     if not names:
         return []
     rows = await s.execute(
-        select(UserRow.id, UserRow.username).join(SessionShareRow, SessionShareRow.invitee_id == UserRow.id)
-        .where(SessionShareRow.session_id == session_id, SessionShareRow.status == "accepted"))
+        select(col(UserRow.id), col(UserRow.username))
+        .join(SessionShareRow, col(SessionShareRow.invitee_id) == col(UserRow.id))
+        .where(col(SessionShareRow.session_id) == session_id, col(SessionShareRow.status) == "accepted"))
     return sorted({uid for uid, username in rows if username.casefold() in names and uid != author_id})
 
 
@@ -191,9 +193,9 @@ class ChatService:
     async def _mark_running(self, run: ActiveRun) -> None:
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
-            await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id)
+            await s.execute(update(ChatRunRow).where(col(ChatRunRow.id) == run.run_id)
                             .values(status="running", started_at=now))
-            await s.execute(update(ChatMessageRow).where(ChatMessageRow.id == run.message_id)
+            await s.execute(update(ChatMessageRow).where(col(ChatMessageRow.id) == run.message_id)
                             .values(status="streaming"))
         run.status, run.started_at = "running", now
 
@@ -213,9 +215,10 @@ class ChatService:
                 msg.content, msg.status, msg.agent, msg.model = answer.text, status, answer.agent, answer.model
                 msg.tokens_in, msg.tokens_out, msg.completed_at = answer.tokens_in, answer.tokens_out, now
                 msg.sources, msg.data = list(answer.sources), data
-            await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id).values(
+            await s.execute(update(ChatRunRow).where(col(ChatRunRow.id) == run.run_id).values(
                 status="cancelled" if answer.cancelled else "completed", finished_at=now))
-            await s.execute(update(ChatSessionRow).where(ChatSessionRow.id == run.session_id).values(updated_at=now))
+            await s.execute(update(ChatSessionRow).where(col(ChatSessionRow.id) == run.session_id)
+                            .values(updated_at=now))
             run.recorded = True
             run.reply = ChatReply(
                 session_id=run.session_id, message_id=run.message_id, user_message_id=run.user_message_id,
@@ -260,7 +263,7 @@ class ChatService:
                 msg = await s.get(ChatMessageRow, run.message_id)
                 if msg is not None:
                     msg.status, msg.error, msg.completed_at = status, detail, now
-                await s.execute(update(ChatRunRow).where(ChatRunRow.id == run.run_id).values(
+                await s.execute(update(ChatRunRow).where(col(ChatRunRow.id) == run.run_id).values(
                     status=status, error=detail, finished_at=now))
                 await self.ctx.events.emit(s, Principal.system(), f"chat.run_{status}", "chat_session",
                                            run.session_id, run.project_id, user_id=run.user_id, run_id=run.run_id,
@@ -280,8 +283,8 @@ class ChatService:
         if self._recovered:
             return
         self._recovered = True
-        stale = (await s.execute(select(ChatRunRow).where(ChatRunRow.status.in_(("queued", "running")),
-                                                          ChatRunRow.worker != self._worker))).scalars().all()
+        stale = (await s.execute(select(ChatRunRow).where(col(ChatRunRow.status).in_(("queued", "running")),
+                                                          col(ChatRunRow.worker) != self._worker))).scalars().all()
         now = self.ctx.clock.now()
         for row in stale:
             row.status, row.error, row.finished_at = "interrupted", "the process running it stopped", now
@@ -361,7 +364,8 @@ class ChatService:
             row = await s.get(ChatRunRow, id)
             if row is None:
                 row = await s.scalar(select(ChatRunRow).where(
-                    (ChatRunRow.message_id == id) | (ChatRunRow.session_id == id)).order_by(ChatRunRow.id.desc()))
+                    (col(ChatRunRow.message_id) == id) | (col(ChatRunRow.session_id) == id))
+                    .order_by(col(ChatRunRow.id).desc()))
             if row is None or (row.user_id != principal.user_id and not principal.is_admin):
                 raise NotFound(f"no chat run, reply or session {id} of yours")
             return ChatCancelResult(id=id, run_id=row.id, session_id=row.session_id, message_id=row.message_id,

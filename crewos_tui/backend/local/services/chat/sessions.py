@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, Invalid
 from ....principal import Principal
@@ -87,17 +88,17 @@ class SessionCore:
         if scope is not None and scope not in SCOPES:
             raise Invalid(f"scope must be one of {', '.join(SCOPES)}")
         uid = principal.user_id
-        share = and_(SessionShareRow.session_id == ChatSessionRow.id, SessionShareRow.invitee_id == uid,
-                     SessionShareRow.status.in_(("accepted", "pending")))
-        stmt = (select(ChatSessionRow, UserRow.username, SessionShareRow.id, SessionShareRow.status,
+        share = and_(col(SessionShareRow.session_id) == col(ChatSessionRow.id), col(SessionShareRow.invitee_id) == uid,
+                     col(SessionShareRow.status).in_(("accepted", "pending")))
+        stmt = (select(ChatSessionRow, col(UserRow.username), col(SessionShareRow.id), col(SessionShareRow.status),
                        message_count_column())
-                .join(UserRow, UserRow.id == ChatSessionRow.owner_id).outerjoin(SessionShareRow, share))
-        mine, accepted = ChatSessionRow.owner_id == uid, SessionShareRow.status == "accepted"
-        stmt = stmt.where({"mine": mine, "shared": accepted, "invited": SessionShareRow.status == "pending"}
+                .join(UserRow, col(UserRow.id) == col(ChatSessionRow.owner_id)).outerjoin(SessionShareRow, share))
+        mine, accepted = col(ChatSessionRow.owner_id) == uid, col(SessionShareRow.status) == "accepted"
+        stmt = stmt.where({"mine": mine, "shared": accepted, "invited": col(SessionShareRow.status) == "pending"}
                           .get(scope or "", or_(mine, accepted)))
-        stmt = stmt.where(ChatSessionRow.status == status if status else ChatSessionRow.status != "archived")
+        stmt = stmt.where(col(ChatSessionRow.status) == status if status else col(ChatSessionRow.status) != "archived")
         if project_id:
-            stmt = stmt.where(ChatSessionRow.project_id == project_id)
+            stmt = stmt.where(col(ChatSessionRow.project_id) == project_id)
 
         def convert(r) -> ChatSession:
             row, owner, share_id, share_status, count = r
@@ -106,7 +107,7 @@ class SessionCore:
             return session_model(row, owner, count, "shared" if share_status == "accepted" else "invited", share_id)
 
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [ChatSessionRow.last_activity_id, ChatSessionRow.id],
+            return await paginate(s, stmt, [col(ChatSessionRow.last_activity_id), col(ChatSessionRow.id)],
                                   lambda r: [r[0].last_activity_id, r[0].id], convert,
                                   limit=limit, cursor=cursor, descending=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, NotFound
 from ....principal import Principal
@@ -26,11 +27,12 @@ class SessionShares:
         """Invitations of a session (the owner sees all; an invitee sees their own)."""
         async with self.ctx.db.read() as s:
             acc = await load_session(s, principal, session_id)
-            stmt = (select(SessionShareRow, UserRow.username).join(UserRow, UserRow.id == SessionShareRow.invitee_id)
-                    .where(SessionShareRow.session_id == session_id))
+            stmt = (select(SessionShareRow, col(UserRow.username))
+                    .join(UserRow, col(UserRow.id) == col(SessionShareRow.invitee_id))
+                    .where(col(SessionShareRow.session_id) == session_id))
             if not acc.is_owner:
-                stmt = stmt.where(SessionShareRow.invitee_id == principal.user_id)
-            return await paginate(s, stmt, [SessionShareRow.id], lambda r: [r[0].id],
+                stmt = stmt.where(col(SessionShareRow.invitee_id) == principal.user_id)
+            return await paginate(s, stmt, [col(SessionShareRow.id)], lambda r: [r[0].id],
                                   lambda r: share_model(r[0], r[1]), limit=limit, cursor=cursor)
 
     async def create_share(self, principal: Principal, session_id: str, data: SessionShareCreate) -> SessionShare:
@@ -39,8 +41,8 @@ class SessionShares:
             acc = await load_session(s, principal, session_id)
             acc.owner_only("sharing a session")
             acc.not_archived()
-            stmt = select(UserRow).where(UserRow.id == data.user_id if data.user_id else
-                                         UserRow.username == (data.username or "").strip())
+            stmt = select(UserRow).where(col(UserRow.id) == data.user_id if data.user_id else
+                                         col(UserRow.username) == (data.username or "").strip())
             user = await s.scalar(stmt)
             if user is None:
                 raise NotFound(f"user {data.user_id or data.username!r} not found")
@@ -49,8 +51,8 @@ class SessionShares:
             if user.disabled:
                 raise Conflict(f"{user.username} is disabled")
             live = await s.scalar(select(SessionShareRow).where(
-                SessionShareRow.session_id == session_id, SessionShareRow.invitee_id == user.id,
-                SessionShareRow.status.in_(("pending", "accepted"))))
+                col(SessionShareRow.session_id) == session_id, col(SessionShareRow.invitee_id) == user.id,
+                col(SessionShareRow.status).in_(("pending", "accepted"))))
             if live is not None:
                 raise Conflict(f"the session is already shared with {user.username} ({live.status})")
             row = SessionShareRow(id=self.ctx.ids.new(), session_id=session_id, invitee_id=user.id,
@@ -92,7 +94,7 @@ class SessionShares:
             session = await s.get(ChatSessionRow, session_id)
             row = await self._share_for(s, session_id, share_id) if session else None
             is_owner = session is not None and session.owner_id == principal.user_id
-            if row is None or not (is_owner or row.invitee_id == principal.user_id):
+            if session is None or row is None or not (is_owner or row.invitee_id == principal.user_id):
                 raise NotFound(f"share {share_id} not found")
             if row.status == "revoked":
                 raise Conflict("this invitation is already revoked")

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, NotFound
 from ....principal import Principal
@@ -81,7 +82,7 @@ class Scope:
 
 async def scope_of(s: AsyncSession, principal: Principal) -> Scope:
     require_user(principal)
-    existing = sorted((await s.scalars(select(KnowledgeNamespaceRow.name))).all())
+    existing = sorted((await s.scalars(select(col(KnowledgeNamespaceRow.name)))).all())
     visible = [n for n in existing if grant_matches(principal, n)]
     return Scope(principal, existing, visible, everything=principal.is_admin)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +58,8 @@ async def agent_namespaces(ctx: ServiceContext, principal: Principal, agent: str
 
 async def agent_search(ctx: ServiceContext, principal: Principal, agent: str, query: str, *,
                        namespaces: list[str] | None = None, tags: list[str] | None = None, limit: int = 10,
-                       session: AsyncSession | None = None, match: str = "any") -> KnowledgeSearchResults:
+                       session: AsyncSession | None = None,
+                       match: Literal["all", "any", "fts5"] = "any") -> KnowledgeSearchResults:
     data = KnowledgeSearch(query=query, namespaces=namespaces, tags=tags, match=match, limit=limit)
     async with _reading(ctx, session) as s:
         return await run_search(s, await agent_scope(s, principal, agent), data)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 
 from ....schemas.knowledge import (
+    EntryStatus,
     GovernanceItem,
+    GovernanceKind,
+    GovernanceStatus,
     KnowledgeEntry,
     KnowledgeEntryBrief,
     KnowledgeEntryVersion,
     KnowledgeFile,
+    LinkKind,
     MeditationRun,
     ResearchCandidate,
     ResearchRun,
+    Visibility,
     WikiLink,
 )
 from ...tables import (
@@ -39,8 +44,8 @@ def excerpt(body: str, chars: int = EXCERPT_CHARS) -> str:
 def entry_brief(row: KnowledgeEntryRow, filename: str | None = None) -> KnowledgeEntryBrief:
     return KnowledgeEntryBrief(
         id=row.id, namespace=row.namespace, title=row.title, excerpt=excerpt(row.body), tags=list(row.tags or []),
-        visibility=row.visibility, status=row.status, version=row.version, source_file_id=row.source_file_id,
-        source_filename=filename, updated_at=row.updated_at,
+        visibility=Visibility(row.visibility), status=EntryStatus(row.status), version=row.version,
+        source_file_id=row.source_file_id, source_filename=filename, updated_at=row.updated_at,
     )
 
 
@@ -62,7 +67,7 @@ def entry_full(
 def file_model(row: KnowledgeFileRow) -> KnowledgeFile:
     return KnowledgeFile(
         id=row.id, namespace=row.namespace, filename=row.filename, content_type=row.content_type, size=row.size,
-        content_hash=row.content_hash, visibility=row.visibility, status=row.status, source=row.source,
+        content_hash=row.content_hash, visibility=Visibility(row.visibility), status=row.status, source=row.source,
         entry_count=row.entry_count, project_id=row.project_id, document_id=row.document_id,
         tags=list(row.tags or []), job_id=row.job_id, error=row.error, created_by=row.created_by,
         created_at=row.created_at, updated_at=row.updated_at,
@@ -73,17 +78,18 @@ def link_model(row: KnowledgeLinkRow, seen_from: str, other: KnowledgeEntryRow |
     outgoing = row.source_id == seen_from
     other_id = row.target_id if outgoing else row.source_id
     return WikiLink(
-        id=row.id, source_id=row.source_id, target_id=row.target_id, kind=row.kind, note=row.note, origin=row.origin,
-        direction="out" if outgoing else "in", other_id=other_id, other_title=other.title if other else "",
-        other_namespace=other.namespace if other else "", created_by=row.created_by, created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row.id, source_id=row.source_id, target_id=row.target_id, kind=LinkKind(row.kind), note=row.note,
+        origin=row.origin, direction="out" if outgoing else "in", other_id=other_id,
+        other_title=other.title if other else "", other_namespace=other.namespace if other else "",
+        created_by=row.created_by, created_at=row.created_at, updated_at=row.updated_at,
     )
 
 
 def governance_model(row: KnowledgeGovernanceRow, entry_title: str = "", other_title: str | None = None
                      ) -> GovernanceItem:
     return GovernanceItem(
-        id=row.id, kind=row.kind, status=row.status, namespace=row.namespace, entry_id=row.entry_id,
+        id=row.id, kind=GovernanceKind(row.kind), status=GovernanceStatus(row.status), namespace=row.namespace,
+        entry_id=row.entry_id,
         entry_title=entry_title, other_id=row.other_id, other_title=other_title, link_kind=row.link_kind,
         score=row.score, reason=row.reason, proposed_by=row.proposed_by, run_id=row.run_id, created_at=row.created_at,
         decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, result_link_id=row.result_link_id,

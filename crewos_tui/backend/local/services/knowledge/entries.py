@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -46,18 +47,20 @@ async def full_entry(s: AsyncSession, scope: Scope, row: KnowledgeEntryRow) -> K
     """An entry with its file name, visible link counts and version history."""
     filename = None
     if row.source_file_id:
-        filename = await s.scalar(select(KnowledgeFileRow.filename).where(KnowledgeFileRow.id == row.source_file_id))
+        filename = await s.scalar(select(col(KnowledgeFileRow.filename))
+                                  .where(col(KnowledgeFileRow.id) == row.source_file_id))
     other = aliased(KnowledgeEntryRow)
 
-    async def count(mine: object, theirs: object) -> int:
-        stmt = (select(func.count()).select_from(KnowledgeLinkRow).join(other, other.id == theirs)
-                .where(mine == row.id, scope.where(other.namespace)))
+    async def count(mine: Mapped[str], theirs: Mapped[str]) -> int:
+        stmt = (select(func.count()).select_from(KnowledgeLinkRow).join(other, col(other.id) == theirs)
+                .where(mine == row.id, scope.where(col(other.namespace))))
         return int(await s.scalar(stmt) or 0)
 
-    links = (await count(KnowledgeLinkRow.source_id, KnowledgeLinkRow.target_id),
-             await count(KnowledgeLinkRow.target_id, KnowledgeLinkRow.source_id))
-    versions = (await s.scalars(select(KnowledgeEntryVersionRow).where(KnowledgeEntryVersionRow.entry_id == row.id)
-                                .order_by(KnowledgeEntryVersionRow.version.desc()).limit(MAX_VERSIONS_SHOWN))).all()
+    links = (await count(col(KnowledgeLinkRow.source_id), col(KnowledgeLinkRow.target_id)),
+             await count(col(KnowledgeLinkRow.target_id), col(KnowledgeLinkRow.source_id)))
+    versions = (await s.scalars(select(KnowledgeEntryVersionRow).where(col(KnowledgeEntryVersionRow.entry_id) == row.id)
+                                .order_by(col(KnowledgeEntryVersionRow.version).desc())
+                                .limit(MAX_VERSIONS_SHOWN))).all()
     return entry_full(row, filename, links, list(versions))
 
 
@@ -73,13 +76,13 @@ class KnowledgeEntries:
         async with self.ctx.db.read() as s:
             scope = await scope_of(s, principal)
             rows = {r.name: r for r in (await s.scalars(select(KnowledgeNamespaceRow)
-                                                        .where(scope.where(KnowledgeNamespaceRow.name)))).all()}
-            entries = dict((await s.execute(select(KnowledgeEntryRow.namespace, func.count())
-                                            .where(KnowledgeEntryRow.namespace.in_(list(rows)))
-                                            .group_by(KnowledgeEntryRow.namespace))).all())
-            files = dict((await s.execute(select(KnowledgeFileRow.namespace, func.count())
-                                          .where(KnowledgeFileRow.namespace.in_(list(rows)))
-                                          .group_by(KnowledgeFileRow.namespace))).all())
+                                                        .where(scope.where(col(KnowledgeNamespaceRow.name))))).all()}
+            entries = dict((await s.execute(select(col(KnowledgeEntryRow.namespace), func.count())
+                                            .where(col(KnowledgeEntryRow.namespace).in_(list(rows)))
+                                            .group_by(col(KnowledgeEntryRow.namespace)))).all())
+            files = dict((await s.execute(select(col(KnowledgeFileRow.namespace), func.count())
+                                          .where(col(KnowledgeFileRow.namespace).in_(list(rows)))
+                                          .group_by(col(KnowledgeFileRow.namespace)))).all())
         items = [KnowledgeNamespace(name=n, description=r.description, entry_count=int(entries.get(n, 0)),
                                     file_count=int(files.get(n, 0)), can_write=scope.can_write(n),
                                     created_at=r.created_at) for n, r in rows.items()]
@@ -112,24 +115,24 @@ class KnowledgeEntries:
             raise Invalid("visibility must be 'visible' or 'hidden'")
         async with self.ctx.db.read() as s:
             scope = await scope_of(s, principal)
-            stmt = (select(KnowledgeEntryRow, KnowledgeFileRow.filename)
-                    .outerjoin(KnowledgeFileRow, KnowledgeFileRow.id == KnowledgeEntryRow.source_file_id)
-                    .where(scope.where(KnowledgeEntryRow.namespace, [namespace] if namespace else None)))
+            stmt = (select(KnowledgeEntryRow, col(KnowledgeFileRow.filename))
+                    .outerjoin(KnowledgeFileRow, col(KnowledgeFileRow.id) == col(KnowledgeEntryRow.source_file_id))
+                    .where(scope.where(col(KnowledgeEntryRow.namespace), [namespace] if namespace else None)))
             if tag:
-                stmt = stmt.where(select(KnowledgeEntryTagRow.entry_id).where(
-                    KnowledgeEntryTagRow.entry_id == KnowledgeEntryRow.id,
-                    KnowledgeEntryTagRow.tag == tag.strip().lower()).exists())
+                stmt = stmt.where(select(col(KnowledgeEntryTagRow.entry_id)).where(
+                    col(KnowledgeEntryTagRow.entry_id) == col(KnowledgeEntryRow.id),
+                    col(KnowledgeEntryTagRow.tag) == tag.strip().lower()).exists())
             if q:
                 if len(q) > 200:
                     raise Invalid("q is longer than 200 characters")
-                stmt = stmt.where(KnowledgeEntryRow.title.ilike(_like(q), escape="\\"))
+                stmt = stmt.where(col(KnowledgeEntryRow.title).ilike(_like(q), escape="\\"))
             if status:
-                stmt = stmt.where(KnowledgeEntryRow.status == status)
+                stmt = stmt.where(col(KnowledgeEntryRow.status) == status)
             if visibility:
-                stmt = stmt.where(KnowledgeEntryRow.visibility == visibility)
+                stmt = stmt.where(col(KnowledgeEntryRow.visibility) == visibility)
             if file_id:
-                stmt = stmt.where(KnowledgeEntryRow.source_file_id == file_id)
-            return await paginate(s, stmt, [KnowledgeEntryRow.id], lambda r: [r[0].id],
+                stmt = stmt.where(col(KnowledgeEntryRow.source_file_id) == file_id)
+            return await paginate(s, stmt, [col(KnowledgeEntryRow.id)], lambda r: [r[0].id],
                                   lambda r: entry_brief(r[0], r[1]), limit=limit, cursor=cursor, descending=True)
 
     async def create(self, principal: Principal, data: KnowledgeEntryCreate) -> KnowledgeEntry:
@@ -152,7 +155,7 @@ class KnowledgeEntries:
             if version is None or version == row.version:
                 return entry
             old = await s.scalar(select(KnowledgeEntryVersionRow).where(
-                KnowledgeEntryVersionRow.entry_id == entry_id, KnowledgeEntryVersionRow.version == version))
+                col(KnowledgeEntryVersionRow.entry_id) == entry_id, col(KnowledgeEntryVersionRow.version) == version))
             if old is None:
                 raise NotFound(f"entry {entry_id} has no version {version} (current: {row.version})")
             return entry.model_copy(update={"title": old.title, "body": old.body, "tags": list(old.tags),
@@ -206,9 +209,9 @@ class KnowledgeEntries:
         async with self.ctx.db.transaction() as s:
             scope = await scope_of(s, principal)
             row = await load_entry(s, scope, entry_id, write=True)
-            await s.execute(delete(KnowledgeLinkRow).where(or_(KnowledgeLinkRow.source_id == entry_id,
-                                                               KnowledgeLinkRow.target_id == entry_id)))
-            await s.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.id == entry_id))
+            await s.execute(delete(KnowledgeLinkRow).where(or_(col(KnowledgeLinkRow.source_id) == entry_id,
+                                                               col(KnowledgeLinkRow.target_id) == entry_id)))
+            await s.execute(delete(KnowledgeEntryRow).where(col(KnowledgeEntryRow.id) == entry_id))
             if row.source_file_id:  # the file group shrinks
                 file = await s.get(KnowledgeFileRow, row.source_file_id)
                 if file is not None:

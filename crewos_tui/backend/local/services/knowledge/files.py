@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -19,7 +20,7 @@ from ....schemas.knowledge import (
 )
 from ...context import ServiceContext
 from ...pagination import paginate
-from ...tables import KnowledgeEntryRow, KnowledgeFileRow
+from ...tables import KnowledgeEntryRow, KnowledgeFileRow, orm_attr
 from .access import Scope, load_entry, scope_of
 from .convert import file_model
 
@@ -35,8 +36,8 @@ async def find_file(s: AsyncSession, scope: Scope, file_id: str | None, namespac
     if not (namespace and filename):
         raise Invalid("say which file group: file_id, or namespace and filename")
     scope.require_read(namespace)
-    row = await s.scalar(select(KnowledgeFileRow).where(KnowledgeFileRow.namespace == namespace,
-                                                        KnowledgeFileRow.filename == filename))
+    row = await s.scalar(select(KnowledgeFileRow).where(col(KnowledgeFileRow.namespace) == namespace,
+                                                        col(KnowledgeFileRow.filename) == filename))
     if row is None:
         raise NotFound(f"no file {filename!r} in namespace {namespace!r}")
     return row
@@ -52,9 +53,9 @@ class KnowledgeFiles:
         """File groups in the caller's namespaces, newest first."""
         async with self.ctx.db.read() as s:
             scope = await scope_of(s, principal)
-            stmt = (select(KnowledgeFileRow).options(defer(KnowledgeFileRow.content))
-                    .where(scope.where(KnowledgeFileRow.namespace, [namespace] if namespace else None)))
-            return await paginate(s, stmt, [KnowledgeFileRow.id], lambda r: [r.id], file_model,
+            stmt = (select(KnowledgeFileRow).options(defer(orm_attr(KnowledgeFileRow.content)))
+                    .where(scope.where(col(KnowledgeFileRow.namespace), [namespace] if namespace else None)))
+            return await paginate(s, stmt, [col(KnowledgeFileRow.id)], lambda r: [r.id], file_model,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def delete_file(
@@ -69,9 +70,9 @@ class KnowledgeFiles:
             if row.status == "ingesting":
                 raise Conflict(f"{row.filename} is being ingested (job {row.job_id}); cancel the job first")
             count = int(await s.scalar(select(func.count()).select_from(KnowledgeEntryRow)
-                                       .where(KnowledgeEntryRow.source_file_id == row.id)) or 0)
-            await s.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.source_file_id == row.id))
-            await s.execute(delete(KnowledgeFileRow).where(KnowledgeFileRow.id == row.id))
+                                       .where(col(KnowledgeEntryRow.source_file_id) == row.id)) or 0)
+            await s.execute(delete(KnowledgeEntryRow).where(col(KnowledgeEntryRow.source_file_id) == row.id))
+            await s.execute(delete(KnowledgeFileRow).where(col(KnowledgeFileRow.id) == row.id))
             await self.ctx.events.emit(s, principal, "knowledge.file_deleted", "knowledge_file", row.id,
                                        row.project_id, namespace=row.namespace, filename=row.filename,
                                        entries=count, user_id=row.created_by_id)
@@ -87,7 +88,7 @@ class KnowledgeFiles:
             value = data.visibility.value
             if row.visibility != value:
                 row.visibility, row.updated_at = value, self.ctx.clock.now()
-                await s.execute(update(KnowledgeEntryRow).where(KnowledgeEntryRow.source_file_id == row.id)
+                await s.execute(update(KnowledgeEntryRow).where(col(KnowledgeEntryRow.source_file_id) == row.id)
                                 .values(visibility=value).execution_options(synchronize_session=False))
                 await self.ctx.events.emit(s, principal, "knowledge.file_visibility_changed", "knowledge_file",
                                            row.id, row.project_id, namespace=row.namespace, filename=row.filename,

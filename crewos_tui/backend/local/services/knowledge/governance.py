@@ -24,6 +24,7 @@ import re
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -63,7 +64,7 @@ async def merge_entries(ctx: ServiceContext, s: AsyncSession, principal: Princip
         raise Invalid("an entry cannot be merged into itself")
     known = {" ".join(p.split()) for p in _paragraphs(keep.body)}
     missing = [p for p in _paragraphs(other.body) if " ".join(p.split()) not in known]
-    tags = list(dict.fromkeys([*(keep.tags or []), *(other.tags or [])]))
+    tags: list[str] = list(dict.fromkeys([*(keep.tags or []), *(other.tags or [])]))
     keep_version(ctx, s, keep)
     if missing:
         keep.body = (keep.body.rstrip() + f"\n\n## Merged from: {other.title}\n\n" + "\n\n".join(missing)).strip()
@@ -71,9 +72,9 @@ async def merge_entries(ctx: ServiceContext, s: AsyncSession, principal: Princip
     keep.updated_at, keep.updated_by = ctx.clock.now(), principal.username
     # The other's links now belong to the kept entry (dropping self-links and duplicates).
     links = (await s.scalars(select(KnowledgeLinkRow).where(or_(
-        KnowledgeLinkRow.source_id == other.id, KnowledgeLinkRow.target_id == other.id)))).all()
+        col(KnowledgeLinkRow.source_id) == other.id, col(KnowledgeLinkRow.target_id) == other.id)))).all()
     existing = {(r.source_id, r.target_id, r.kind) for r in (await s.scalars(select(KnowledgeLinkRow).where(or_(
-        KnowledgeLinkRow.source_id == keep.id, KnowledgeLinkRow.target_id == keep.id)))).all()}
+        col(KnowledgeLinkRow.source_id) == keep.id, col(KnowledgeLinkRow.target_id) == keep.id)))).all()}
     for link in links:
         source = keep.id if link.source_id == other.id else link.source_id
         target = keep.id if link.target_id == other.id else link.target_id
@@ -87,8 +88,8 @@ async def merge_entries(ctx: ServiceContext, s: AsyncSession, principal: Princip
     await add_link(ctx, s, principal, other, keep, "duplicates", f"merged into {keep.title}", origin="merge")
     # Proposals about the merged-away entry are moot now.
     await s.execute(update(KnowledgeGovernanceRow).where(
-        KnowledgeGovernanceRow.status == "pending",
-        or_(KnowledgeGovernanceRow.entry_id == other.id, KnowledgeGovernanceRow.other_id == other.id))
+        col(KnowledgeGovernanceRow.status) == "pending",
+        or_(col(KnowledgeGovernanceRow.entry_id) == other.id, col(KnowledgeGovernanceRow.other_id) == other.id))
         .values(status="rejected", decided_by=principal.username, decided_at=ctx.clock.now(),
                 comment=f"moot: merged into {keep.id}").execution_options(synchronize_session=False))
 
@@ -107,18 +108,18 @@ class KnowledgeGovernance:
             raise Invalid(f"status must be one of {', '.join(STATUSES)}")
         async with self.ctx.db.read() as s:
             scope = await scope_of(s, principal)
-            in_scope = scope.where(KnowledgeGovernanceRow.namespace, [namespace] if namespace else None)
-            counts = dict((await s.execute(select(KnowledgeGovernanceRow.kind, func.count())
-                                           .where(in_scope, KnowledgeGovernanceRow.status == "pending")
-                                           .group_by(KnowledgeGovernanceRow.kind))).all())
+            in_scope = scope.where(col(KnowledgeGovernanceRow.namespace), [namespace] if namespace else None)
+            counts = dict((await s.execute(select(col(KnowledgeGovernanceRow.kind), func.count())
+                                           .where(in_scope, col(KnowledgeGovernanceRow.status) == "pending")
+                                           .group_by(col(KnowledgeGovernanceRow.kind)))).all())
             entry, other = aliased(KnowledgeEntryRow), aliased(KnowledgeEntryRow)
-            stmt = (select(KnowledgeGovernanceRow, entry.title, other.title, other.namespace)
-                    .join(entry, entry.id == KnowledgeGovernanceRow.entry_id)
-                    .outerjoin(other, other.id == KnowledgeGovernanceRow.other_id)
-                    .where(in_scope, KnowledgeGovernanceRow.status == status))
+            stmt = (select(KnowledgeGovernanceRow, col(entry.title), col(other.title), col(other.namespace))
+                    .join(entry, col(entry.id) == col(KnowledgeGovernanceRow.entry_id))
+                    .outerjoin(other, col(other.id) == col(KnowledgeGovernanceRow.other_id))
+                    .where(in_scope, col(KnowledgeGovernanceRow.status) == status))
             if kind:
-                stmt = stmt.where(KnowledgeGovernanceRow.kind == kind)
-            page = await paginate(s, stmt, [KnowledgeGovernanceRow.id], lambda r: [r[0].id], lambda r: r,
+                stmt = stmt.where(col(KnowledgeGovernanceRow.kind) == kind)
+            page = await paginate(s, stmt, [col(KnowledgeGovernanceRow.id)], lambda r: [r[0].id], lambda r: r,
                                   limit=limit, cursor=cursor)
         items = []
         for row, title, other_title, other_ns in page.items:
@@ -170,5 +171,5 @@ class KnowledgeGovernance:
             await s.flush()
             result_entry = await full_entry(s, scope, entry)
             return GovernanceActionResult(item=governance_model(item, entry.title, other.title if other else None),
-                                          action=action, link=link_out, entry=result_entry)
+                                          action=data.action, link=link_out, entry=result_entry)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, PayloadTooLarge
 from ....principal import Principal
@@ -155,8 +156,8 @@ class KnowledgeIngestion:
                   "content_hash": doc.digest, "visibility": data.visibility.value, "source": doc.source,
                   "project_id": doc.project_id, "document_id": doc.document_id, "tags": list(data.tags),
                   "max_chars": data.max_chars, "updated_at": now, "job_id": None, "error": None}
-        file = await s.scalar(select(KnowledgeFileRow).where(KnowledgeFileRow.namespace == data.namespace,
-                                                             KnowledgeFileRow.filename == filename))
+        file = await s.scalar(select(KnowledgeFileRow).where(col(KnowledgeFileRow.namespace) == data.namespace,
+                                                             col(KnowledgeFileRow.filename) == filename))
         if file is None:
             file = KnowledgeFileRow(id=self.ctx.ids.new(), namespace=data.namespace, filename=filename,
                                     created_by=principal.username, created_by_id=principal.user_id, created_at=now,
@@ -171,8 +172,8 @@ class KnowledgeIngestion:
             raise Conflict(f"{filename} is already in namespace {data.namespace!r}"
                            + (" with exactly this content" if same else "; pass replace=true to replace it"))
         replaced = int(await s.scalar(select(func.count()).select_from(KnowledgeEntryRow)
-                                      .where(KnowledgeEntryRow.source_file_id == file.id)) or 0)
-        await s.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.source_file_id == file.id))
+                                      .where(col(KnowledgeEntryRow.source_file_id) == file.id)) or 0)
+        await s.execute(delete(KnowledgeEntryRow).where(col(KnowledgeEntryRow.source_file_id) == file.id))
         for key, value in fields.items():
             setattr(file, key, value)
         file.entry_count = 0

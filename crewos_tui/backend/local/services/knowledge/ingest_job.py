@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
+from sqlmodel import col
 
 from ....errors import Invalid, NotFound
 from ....principal import Principal
@@ -61,7 +62,7 @@ async def run(job: JobContext) -> dict[str, Any]:
         await job.progress(2, f"splitting {file.filename}")
         sections = await asyncio.to_thread(split_file, file)
         async with ctx.db.transaction() as s:  # a re-run starts clean
-            await s.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.source_file_id == file_id))
+            await s.execute(delete(KnowledgeEntryRow).where(col(KnowledgeEntryRow.source_file_id) == file_id))
             row = await s.get(KnowledgeFileRow, file_id)
             if row is None:
                 raise NotFound(f"knowledge file {file_id} was deleted")

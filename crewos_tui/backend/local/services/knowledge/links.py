@@ -14,6 +14,7 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -22,6 +23,7 @@ from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.knowledge import (
     GraphEdge,
     GraphNode,
+    LinkKind,
     WikiGraph,
     WikiLink,
     WikiLinkCreate,
@@ -38,17 +40,17 @@ MAX_GRAPH_NODES = 500
 
 def _shown(scope: Scope) -> list[Any]:
     """What a graph or a retrieval may show: visible, active entries of the caller's namespaces."""
-    return [scope.where(KnowledgeEntryRow.namespace), KnowledgeEntryRow.status == "active",
-            KnowledgeEntryRow.visibility == "visible"]
+    return [scope.where(col(KnowledgeEntryRow.namespace)), col(KnowledgeEntryRow.status) == "active",
+            col(KnowledgeEntryRow.visibility) == "visible"]
 
 
 async def add_link(ctx: ServiceContext, s: AsyncSession, principal: Principal, source: KnowledgeEntryRow,
                    target: KnowledgeEntryRow, kind: str, note: str = "", origin: str = "manual") -> KnowledgeLinkRow:
     if source.id == target.id:
         raise Invalid("an entry cannot link to itself")
-    exists = await s.scalar(select(KnowledgeLinkRow.id).where(
-        KnowledgeLinkRow.source_id == source.id, KnowledgeLinkRow.target_id == target.id,
-        KnowledgeLinkRow.kind == kind))
+    exists = await s.scalar(select(col(KnowledgeLinkRow.id)).where(
+        col(KnowledgeLinkRow.source_id) == source.id, col(KnowledgeLinkRow.target_id) == target.id,
+        col(KnowledgeLinkRow.kind) == kind))
     if exists:
         raise Conflict(f"{source.title!r} already links to {target.title!r} as {kind}")
     now = ctx.clock.now()
@@ -90,15 +92,15 @@ class KnowledgeLinks:
             scope = await scope_of(s, principal)
             await load_entry(s, scope, entry_id)
             other = aliased(KnowledgeEntryRow)
-            outgoing = KnowledgeLinkRow.source_id == entry_id
-            incoming = KnowledgeLinkRow.target_id == entry_id
+            outgoing = col(KnowledgeLinkRow.source_id) == entry_id
+            incoming = col(KnowledgeLinkRow.target_id) == entry_id
             sides = {"both": or_(outgoing, incoming), "out": outgoing, "in": incoming}[direction]
-            other_id = case((outgoing, KnowledgeLinkRow.target_id), else_=KnowledgeLinkRow.source_id)
-            stmt = (select(KnowledgeLinkRow, other).join(other, other.id == other_id)
-                    .where(sides, scope.where(other.namespace)))
+            other_id = case((outgoing, col(KnowledgeLinkRow.target_id)), else_=col(KnowledgeLinkRow.source_id))
+            stmt = (select(KnowledgeLinkRow, other).join(other, col(other.id) == other_id)
+                    .where(sides, scope.where(col(other.namespace))))
             if kind:
-                stmt = stmt.where(KnowledgeLinkRow.kind == kind)
-            return await paginate(s, stmt, [KnowledgeLinkRow.id], lambda r: [r[0].id],
+                stmt = stmt.where(col(KnowledgeLinkRow.kind) == kind)
+            return await paginate(s, stmt, [col(KnowledgeLinkRow.id)], lambda r: [r[0].id],
                                   lambda r: link_model(r[0], entry_id, r[1]), limit=limit, cursor=cursor)
 
     async def create_link(self, principal: Principal, entry_id: str, data: WikiLinkCreate) -> WikiLink:
@@ -121,9 +123,10 @@ class KnowledgeLinks:
             link, _entry, other = await self._link_of(s, scope, entry_id, link_id, write=True)
             changed = []
             if data.kind is not None and data.kind.value != link.kind:
-                clash = await s.scalar(select(KnowledgeLinkRow.id).where(
-                    KnowledgeLinkRow.source_id == link.source_id, KnowledgeLinkRow.target_id == link.target_id,
-                    KnowledgeLinkRow.kind == data.kind.value))
+                clash = await s.scalar(select(col(KnowledgeLinkRow.id)).where(
+                    col(KnowledgeLinkRow.source_id) == link.source_id,
+                    col(KnowledgeLinkRow.target_id) == link.target_id,
+                    col(KnowledgeLinkRow.kind) == data.kind.value))
                 if clash:
                     raise Conflict(f"these entries are already linked as {data.kind.value}")
                 link.kind = data.kind.value
@@ -165,7 +168,7 @@ class KnowledgeLinks:
                 scope.require_read(namespace)
             shown = _shown(scope)
             if namespace:
-                shown.append(KnowledgeEntryRow.namespace == namespace)
+                shown.append(col(KnowledgeEntryRow.namespace) == namespace)
             truncated = False
             hops: dict[str, int] = {}
             if entry_id:
@@ -175,11 +178,12 @@ class KnowledgeLinks:
                 frontier = [center.id]
                 for hop in range(1, depth + 1):
                     links = (await s.scalars(select(KnowledgeLinkRow).where(or_(
-                        KnowledgeLinkRow.source_id.in_(frontier), KnowledgeLinkRow.target_id.in_(frontier)))
-                        .order_by(KnowledgeLinkRow.id))).all()
+                        col(KnowledgeLinkRow.source_id).in_(frontier), col(KnowledgeLinkRow.target_id).in_(frontier)))
+                        .order_by(col(KnowledgeLinkRow.id)))).all()
                     wanted = sorted({x for link in links for x in (link.source_id, link.target_id)} - set(nodes))
-                    found = (await s.scalars(select(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(wanted), *shown)
-                                             .order_by(KnowledgeEntryRow.id))).all()
+                    found = (await s.scalars(select(KnowledgeEntryRow)
+                                             .where(col(KnowledgeEntryRow.id).in_(wanted), *shown)
+                                             .order_by(col(KnowledgeEntryRow.id)))).all()
                     frontier = []
                     for row in found:
                         if len(nodes) >= max_nodes:
@@ -191,13 +195,13 @@ class KnowledgeLinks:
                         break
             else:
                 rows = (await s.scalars(select(KnowledgeEntryRow).where(*shown)
-                                        .order_by(KnowledgeEntryRow.id.desc()).limit(max_nodes + 1))).all()
+                                        .order_by(col(KnowledgeEntryRow.id).desc()).limit(max_nodes + 1))).all()
                 truncated = len(rows) > max_nodes
                 nodes = {r.id: r for r in rows[:max_nodes]}
             ids = list(nodes)
             edges = (await s.scalars(select(KnowledgeLinkRow).where(
-                KnowledgeLinkRow.source_id.in_(ids), KnowledgeLinkRow.target_id.in_(ids))
-                .order_by(KnowledgeLinkRow.id))).all()
+                col(KnowledgeLinkRow.source_id).in_(ids), col(KnowledgeLinkRow.target_id).in_(ids))
+                .order_by(col(KnowledgeLinkRow.id)))).all()
             linked = await self._linked_ids(s, scope, ids)
         degree: dict[str, int] = dict.fromkeys(ids, 0)
         for e in edges:
@@ -208,7 +212,7 @@ class KnowledgeLinks:
             nodes=[GraphNode(id=r.id, title=r.title, namespace=r.namespace, tags=list(r.tags or []),
                              degree=degree[r.id], orphan=r.id not in linked, hop=hops.get(r.id))
                    for r in nodes.values()],
-            edges=[GraphEdge(id=e.id, source=e.source_id, target=e.target_id, kind=e.kind) for e in edges],
+            edges=[GraphEdge(id=e.id, source=e.source_id, target=e.target_id, kind=LinkKind(e.kind)) for e in edges],
         )
 
     @staticmethod
@@ -217,8 +221,10 @@ class KnowledgeLinks:
         if not ids:
             return set()
         other = aliased(KnowledgeEntryRow)
-        out = await s.scalars(select(KnowledgeLinkRow.source_id).join(other, other.id == KnowledgeLinkRow.target_id)
-                              .where(KnowledgeLinkRow.source_id.in_(ids), scope.where(other.namespace)))
-        inc = await s.scalars(select(KnowledgeLinkRow.target_id).join(other, other.id == KnowledgeLinkRow.source_id)
-                              .where(KnowledgeLinkRow.target_id.in_(ids), scope.where(other.namespace)))
+        out = await s.scalars(select(col(KnowledgeLinkRow.source_id))
+                              .join(other, col(other.id) == col(KnowledgeLinkRow.target_id))
+                              .where(col(KnowledgeLinkRow.source_id).in_(ids), scope.where(col(other.namespace))))
+        inc = await s.scalars(select(col(KnowledgeLinkRow.target_id))
+                              .join(other, col(other.id) == col(KnowledgeLinkRow.source_id))
+                              .where(col(KnowledgeLinkRow.target_id).in_(ids), scope.where(col(other.namespace))))
         return set(out.all()) | set(inc.all())

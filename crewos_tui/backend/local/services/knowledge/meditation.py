@@ -25,6 +25,7 @@ from itertools import combinations
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import NotFound
 from ....principal import Principal
@@ -139,8 +140,8 @@ class KnowledgeMeditation:
                                             triggered_by=principal.username, started_at=now)
             s.add(run)
             rows = list((await s.scalars(select(KnowledgeEntryRow).where(
-                KnowledgeEntryRow.namespace.in_(names), KnowledgeEntryRow.status == "active",
-                KnowledgeEntryRow.visibility == "visible").order_by(KnowledgeEntryRow.id.desc())
+                col(KnowledgeEntryRow.namespace).in_(names), col(KnowledgeEntryRow.status) == "active",
+                col(KnowledgeEntryRow.visibility) == "visible").order_by(col(KnowledgeEntryRow.id).desc())
                 .limit(MAX_SCAN))).all())
             linked_pairs, linked = await self._links_among(s, [r.id for r in rows])
             proposals = propose(rows, linked_pairs, linked, now, data)
@@ -173,7 +174,7 @@ class KnowledgeMeditation:
         """Recent meditation runs, newest first (admin)."""
         require_admin(principal)
         async with self.ctx.db.read() as s:
-            return await paginate(s, select(KnowledgeMeditationRunRow), [KnowledgeMeditationRunRow.id],
+            return await paginate(s, select(KnowledgeMeditationRunRow), [col(KnowledgeMeditationRunRow.id)],
                                   lambda r: [r.id], meditation_model, limit=limit, cursor=cursor, descending=True)
 
     @staticmethod
@@ -182,8 +183,8 @@ class KnowledgeMeditation:
         linked: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            rows = (await s.execute(select(KnowledgeLinkRow.source_id, KnowledgeLinkRow.target_id).where(or_(
-                KnowledgeLinkRow.source_id.in_(chunk), KnowledgeLinkRow.target_id.in_(chunk))))).all()
+            rows = (await s.execute(select(col(KnowledgeLinkRow.source_id), col(KnowledgeLinkRow.target_id)).where(or_(
+                col(KnowledgeLinkRow.source_id).in_(chunk), col(KnowledgeLinkRow.target_id).in_(chunk))))).all()
             for a, b in rows:
                 pairs.add((a, b) if a < b else (b, a))
                 linked.update((a, b))
@@ -194,6 +195,6 @@ class KnowledgeMeditation:
         seen: set[str] = set()
         for start in range(0, len(fingerprints), 500):
             chunk = fingerprints[start:start + 500]
-            seen.update((await s.scalars(select(KnowledgeGovernanceRow.fingerprint)
-                                         .where(KnowledgeGovernanceRow.fingerprint.in_(chunk)))).all())
+            seen.update((await s.scalars(select(col(KnowledgeGovernanceRow.fingerprint))
+                                         .where(col(KnowledgeGovernanceRow.fingerprint).in_(chunk)))).all())
         return seen

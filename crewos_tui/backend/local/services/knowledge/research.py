@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -126,7 +127,7 @@ async def _duplicate_of(s: AsyncSession, scope: Scope, namespace: str, content: 
     mine = shingles(content)
     best: tuple[str, float] | None = None
     for hit in hits.items:
-        body = await s.scalar(select(KnowledgeEntryRow.body).where(KnowledgeEntryRow.id == hit.entry.id))
+        body = await s.scalar(select(col(KnowledgeEntryRow.body)).where(col(KnowledgeEntryRow.id) == hit.entry.id))
         similarity = jaccard(mine, shingles(f"{body or ''}"))
         if similarity >= DUPLICATE and (best is None or similarity > best[1]):
             best = (hit.entry.id, similarity)
@@ -172,11 +173,11 @@ class KnowledgeResearch:
         """Recent research runs, newest first, with candidate counts (admin)."""
         require_admin(principal)
         async with self.ctx.db.read() as s:
-            page = await paginate(s, select(KnowledgeResearchRunRow), [KnowledgeResearchRunRow.id],
+            page = await paginate(s, select(KnowledgeResearchRunRow), [col(KnowledgeResearchRunRow.id)],
                                   lambda r: [r.id], lambda r: r, limit=limit, cursor=cursor, descending=True)
             ids = [r.id for r in page.items]
             rows = (await s.scalars(select(KnowledgeResearchCandidateRow)
-                                    .where(KnowledgeResearchCandidateRow.run_id.in_(ids)))).all() if ids else []
+                                    .where(col(KnowledgeResearchCandidateRow.run_id).in_(ids)))).all() if ids else []
         by_run: dict[str, list[KnowledgeResearchCandidateRow]] = {}
         for c in rows:
             by_run.setdefault(c.run_id, []).append(c)
@@ -189,8 +190,8 @@ class KnowledgeResearch:
         if run is None:
             raise NotFound(f"research run {run_id} not found")
         candidates = (await s.scalars(select(KnowledgeResearchCandidateRow)
-                                      .where(KnowledgeResearchCandidateRow.run_id == run_id)
-                                      .order_by(KnowledgeResearchCandidateRow.id))).all()
+                                      .where(col(KnowledgeResearchCandidateRow.run_id) == run_id)
+                                      .order_by(col(KnowledgeResearchCandidateRow.id)))).all()
         return run, list(candidates)
 
     async def research_run(self, principal: Principal, run_id: str) -> ResearchRun:
@@ -251,8 +252,8 @@ class KnowledgeResearch:
         """An approved candidate becomes a source file (markdown, with where it came from) and entries."""
         now = self.ctx.clock.now()
         name = _file_name(c)
-        taken = set((await s.scalars(select(KnowledgeFileRow.filename)
-                                     .where(KnowledgeFileRow.namespace == run.namespace))).all())
+        taken = set((await s.scalars(select(col(KnowledgeFileRow.filename))
+                                     .where(col(KnowledgeFileRow.namespace) == run.namespace))).all())
         stem, n = name[:-3], 2
         while name in taken:
             name, n = f"{stem}-{n}.md", n + 1

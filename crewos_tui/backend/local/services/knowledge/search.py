@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....schemas.knowledge import (
@@ -46,12 +47,13 @@ MAX_OFFSET = 10_000
 
 
 def _filters(scope: Scope, namespaces: list[str] | None, tags: list[str] | None, include_hidden: bool) -> list[Any]:
-    where = [scope.where(KnowledgeEntryRow.namespace, namespaces), KnowledgeEntryRow.status == "active"]
+    where = [scope.where(col(KnowledgeEntryRow.namespace), namespaces), col(KnowledgeEntryRow.status) == "active"]
     if not include_hidden:
-        where.append(KnowledgeEntryRow.visibility == "visible")
+        where.append(col(KnowledgeEntryRow.visibility) == "visible")
     for tag in tags or []:  # every tag must be on the entry
-        where.append(select(KnowledgeEntryTagRow.entry_id).where(
-            KnowledgeEntryTagRow.entry_id == KnowledgeEntryRow.id, KnowledgeEntryTagRow.tag == tag).exists())
+        where.append(select(col(KnowledgeEntryTagRow.entry_id)).where(
+            col(KnowledgeEntryTagRow.entry_id) == col(KnowledgeEntryRow.id),
+            col(KnowledgeEntryTagRow.tag) == tag).exists())
     return where
 
 
@@ -77,18 +79,19 @@ async def _ranked(s: AsyncSession, expression: str, where: list[Any], offset: in
     sorted: the page's rows are loaded afterwards (``_rows``), not every match's body."""
     hits = fts.ranked_matches(expression)
     total = func.count().over() if with_total else literal(0)
-    stmt = (select(KnowledgeEntryRow.id, hits.c.rank, total.label("total")).select_from(hits)
-            .join(KnowledgeEntryRow, KnowledgeEntryRow.fts_rowid == hits.c.fts_rowid).where(*where)
-            .order_by(hits.c.rank, KnowledgeEntryRow.id).offset(offset).limit(limit))
+    stmt = (select(col(KnowledgeEntryRow.id), hits.c.rank, total.label("total")).select_from(hits)
+            .join(KnowledgeEntryRow, col(KnowledgeEntryRow.fts_rowid) == hits.c.fts_rowid).where(*where)
+            .order_by(hits.c.rank, col(KnowledgeEntryRow.id)).offset(offset).limit(limit))
     return await _run(s, stmt)
 
 
 async def _rows(s: AsyncSession, ids: list[str]) -> dict[str, tuple[KnowledgeEntryRow, str | None]]:
     if not ids:
         return {}
-    found = await s.execute(select(KnowledgeEntryRow, KnowledgeFileRow.filename)
-                            .outerjoin(KnowledgeFileRow, KnowledgeFileRow.id == KnowledgeEntryRow.source_file_id)
-                            .where(KnowledgeEntryRow.id.in_(ids)))
+    found = await s.execute(select(KnowledgeEntryRow, col(KnowledgeFileRow.filename))
+                            .outerjoin(KnowledgeFileRow,
+                                       col(KnowledgeFileRow.id) == col(KnowledgeEntryRow.source_file_id))
+                            .where(col(KnowledgeEntryRow.id).in_(ids)))
     return {row.id: (row, name) for row, name in found.all()}
 
 
@@ -135,8 +138,8 @@ async def run_retrieve(s: AsyncSession, scope: Scope, data: KnowledgeRetrieve) -
         if not frontier:
             break
         links = (await s.scalars(select(KnowledgeLinkRow).where(or_(
-            KnowledgeLinkRow.source_id.in_(frontier), KnowledgeLinkRow.target_id.in_(frontier)))
-            .order_by(KnowledgeLinkRow.id).limit(MAX_LINKS_PER_HOP))).all()
+            col(KnowledgeLinkRow.source_id).in_(frontier), col(KnowledgeLinkRow.target_id).in_(frontier)))
+            .order_by(col(KnowledgeLinkRow.id)).limit(MAX_LINKS_PER_HOP))).all()
         pending: list[tuple[str, str, KnowledgeLinkRow, str]] = []  # (parent, other, link, direction)
         ends = set(frontier)
         for link in links:
@@ -148,7 +151,7 @@ async def run_retrieve(s: AsyncSession, scope: Scope, data: KnowledgeRetrieve) -
         rows = {}
         if others:
             rows = {r.id: r for r in (await s.scalars(select(KnowledgeEntryRow)
-                                                      .where(KnowledgeEntryRow.id.in_(others), *reach))).all()}
+                                                      .where(col(KnowledgeEntryRow.id).in_(others), *reach))).all()}
         next_frontier: list[str] = []
         for parent, other, link, direction in pending:
             target = rows.get(other) or (found[other][3] if other in found else None)
@@ -167,8 +170,8 @@ async def run_retrieve(s: AsyncSession, scope: Scope, data: KnowledgeRetrieve) -
         frontier = next_frontier
     ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[0]))[: data.max_results]
     file_ids = {v[3].source_file_id for _, v in ranked if v[3].source_file_id}
-    names = dict((await s.execute(select(KnowledgeFileRow.id, KnowledgeFileRow.filename)
-                                  .where(KnowledgeFileRow.id.in_(file_ids)))).all()) if file_ids else {}
+    names = dict((await s.execute(select(col(KnowledgeFileRow.id), col(KnowledgeFileRow.filename))
+                                  .where(col(KnowledgeFileRow.id).in_(file_ids)))).all()) if file_ids else {}
     items = [
         RetrievedEntry(entry=entry_full(row, names.get(row.source_file_id or "")), score=score, hop=hop, path=path,
                        snippet=snips.get(row.fts_rowid, ("", ""))[1] or excerpt(row.body))

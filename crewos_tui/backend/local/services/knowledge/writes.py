@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -46,7 +47,7 @@ class EntryWriter:
 
     async def _rowid(self) -> int:
         if self._next_rowid is None:
-            self._next_rowid = int(await self.s.scalar(select(func.max(KnowledgeEntryRow.fts_rowid))) or 0) + 1
+            self._next_rowid = int(await self.s.scalar(select(func.max(col(KnowledgeEntryRow.fts_rowid)))) or 0) + 1
         value, self._next_rowid = self._next_rowid, self._next_rowid + 1
         return value
 
@@ -80,7 +81,7 @@ class EntryWriter:
 
 async def replace_tags(s: AsyncSession, row: KnowledgeEntryRow, tags: list[str]) -> None:
     tags = clean_tags(tags)
-    await s.execute(delete(KnowledgeEntryTagRow).where(KnowledgeEntryTagRow.entry_id == row.id))
+    await s.execute(delete(KnowledgeEntryTagRow).where(col(KnowledgeEntryTagRow.entry_id) == row.id))
     s.add_all(KnowledgeEntryTagRow(entry_id=row.id, tag=t) for t in tags)
     row.tags, row.tags_text = tags, " ".join(tags)
 

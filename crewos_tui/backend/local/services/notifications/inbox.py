@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, Invalid, NotFound
 from ....principal import Principal
@@ -37,7 +39,7 @@ def owner_of(principal: Principal) -> str:
 
 def unread_clause():  # a SQLAlchemy expression
     # Must match the partial index ix_notifications_unread term for term.
-    return and_(N.read_at.is_(None), N.dismissed_at.is_(None))
+    return and_(col(N.read_at).is_(None), col(N.dismissed_at).is_(None))
 
 
 def notification_model(row: NotificationRow) -> Notification:
@@ -95,26 +97,26 @@ class NotificationInbox:
     ) -> Page[Notification]:
         """The caller's notifications, newest first; ``unread`` True/False filters, None is all."""
         uid = owner_of(principal)
-        stmt = select(NotificationRow).where(N.user_id == uid)
+        stmt = select(NotificationRow).where(col(N.user_id) == uid)
         if unread is True:
             stmt = stmt.where(unread_clause())
         else:
-            stmt = stmt.where(N.dismissed_at.is_(None))
+            stmt = stmt.where(col(N.dismissed_at).is_(None))
             if unread is False:
-                stmt = stmt.where(N.read_at.is_not(None))
+                stmt = stmt.where(col(N.read_at).is_not(None))
         if kind is not None:
-            stmt = stmt.where(N.kind == check_kind(kind))
+            stmt = stmt.where(col(N.kind) == check_kind(kind))
         if project_id is not None:
-            stmt = stmt.where(N.project_id == project_id)
+            stmt = stmt.where(col(N.project_id) == project_id)
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [N.id], lambda r: [r.id], notification_model,
+            return await paginate(s, stmt, [col(N.id)], lambda r: [r.id], notification_model,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def unread_count(self, principal: Principal) -> UnreadCount:
         uid = owner_of(principal)
         async with self.ctx.db.read() as s:
             count, latest = (await s.execute(
-                select(func.count(), func.max(N.id)).where(N.user_id == uid, unread_clause()))).one()
+                select(func.count(), func.max(col(N.id))).where(col(N.user_id) == uid, unread_clause()))).one()
         return UnreadCount(unread=int(count or 0), latest_id=latest)
 
     async def mark_read(self, principal: Principal, notification_id: str) -> Notification:
@@ -148,13 +150,14 @@ class NotificationInbox:
         bound_id = _bound_id(up_to_id) if up_to_id is not None else None
         bound_time = _bound_time(up_to) if up_to is not None else None
         now = self.ctx.clock.now()
-        stmt = update(NotificationRow).where(N.user_id == uid, unread_clause())
+        stmt = update(NotificationRow).where(col(N.user_id) == uid, unread_clause())
         if bound_id is not None:
-            stmt = stmt.where(N.id <= bound_id)
+            stmt = stmt.where(col(N.id) <= bound_id)
         if bound_time is not None:
-            stmt = stmt.where(N.created_at <= bound_time)
+            stmt = stmt.where(col(N.created_at) <= bound_time)
         async with self.ctx.db.transaction() as s:
-            marked = (await s.execute(stmt.values(read_at=now).execution_options(synchronize_session=False))).rowcount
+            result = await s.execute(stmt.values(read_at=now).execution_options(synchronize_session=False))
+            marked = cast(CursorResult[Any], result).rowcount
             if marked:
                 await self.ctx.events.emit(s, principal, "notification.read_all", "notification", uid,
                                            user_id=uid, marked=marked, up_to_id=bound_id,

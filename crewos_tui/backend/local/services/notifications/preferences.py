@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -74,10 +75,10 @@ class NotificationSettings:
     async def _check_projects(self, s: AsyncSession, principal: Principal, project_ids: list[str]) -> None:
         if not project_ids:
             return
-        stmt = select(ProjectRow.id).where(ProjectRow.id.in_(project_ids))
+        stmt = select(col(ProjectRow.id)).where(col(ProjectRow.id).in_(project_ids))
         if not principal.is_admin:
-            stmt = stmt.join(ProjectMemberRow, and_(ProjectMemberRow.project_id == ProjectRow.id,
-                                                    ProjectMemberRow.user_id == principal.user_id))
+            stmt = stmt.join(ProjectMemberRow, and_(col(ProjectMemberRow.project_id) == col(ProjectRow.id),
+                                                    col(ProjectMemberRow.user_id) == principal.user_id))
         visible = set(await s.scalars(stmt))
         missing = [p for p in project_ids if p not in visible]
         if missing:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ...context import ServiceContext
 from ...events import DomainEvent
@@ -72,10 +73,12 @@ class NotificationProducer:
         """Those of ``wanted`` who exist, are enabled, and have not muted the kind or project."""
         if not wanted:
             return set()
-        users = set(await s.scalars(select(UserRow.id).where(UserRow.id.in_(wanted), UserRow.disabled.is_(False))))
+        users = set(await s.scalars(select(col(UserRow.id))
+                                    .where(col(UserRow.id).in_(wanted), col(UserRow.disabled).is_(False))))
         if not users:
             return users
-        prefs = await s.scalars(select(NotificationPreferenceRow).where(NotificationPreferenceRow.user_id.in_(users)))
+        prefs = await s.scalars(select(NotificationPreferenceRow)
+                                .where(col(NotificationPreferenceRow.user_id).in_(users)))
         for p in prefs:
             if kind in p.muted_kinds or (project_id is not None and project_id in p.muted_projects):
                 users.discard(p.user_id)
@@ -86,7 +89,7 @@ class NotificationProducer:
         fields["actor"] = ev.actor or "someone"
         project = fields.get("project_name") or fields.get("project")
         if not project and ev.project_id:
-            project = await s.scalar(select(ProjectRow.name).where(ProjectRow.id == ev.project_id))
+            project = await s.scalar(select(col(ProjectRow.name)).where(col(ProjectRow.id) == ev.project_id))
         fields["project"] = project or "a project"
         return fields
 

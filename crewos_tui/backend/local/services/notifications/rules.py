@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....token_units import format_units
 from ...events import DomainEvent
@@ -113,8 +114,8 @@ def project_roles(*roles: str) -> Recipients:
     async def resolve(s: AsyncSession, ev: DomainEvent) -> list[str]:
         if ev.project_id is None:
             return []
-        rows = await s.scalars(select(ProjectMemberRow.user_id).where(
-            ProjectMemberRow.project_id == ev.project_id, ProjectMemberRow.role.in_(roles)))
+        rows = await s.scalars(select(col(ProjectMemberRow.user_id)).where(
+            col(ProjectMemberRow.project_id) == ev.project_id, col(ProjectMemberRow.role).in_(roles)))
         return list(rows)
 
     return resolve
@@ -127,7 +128,7 @@ def user_named(key: str) -> Recipients:
         name = ev.data.get(key)
         if not isinstance(name, str) or not name:
             return []
-        uid = await s.scalar(select(UserRow.id).where(UserRow.username == name))
+        uid = await s.scalar(select(col(UserRow.id)).where(col(UserRow.username) == name))
         return [uid] if uid else []
 
     return resolve

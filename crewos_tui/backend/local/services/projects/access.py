@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, NotFound
 from ....principal import Principal
@@ -42,8 +43,8 @@ async def member_role(s: AsyncSession, project_id: str, user_id: str | None) -> 
     if user_id is None:
         return None
     return await s.scalar(
-        select(ProjectMemberRow.role).where(
-            ProjectMemberRow.project_id == project_id, ProjectMemberRow.user_id == user_id
+        select(col(ProjectMemberRow.role)).where(
+            col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.user_id) == user_id
         )
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, Invalid
 from ....principal import Principal
@@ -22,9 +23,10 @@ class ProjectCore:
     ctx: ServiceContext
 
     async def _check_name_free(self, s: AsyncSession, team: str, name: str, except_id: str | None = None) -> None:
-        stmt = select(ProjectRow.id).where(ProjectRow.team == team, ProjectRow.name_key == name.casefold())
+        stmt = select(col(ProjectRow.id)).where(col(ProjectRow.team) == team,
+                                                col(ProjectRow.name_key) == name.casefold())
         if except_id:
-            stmt = stmt.where(ProjectRow.id != except_id)
+            stmt = stmt.where(col(ProjectRow.id) != except_id)
         if await s.scalar(stmt):
             raise Conflict(f"a project named {name!r} already exists in team {team!r}")
 
@@ -72,19 +74,21 @@ class ProjectCore:
         require_user(principal)
         if status is not None and status not in ("active", "archived"):
             raise Invalid("status must be 'active' or 'archived'")
-        mine = and_(ProjectMemberRow.project_id == ProjectRow.id, ProjectMemberRow.user_id == principal.user_id)
-        stmt = select(ProjectRow, ProjectMemberRow.role, *count_columns())
-        stmt = stmt.outerjoin(ProjectMemberRow, mine) if principal.is_admin else stmt.join(ProjectMemberRow, mine)
+        mine = and_(col(ProjectMemberRow.project_id) == col(ProjectRow.id),
+                    col(ProjectMemberRow.user_id) == principal.user_id)
+        stmt = select(ProjectRow, col(ProjectMemberRow.role), *count_columns())
+        join = stmt.outerjoin if principal.is_admin else stmt.join  # admins see every project
+        stmt = join(ProjectMemberRow, mine)
         if status:
-            stmt = stmt.where(ProjectRow.status == status)
+            stmt = stmt.where(col(ProjectRow.status) == status)
         if q:
             if len(q) > 120:
                 raise Invalid("q is longer than 120 characters")
             escaped = q.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(ProjectRow.name_key.like(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(col(ProjectRow.name_key).like(f"%{escaped}%", escape="\\"))
         async with self.ctx.db.read() as s:
             return await paginate(
-                s, stmt, [ProjectRow.id], lambda r: [r[0].id],
+                s, stmt, [col(ProjectRow.id)], lambda r: [r[0].id],
                 lambda r: project_model(r[0], r[1], tuple(r[2:])),
                 limit=limit, cursor=cursor, descending=True,
             )
@@ -133,7 +137,7 @@ class ProjectCore:
             acc = await load_project(s, principal, project_id)
             acc.at_least("owner", principal, "deleting a project")
             # Foreign keys cascade to members, requests, folders, documents.
-            await s.execute(delete(ProjectRow).where(ProjectRow.id == project_id))
+            await s.execute(delete(ProjectRow).where(col(ProjectRow.id) == project_id))
             await self.ctx.events.emit(s, principal, "project.deleted", "project", project_id, project_id,
                                        name=acc.project.name)
             return Deleted(id=project_id)

@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound, PayloadTooLarge
 from ....principal import Principal
@@ -15,7 +16,7 @@ from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.projects import FolderUpdateCreate
 from ...context import ServiceContext
 from ...pagination import paginate
-from ...tables import DocumentRow, FolderRow, FolderUpdateRow, ScaffoldItemRow
+from ...tables import DocumentRow, FolderRow, FolderUpdateRow, ScaffoldItemRow, orm_attr
 from .access import ProjectAccess, load_project
 from .extract import clean_filename, clean_folder_path, content_type_for, extract_text
 
@@ -31,7 +32,7 @@ def document_model(row: DocumentRow) -> Document:
 
 def _under(path: str):  # noqa: ANN202
     """The folder at ``path`` and everything below it."""
-    return or_(FolderRow.path == path, FolderRow.path.startswith(path + "/", autoescape=True))
+    return or_(col(FolderRow.path) == path, col(FolderRow.path).startswith(path + "/", autoescape=True))
 
 
 class ProjectFiles:
@@ -42,8 +43,8 @@ class ProjectFiles:
     ) -> Page[ScaffoldItem]:
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = select(ScaffoldItemRow).where(ScaffoldItemRow.project_id == project_id)
-            return await paginate(s, stmt, [ScaffoldItemRow.id], lambda r: [r.id], ScaffoldItem.model_validate,
+            stmt = select(ScaffoldItemRow).where(col(ScaffoldItemRow.project_id) == project_id)
+            return await paginate(s, stmt, [col(ScaffoldItemRow.id)], lambda r: [r.id], ScaffoldItem.model_validate,
                                   limit=limit, cursor=cursor)
 
     async def list_folders(
@@ -51,8 +52,8 @@ class ProjectFiles:
     ) -> Page[Folder]:
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = select(FolderRow).where(FolderRow.project_id == project_id)
-            return await paginate(s, stmt, [FolderRow.path], lambda r: [r.path], Folder.model_validate,
+            stmt = select(FolderRow).where(col(FolderRow.project_id) == project_id)
+            return await paginate(s, stmt, [col(FolderRow.path)], lambda r: [r.path], Folder.model_validate,
                                   limit=limit, cursor=cursor)
 
     # ---- folder updates ------------------------------------------------------------
@@ -90,10 +91,10 @@ class ProjectFiles:
             raise Invalid("status must be pending, approved or rejected")
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = select(FolderUpdateRow).where(FolderUpdateRow.project_id == project_id)
+            stmt = select(FolderUpdateRow).where(col(FolderUpdateRow.project_id) == project_id)
             if status:
-                stmt = stmt.where(FolderUpdateRow.status == status)
-            return await paginate(s, stmt, [FolderUpdateRow.id], lambda r: [r.id], FolderUpdate.model_validate,
+                stmt = stmt.where(col(FolderUpdateRow.status) == status)
+            return await paginate(s, stmt, [col(FolderUpdateRow.id)], lambda r: [r.id], FolderUpdate.model_validate,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def _pending_update(
@@ -110,7 +111,7 @@ class ProjectFiles:
 
     async def _apply(self, s: AsyncSession, row: FolderUpdateRow) -> None:
         pid, path = row.project_id, row.path
-        existing = set((await s.scalars(select(FolderRow.path).where(FolderRow.project_id == pid))).all())
+        existing = set((await s.scalars(select(col(FolderRow.path)).where(col(FolderRow.project_id) == pid))).all())
         now = self.ctx.clock.now()
         if row.action == "create":
             if path in existing:
@@ -124,13 +125,14 @@ class ProjectFiles:
         if path not in existing:
             raise Conflict(f"folder {path!r} does not exist (any more)")
         if row.action == "delete":
-            docs = await s.scalar(select(DocumentRow.id).where(
-                DocumentRow.project_id == pid,
-                or_(DocumentRow.folder_path == path, DocumentRow.folder_path.startswith(path + "/", autoescape=True)),
+            docs = await s.scalar(select(col(DocumentRow.id)).where(
+                col(DocumentRow.project_id) == pid,
+                or_(col(DocumentRow.folder_path) == path,
+                    col(DocumentRow.folder_path).startswith(path + "/", autoescape=True)),
             ).limit(1))
             if docs:
                 raise Conflict(f"folder {path!r} still holds documents; move or delete them first")
-            await s.execute(delete(FolderRow).where(FolderRow.project_id == pid, _under(path)))
+            await s.execute(delete(FolderRow).where(col(FolderRow.project_id) == pid, _under(path)))
             return
         new = row.new_path or ""
         if new == path or new.startswith(path + "/"):
@@ -140,9 +142,10 @@ class ProjectFiles:
         if clash := sorted(set(targets.values()) & (existing - set(moved))):
             raise Conflict(f"folder {clash[0]!r} already exists")
         for old, target in targets.items():
-            await s.execute(update(FolderRow).where(FolderRow.project_id == pid, FolderRow.path == old)
+            await s.execute(update(FolderRow).where(col(FolderRow.project_id) == pid, col(FolderRow.path) == old)
                             .values(path=target, name=target.rsplit("/", 1)[-1]))
-            await s.execute(update(DocumentRow).where(DocumentRow.project_id == pid, DocumentRow.folder_path == old)
+            await s.execute(update(DocumentRow)
+                            .where(col(DocumentRow.project_id) == pid, col(DocumentRow.folder_path) == old)
                             .values(folder_path=target))
         # Parents of the new location that do not exist yet.
         parts = new.split("/")
@@ -188,8 +191,9 @@ class ProjectFiles:
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
             # Everything but the content blob: a list never needs the bytes.
-            stmt = select(DocumentRow).options(defer(DocumentRow.content)).where(DocumentRow.project_id == project_id)
-            return await paginate(s, stmt, [DocumentRow.id], lambda r: [r.id], document_model,
+            stmt = (select(DocumentRow).options(defer(orm_attr(DocumentRow.content)))
+                    .where(col(DocumentRow.project_id) == project_id))
+            return await paginate(s, stmt, [col(DocumentRow.id)], lambda r: [r.id], document_model,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def upload_document(
@@ -215,12 +219,12 @@ class ProjectFiles:
             acc.at_least("editor", principal, "uploading documents")
             acc.writable()
             folder = clean_folder_path(folder_path) if folder_path else None
-            if folder and not await s.scalar(select(FolderRow.id).where(
-                    FolderRow.project_id == project_id, FolderRow.path == folder)):
+            if folder and not await s.scalar(select(col(FolderRow.id)).where(
+                    col(FolderRow.project_id) == project_id, col(FolderRow.path) == folder)):
                 raise Invalid(f"folder {folder!r} does not exist in this project")
-            if await s.scalar(select(DocumentRow.id).where(
-                    DocumentRow.project_id == project_id, DocumentRow.filename == name,
-                    DocumentRow.content_hash == digest)):
+            if await s.scalar(select(col(DocumentRow.id)).where(
+                    col(DocumentRow.project_id) == project_id, col(DocumentRow.filename) == name,
+                    col(DocumentRow.content_hash) == digest)):
                 raise Conflict(f"{name} with this exact content is already uploaded")
             now = self.ctx.clock.now()
             row = DocumentRow(id=self.ctx.ids.new(), project_id=project_id, folder_path=folder, filename=name,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, Invalid, NotFound
 from ....principal import Principal
 from ....schemas import AccessRequest, AccessRequestCreate, AccessRequestDecision, Deleted, Member, Page, TeamUser
 from ....schemas.common import DEFAULT_LIMIT
-from ....schemas.projects import ProjectRole
+from ....schemas.projects import ProjectRole, RequestStatus
 from ...context import ServiceContext
 from ...pagination import paginate
 from ...tables import AccessRequestRow, ProjectMemberRow, ProjectRow, UserRow
@@ -18,14 +19,14 @@ from .access import ProjectAccess, load_project, member_role
 
 
 def member_model(m: ProjectMemberRow, u: UserRow) -> Member:
-    return Member(user_id=u.id, username=u.username, team=u.team, role=m.role, added_at=m.added_at)
+    return Member(user_id=u.id, username=u.username, team=u.team, role=ProjectRole(m.role), added_at=m.added_at)
 
 
 def request_model(r: AccessRequestRow, username: str) -> AccessRequest:
     return AccessRequest(
-        id=r.id, project_id=r.project_id, user_id=r.user_id, username=username, role=r.role, message=r.message,
-        status=r.status, created_at=r.created_at, decided_by=r.decided_by, decided_at=r.decided_at,
-        comment=r.comment,
+        id=r.id, project_id=r.project_id, user_id=r.user_id, username=username, role=ProjectRole(r.role),
+        message=r.message, status=RequestStatus(r.status), created_at=r.created_at, decided_by=r.decided_by,
+        decided_at=r.decided_at, comment=r.comment,
     )
 
 
@@ -37,14 +38,14 @@ class ProjectMembers:
     ) -> Page[Member]:
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = (select(ProjectMemberRow, UserRow).join(UserRow, UserRow.id == ProjectMemberRow.user_id)
-                    .where(ProjectMemberRow.project_id == project_id))
-            return await paginate(s, stmt, [ProjectMemberRow.user_id], lambda r: [r[0].user_id],
+            stmt = (select(ProjectMemberRow, UserRow).join(UserRow, col(UserRow.id) == col(ProjectMemberRow.user_id))
+                    .where(col(ProjectMemberRow.project_id) == project_id))
+            return await paginate(s, stmt, [col(ProjectMemberRow.user_id)], lambda r: [r[0].user_id],
                                   lambda r: member_model(r[0], r[1]), limit=limit, cursor=cursor)
 
     async def _owner_count(self, s: AsyncSession, project_id: str) -> int:
         return int(await s.scalar(select(func.count()).where(
-            ProjectMemberRow.project_id == project_id, ProjectMemberRow.role == "owner")) or 0)
+            col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.role) == "owner")) or 0)
 
     async def _set_member(
         self, s: AsyncSession, principal: Principal, acc: ProjectAccess, user: UserRow, role: str
@@ -101,13 +102,13 @@ class ProjectMembers:
         async with self.ctx.db.read() as s:
             acc = await load_project(s, principal, project_id)
             stmt = (
-                select(UserRow, ProjectMemberRow.role)
-                .outerjoin(ProjectMemberRow, and_(ProjectMemberRow.user_id == UserRow.id,
-                                                  ProjectMemberRow.project_id == project_id))
-                .where(UserRow.team == acc.project.team, UserRow.disabled.is_(False))
+                select(UserRow, col(ProjectMemberRow.role))
+                .outerjoin(ProjectMemberRow, and_(col(ProjectMemberRow.user_id) == col(UserRow.id),
+                                                  col(ProjectMemberRow.project_id) == project_id))
+                .where(col(UserRow.team) == acc.project.team, col(UserRow.disabled).is_(False))
             )
             return await paginate(
-                s, stmt, [UserRow.id], lambda r: [r[0].id],
+                s, stmt, [col(UserRow.id)], lambda r: [r[0].id],
                 lambda r: TeamUser(id=r[0].id, username=r[0].username, team=r[0].team, role=r[0].role,
                                    is_member=r[1] is not None, project_role=r[1]),
                 limit=limit, cursor=cursor,
@@ -137,13 +138,14 @@ class ProjectMembers:
         async with self.ctx.db.read() as s:
             project = await self._requestable(s, principal, project_id)
             role = await member_role(s, project.id, principal.user_id)
-            stmt = (select(AccessRequestRow, UserRow.username).join(UserRow, UserRow.id == AccessRequestRow.user_id)
-                    .where(AccessRequestRow.project_id == project_id))
+            stmt = (select(AccessRequestRow, col(UserRow.username))
+                    .join(UserRow, col(UserRow.id) == col(AccessRequestRow.user_id))
+                    .where(col(AccessRequestRow.project_id) == project_id))
             if not (principal.is_admin or role == "owner"):
-                stmt = stmt.where(AccessRequestRow.user_id == principal.user_id)  # one's own requests only
+                stmt = stmt.where(col(AccessRequestRow.user_id) == principal.user_id)  # one's own requests only
             if status:
-                stmt = stmt.where(AccessRequestRow.status == status)
-            return await paginate(s, stmt, [AccessRequestRow.id], lambda r: [r[0].id],
+                stmt = stmt.where(col(AccessRequestRow.status) == status)
+            return await paginate(s, stmt, [col(AccessRequestRow.id)], lambda r: [r[0].id],
                                   lambda r: request_model(r[0], r[1]), limit=limit, cursor=cursor, descending=True)
 
     async def create_access_request(
@@ -157,9 +159,9 @@ class ProjectMembers:
                 raise Conflict(f"project {project.name!r} is archived")
             if await member_role(s, project_id, principal.user_id):
                 raise Conflict(f"you are already a member of {project.name!r}")
-            if await s.scalar(select(AccessRequestRow.id).where(
-                    AccessRequestRow.project_id == project_id, AccessRequestRow.user_id == principal.user_id,
-                    AccessRequestRow.status == "pending")):
+            if await s.scalar(select(col(AccessRequestRow.id)).where(
+                    col(AccessRequestRow.project_id) == project_id, col(AccessRequestRow.user_id) == principal.user_id,
+                    col(AccessRequestRow.status) == "pending")):
                 raise Conflict(f"you already have a pending access request for {project.name!r}")
             row = AccessRequestRow(id=self.ctx.ids.new(), project_id=project_id, user_id=principal.user_id,
                                    role=data.role.value, message=data.message, created_at=self.ctx.clock.now())

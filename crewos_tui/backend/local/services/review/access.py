@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, NotFound
 from ....principal import Principal
@@ -30,12 +31,12 @@ def visible_clause(principal: Principal):
     if principal.is_admin:
         return None
     me = principal.user_id
-    member_projects = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == me)
-    asked = exists().where(ReviewRequestedReviewerRow.item_id == ReviewItemRow.id,
-                           ReviewRequestedReviewerRow.user_id == me)
+    member_projects = select(col(ProjectMemberRow.project_id)).where(col(ProjectMemberRow.user_id) == me)
+    asked = exists().where(col(ReviewRequestedReviewerRow.item_id) == col(ReviewItemRow.id),
+                           col(ReviewRequestedReviewerRow.user_id) == me)
     return or_(
-        ReviewItemRow.project_id.in_(member_projects),
-        and_(ReviewItemRow.project_id.is_(None), or_(ReviewItemRow.submitter_id == me, asked)),
+        col(ReviewItemRow.project_id).in_(member_projects),
+        and_(col(ReviewItemRow.project_id).is_(None), or_(col(ReviewItemRow.submitter_id) == me, asked)),
     )
 
 

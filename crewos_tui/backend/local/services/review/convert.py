@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....schemas import (
     ReviewAttachment,
@@ -13,6 +14,7 @@ from ....schemas import (
     ReviewItem,
     TranscriptMessage,
 )
+from ....schemas.review import PayloadFormat, ReviewAction, ReviewPriority, ReviewSource, ReviewState
 from ...tables import ReviewAttachmentRow, ReviewDecisionRow, ReviewItemRow
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -28,8 +30,9 @@ def item_model(row: ReviewItemRow, project_name: str | None, attachments: Sequen
                history: Sequence[ReviewDecisionRow] = ()) -> ReviewItem:
     return ReviewItem(
         id=row.id, kind=row.kind, title=row.title, summary=row.summary, payload=row.payload,
-        payload_format=row.payload_format, project_id=row.project_id, project_name=project_name,
-        priority=RANK_PRIORITY.get(row.priority_rank, "normal"), state=row.state, source=row.source,
+        payload_format=PayloadFormat(row.payload_format), project_id=row.project_id, project_name=project_name,
+        priority=ReviewPriority(RANK_PRIORITY.get(row.priority_rank, "normal")), state=ReviewState(row.state),
+        source=ReviewSource(row.source),
         source_ref=row.source_ref, submitter_id=row.submitter_id, submitter=row.submitter,
         requested_reviewer_ids=list(row.requested_reviewer_ids or []),
         attachments=[attachment_model(a) for a in attachments], transcript_messages=row.transcript_messages,
@@ -40,7 +43,8 @@ def item_model(row: ReviewItemRow, project_name: str | None, attachments: Sequen
 
 
 def decision_model(row: ReviewDecisionRow) -> ReviewDecisionRecord:
-    return ReviewDecisionRecord(action=row.action, from_state=row.from_state, to_state=row.to_state,
+    return ReviewDecisionRecord(action=ReviewAction(row.action), from_state=ReviewState(row.from_state),
+                                to_state=ReviewState(row.to_state),
                                 actor_id=row.actor_id, actor=row.actor, reason=row.reason,
                                 decided_at=row.created_at, batch_id=row.batch_id)
 
@@ -50,11 +54,11 @@ async def attachments_of(s: AsyncSession, item_ids: Sequence[str]) -> dict[str, 
     out: dict[str, list[ReviewAttachmentRow]] = {i: [] for i in item_ids}
     if not item_ids:
         return out
-    cols = (ReviewAttachmentRow.id, ReviewAttachmentRow.item_id, ReviewAttachmentRow.position,
-            ReviewAttachmentRow.filename, ReviewAttachmentRow.content_type, ReviewAttachmentRow.size,
-            ReviewAttachmentRow.sha256)
-    rows = await s.execute(select(*cols).where(ReviewAttachmentRow.item_id.in_(list(item_ids)))
-                           .order_by(ReviewAttachmentRow.item_id, ReviewAttachmentRow.position))
+    cols = (col(ReviewAttachmentRow.id), col(ReviewAttachmentRow.item_id), col(ReviewAttachmentRow.position),
+            col(ReviewAttachmentRow.filename), col(ReviewAttachmentRow.content_type), col(ReviewAttachmentRow.size),
+            col(ReviewAttachmentRow.sha256))
+    rows = await s.execute(select(*cols).where(col(ReviewAttachmentRow.item_id).in_(list(item_ids)))
+                           .order_by(col(ReviewAttachmentRow.item_id), col(ReviewAttachmentRow.position)))
     for r in rows.all():
         out[r.item_id].append(ReviewAttachmentRow(id=r.id, item_id=r.item_id, position=r.position,
                                                   filename=r.filename, content_type=r.content_type,

@@ -20,6 +20,7 @@ from ....schemas import (
     ReviewBatchResult,
     ReviewItem,
 )
+from ....schemas.review import ReviewAction, ReviewState
 from ...context import ServiceContext
 from ...tables import ReviewDecisionRow, ReviewItemRow
 from .access import check_may_decide, load_item
@@ -73,8 +74,8 @@ class ReviewDecisions:
             title=item.title, action=action, from_state=before, to_state=after, reason=reason, batch_id=batch_id,
             submitter_id=item.submitter_id, requested_reviewer_ids=list(item.requested_reviewer_ids or []),
         )
-        return ReviewBatchItemResult(item_id=item.id, title=item.title, action=action, from_state=before,
-                                     to_state=after, reason=reason)
+        return ReviewBatchItemResult(item_id=item.id, title=item.title, action=ReviewAction(action),
+                                     from_state=ReviewState(before), to_state=ReviewState(after), reason=reason)
 
     async def _decide_one(self, principal: Principal, item_id: str, action: str, reason: str) -> ReviewItem:
         reason = _clean_reason(reason)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from ....errors import Forbidden, Invalid, NotFound, PayloadTooLarge
 from ....principal import Principal
@@ -36,6 +37,7 @@ from ...tables import (
     ReviewItemRow,
     ReviewRequestedReviewerRow,
     UserRow,
+    orm_attr,
 )
 from .._common import require_user
 from ..projects.access import load_project, member_role
@@ -110,7 +112,7 @@ class ReviewQueue:
         unique = list(dict.fromkeys(i.strip() for i in ids if i.strip()))
         if not unique:
             return []
-        found = set((await s.scalars(select(UserRow.id).where(UserRow.id.in_(unique)))).all())
+        found = set((await s.scalars(select(col(UserRow.id)).where(col(UserRow.id).in_(unique)))).all())
         if missing := [i for i in unique if i not in found]:
             raise Invalid(f"requested reviewer {missing[0]} is not a user")
         if project_id is not None:
@@ -181,33 +183,34 @@ class ReviewQueue:
             order = ReviewOrder(order).value
         except ValueError:
             raise Invalid(f"order must be one of {', '.join(o.value for o in ReviewOrder)}") from None
-        stmt = (select(ReviewItemRow, ProjectRow.name)
-                .outerjoin(ProjectRow, ProjectRow.id == ReviewItemRow.project_id)
-                .options(defer(ReviewItemRow.transcript)))
+        stmt = (select(ReviewItemRow, col(ProjectRow.name))
+                .outerjoin(ProjectRow, col(ProjectRow.id) == col(ReviewItemRow.project_id))
+                .options(defer(orm_attr(ReviewItemRow.transcript))))
         if (clause := visible_clause(principal)) is not None:
             stmt = stmt.where(clause)
         if state == "open":
-            stmt = stmt.where(ReviewItemRow.state.in_(OPEN_STATES))
+            stmt = stmt.where(col(ReviewItemRow.state).in_(OPEN_STATES))
         elif state:
-            stmt = stmt.where(ReviewItemRow.state == state)
+            stmt = stmt.where(col(ReviewItemRow.state) == state)
         if project_id:
-            stmt = stmt.where(ReviewItemRow.project_id == project_id)
+            stmt = stmt.where(col(ReviewItemRow.project_id) == project_id)
         if kind:
-            stmt = stmt.where(ReviewItemRow.kind == kind)
+            stmt = stmt.where(col(ReviewItemRow.kind) == kind)
         if submitter_id:
-            stmt = stmt.where(ReviewItemRow.submitter_id == submitter_id)
+            stmt = stmt.where(col(ReviewItemRow.submitter_id) == submitter_id)
         if requested_of_me:
-            stmt = stmt.where(ReviewItemRow.id.in_(select(ReviewRequestedReviewerRow.item_id).where(
-                ReviewRequestedReviewerRow.user_id == principal.user_id)))
+            stmt = stmt.where(col(ReviewItemRow.id).in_(select(col(ReviewRequestedReviewerRow.item_id)).where(
+                col(ReviewRequestedReviewerRow.user_id) == principal.user_id)))
         if q:
             if len(q) > 200:
                 raise Invalid("q is longer than 200 characters")
             escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(ReviewItemRow.title.ilike(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(col(ReviewItemRow.title).ilike(f"%{escaped}%", escape="\\"))
         if order == "priority":
-            keys, key_of = [ReviewItemRow.priority_rank, ReviewItemRow.id], lambda r: [r[0].priority_rank, r[0].id]
+            keys, key_of = ([col(ReviewItemRow.priority_rank), col(ReviewItemRow.id)],
+                            lambda r: [r[0].priority_rank, r[0].id])
         else:
-            keys, key_of = [ReviewItemRow.id], lambda r: [r[0].id]
+            keys, key_of = [col(ReviewItemRow.id)], lambda r: [r[0].id]
         async with self.ctx.db.read() as s:
             page = await paginate(s, stmt, keys, key_of, lambda r: r, limit=limit, cursor=cursor,
                                   descending=order == "newest")
@@ -218,10 +221,10 @@ class ReviewQueue:
     async def get(self, principal: Principal, item_id: str) -> ReviewItem:
         async with self.ctx.db.read() as s:
             row = await load_item(s, principal, item_id)
-            name = await s.scalar(select(ProjectRow.name).where(ProjectRow.id == row.project_id)) \
+            name = await s.scalar(select(col(ProjectRow.name)).where(col(ProjectRow.id) == row.project_id)) \
                 if row.project_id else None
-            history = (await s.scalars(select(ReviewDecisionRow).where(ReviewDecisionRow.item_id == item_id)
-                                       .order_by(ReviewDecisionRow.id))).all()
+            history = (await s.scalars(select(ReviewDecisionRow).where(col(ReviewDecisionRow.item_id) == item_id)
+                                       .order_by(col(ReviewDecisionRow.id)))).all()
             files = await attachments_of(s, [item_id])
             return item_model(row, name, files[item_id], history)
 
@@ -238,7 +241,8 @@ class ReviewQueue:
             # An index SQLite cannot hold (beyond 64 bits) names no attachment either.
             in_range = 0 <= index <= MAX_ATTACHMENT_INDEX
             att = await s.scalar(select(ReviewAttachmentRow).where(
-                ReviewAttachmentRow.item_id == item_id, ReviewAttachmentRow.position == index)) if in_range else None
+                col(ReviewAttachmentRow.item_id) == item_id,
+                col(ReviewAttachmentRow.position) == index)) if in_range else None
             if att is None:
                 count = len((await attachments_of(s, [item_id]))[item_id])
                 raise NotFound(f"review item {item_id} has no attachment {index} "

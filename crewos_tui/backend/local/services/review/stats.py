@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
+from sqlmodel import col
 
 from ....principal import Principal
 from ....schemas import ReviewAgeBucket, ReviewProjectCounts, ReviewState, ReviewStats
@@ -39,18 +40,18 @@ class ReviewStatsMixin:
         async with self.ctx.db.read() as s:
             if project_id:
                 await load_project(s, principal, project_id)
-                where.append(ReviewItemRow.project_id == project_id)
-            cond = and_(*where) if where else True
+                where.append(col(ReviewItemRow.project_id) == project_id)
+            cond = and_(*where) if where else true()
             by_state = {st.value: 0 for st in ReviewState}
-            for state, n in (await s.execute(select(ReviewItemRow.state, func.count()).where(cond)
-                                             .group_by(ReviewItemRow.state))).all():
+            for state, n in (await s.execute(select(col(ReviewItemRow.state), func.count()).where(cond)
+                                             .group_by(col(ReviewItemRow.state)))).all():
                 by_state[state] = int(n)
 
             per_project: dict[str | None, ReviewProjectCounts] = {}
             rows = await s.execute(
-                select(ReviewItemRow.project_id, ProjectRow.name, ReviewItemRow.state, func.count())
-                .outerjoin(ProjectRow, ProjectRow.id == ReviewItemRow.project_id).where(cond)
-                .group_by(ReviewItemRow.project_id, ProjectRow.name, ReviewItemRow.state))
+                select(col(ReviewItemRow.project_id), col(ProjectRow.name), col(ReviewItemRow.state), func.count())
+                .outerjoin(ProjectRow, col(ProjectRow.id) == col(ReviewItemRow.project_id)).where(cond)
+                .group_by(col(ReviewItemRow.project_id), col(ProjectRow.name), col(ReviewItemRow.state)))
             for pid, name, state, n in rows.all():
                 entry = per_project.setdefault(pid, ReviewProjectCounts(project_id=pid, project_name=name or ""))
                 setattr(entry, state, int(n))
@@ -59,28 +60,30 @@ class ReviewStatsMixin:
             sums = []
             for _label, lo, hi in AGE_BUCKETS:
                 # created in (now - hi, now - lo]
-                conds = [ReviewItemRow.created_at <= now - timedelta(seconds=lo)]
+                conds = [col(ReviewItemRow.created_at) <= now - timedelta(seconds=lo)]
                 if hi is not None:
-                    conds.append(ReviewItemRow.created_at > now - timedelta(seconds=hi))
+                    conds.append(col(ReviewItemRow.created_at) > now - timedelta(seconds=hi))
                 sums.append(func.sum(case((and_(*conds), 1), else_=0)))
-            ages = (await s.execute(select(*sums).where(cond, ReviewItemRow.state.in_(OPEN_STATES)))).one()
+            ages = (await s.execute(select(*sums).where(cond, col(ReviewItemRow.state).in_(OPEN_STATES)))).one()
             by_age = [ReviewAgeBucket(label=label, min_seconds=lo, max_seconds=hi, count=int(n or 0))
                       for (label, lo, hi), n in zip(AGE_BUCKETS, ages, strict=True)]
 
             decided = (await s.execute(
-                select(ReviewItemRow.created_at, ReviewItemRow.decided_at)
-                .where(cond, ReviewItemRow.state.in_(("approved", "rejected")), ReviewItemRow.decided_at.is_not(None))
-                .order_by(ReviewItemRow.decided_at.desc()).limit(MEDIAN_WINDOW))).all()
-            waits = [max(0, int((d - c).total_seconds())) for c, d in decided]
+                select(col(ReviewItemRow.created_at), col(ReviewItemRow.decided_at))
+                .where(cond, col(ReviewItemRow.state).in_(("approved", "rejected")),
+                       col(ReviewItemRow.decided_at).is_not(None))
+                .order_by(col(ReviewItemRow.decided_at).desc()).limit(MEDIAN_WINDOW))).all()
+            waits = [max(0, int((d - c).total_seconds())) for c, d in decided if d is not None]
             median = int(statistics.median_low(waits)) if waits else None
 
-            oldest = await s.scalar(select(func.min(ReviewItemRow.created_at)).where(
-                cond, ReviewItemRow.state == "pending"))
+            oldest = await s.scalar(select(func.min(col(ReviewItemRow.created_at))).where(
+                cond, col(ReviewItemRow.state) == "pending"))
             today = now.replace(hour=0, minute=0, second=0, microsecond=0)
             mine = 0
             if principal.user_id is not None:
                 mine = int(await s.scalar(select(func.count()).select_from(ReviewDecisionRow).where(
-                    ReviewDecisionRow.actor_id == principal.user_id, ReviewDecisionRow.created_at >= today)) or 0)
+                    col(ReviewDecisionRow.actor_id) == principal.user_id,
+                    col(ReviewDecisionRow.created_at) >= today)) or 0)
         if oldest is not None and oldest.tzinfo is None:  # func.min bypasses the column type
             from datetime import UTC, datetime
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, Invalid
 from ....principal import Principal
@@ -26,6 +27,7 @@ from .convert import (
     task_select,
 )
 from .lifecycle import PRIORITY_RANK, allowed_from, parse_status
+from .timeline import TaskTimeline
 
 REVIEW_KINDS = {"review_approved": "approved", "review_rework_requested": "rework_requested",
                 "review_blocked": "blocked"}
@@ -34,22 +36,22 @@ DETAIL_ITEMS = 20  # events, runs and dependencies shown in a detail; the rest p
 
 async def next_position(s: AsyncSession, project_id: str, status: str) -> int:
     """A card entering a column goes last."""
-    top = await s.scalar(select(func.max(TaskRow.position)).where(TaskRow.project_id == project_id,
-                                                                  TaskRow.status == status))
+    top = await s.scalar(select(func.max(col(TaskRow.position))).where(col(TaskRow.project_id) == project_id,
+                                                                  col(TaskRow.status) == status))
     return int(top or 0) + 1
 
 
 async def check_assignee(s: AsyncSession, project_id: str, user_id: str) -> str:
     """The assignee's username; they must be a member of the task's project."""
-    name = await s.scalar(select(UserRow.username).join(ProjectMemberRow, and_(
-        ProjectMemberRow.user_id == UserRow.id, ProjectMemberRow.project_id == project_id)).where(
-        UserRow.id == user_id))
+    name = await s.scalar(select(col(UserRow.username)).join(ProjectMemberRow, and_(
+        col(ProjectMemberRow.user_id) == col(UserRow.id), col(ProjectMemberRow.project_id) == project_id)).where(
+        col(UserRow.id) == user_id))
     if name is None:
         raise Invalid(f"assignee {user_id} is not a member of this task's project")
     return name
 
 
-class TaskCore:
+class TaskCore(TaskTimeline):
     ctx: ServiceContext
 
     async def create(self, principal: Principal, data: TaskCreate) -> Task:
@@ -91,26 +93,27 @@ class TaskCore:
         require_user(principal)
         stmt = task_select()
         if status is not None:
-            stmt = stmt.where(TaskRow.status == parse_status(status).value)
+            stmt = stmt.where(col(TaskRow.status) == parse_status(status).value)
         if assignee_id:
-            stmt = stmt.where(TaskRow.assignee_id == assignee_id)
+            stmt = stmt.where(col(TaskRow.assignee_id) == assignee_id)
         if q:
             if len(q) > 200:
                 raise Invalid("q is longer than 200 characters")
             escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.where(TaskRow.title.ilike(f"%{escaped}%", escape="\\"))
+            stmt = stmt.where(col(TaskRow.title).ilike(f"%{escaped}%", escape="\\"))
         async with self.ctx.db.read() as s:
             if project_id:
                 await load_project(s, principal, project_id)
-                stmt = stmt.where(TaskRow.project_id == project_id)
+                stmt = stmt.where(col(TaskRow.project_id) == project_id)
             elif not principal.is_admin:
-                mine = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
-                stmt = stmt.where(TaskRow.project_id.in_(mine))
+                mine = (select(col(ProjectMemberRow.project_id))
+                        .where(col(ProjectMemberRow.user_id) == principal.user_id))
+                stmt = stmt.where(col(TaskRow.project_id).in_(mine))
             if status is not None:
-                keys = [TaskRow.priority_rank, TaskRow.position, TaskRow.id]
+                keys = [col(TaskRow.priority_rank), col(TaskRow.position), col(TaskRow.id)]
                 return await paginate(s, stmt, keys, lambda r: [r[0].priority_rank, r[0].position, r[0].id],
                                       task_from_result, limit=limit, cursor=cursor)
-            return await paginate(s, stmt, [TaskRow.id], lambda r: [r[0].id], task_from_result,
+            return await paginate(s, stmt, [col(TaskRow.id)], lambda r: [r[0].id], task_from_result,
                                   limit=limit, cursor=cursor, descending=True)
 
     async def get(self, principal: Principal, task_id: str) -> TaskDetail:
@@ -118,18 +121,20 @@ class TaskCore:
             row, _ = await load_task(s, principal, task_id)
             task = await fresh_task(s, task_id)
             blockers = (await s.scalars(
-                select(TaskRow).join(TaskDependencyRow, TaskDependencyRow.blocker_id == TaskRow.id)
-                .where(TaskDependencyRow.task_id == task_id).order_by(TaskRow.id).limit(DETAIL_ITEMS))).all()
+                select(TaskRow).join(TaskDependencyRow, col(TaskDependencyRow.blocker_id) == col(TaskRow.id))
+                .where(col(TaskDependencyRow.task_id) == task_id).order_by(col(TaskRow.id)).limit(DETAIL_ITEMS))).all()
             waiting = (await s.scalars(
-                select(TaskRow).join(TaskDependencyRow, TaskDependencyRow.task_id == TaskRow.id)
-                .where(TaskDependencyRow.blocker_id == task_id).order_by(TaskRow.id).limit(DETAIL_ITEMS))).all()
-            runs = (await s.scalars(select(TaskAgentRunRow).where(TaskAgentRunRow.task_id == task_id)
-                                    .order_by(TaskAgentRunRow.id.desc()).limit(DETAIL_ITEMS))).all()
-            events = (await s.scalars(select(TaskEventRow).where(TaskEventRow.task_id == task_id)
-                                      .order_by(TaskEventRow.id.desc()).limit(DETAIL_ITEMS))).all()
+                select(TaskRow).join(TaskDependencyRow, col(TaskDependencyRow.task_id) == col(TaskRow.id))
+                .where(col(TaskDependencyRow.blocker_id) == task_id)
+                .order_by(col(TaskRow.id)).limit(DETAIL_ITEMS))).all()
+            runs = (await s.scalars(select(TaskAgentRunRow).where(col(TaskAgentRunRow.task_id) == task_id)
+                                    .order_by(col(TaskAgentRunRow.id).desc()).limit(DETAIL_ITEMS))).all()
+            events = (await s.scalars(select(TaskEventRow).where(col(TaskEventRow.task_id) == task_id)
+                                      .order_by(col(TaskEventRow.id).desc()).limit(DETAIL_ITEMS))).all()
             last_review = await s.scalar(
-                select(TaskEventRow).where(TaskEventRow.task_id == task_id, TaskEventRow.kind.in_(REVIEW_KINDS))
-                .order_by(TaskEventRow.id.desc()).limit(1))
+                select(TaskEventRow).where(col(TaskEventRow.task_id) == task_id,
+                                           col(TaskEventRow.kind).in_(REVIEW_KINDS))
+                .order_by(col(TaskEventRow.id).desc()).limit(1))
             review = None
             if last_review is not None:
                 review = TaskReview(decision=REVIEW_KINDS[last_review.kind], comment=last_review.message,
@@ -183,5 +188,5 @@ class TaskCore:
                                        title=row.title, assignee_id=row.assignee_id,
                                        created_by_id=row.created_by_id)
             # Dependencies, events and runs cascade; jobs keep their history (task_id → NULL).
-            await s.execute(delete(TaskRow).where(TaskRow.id == task_id))
+            await s.execute(delete(TaskRow).where(col(TaskRow.id) == task_id))
             return Deleted(id=task_id)

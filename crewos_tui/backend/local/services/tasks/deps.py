@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -23,8 +24,8 @@ class TaskDependencies:
         """Does ``start`` (transitively) wait for ``target``? Breadth-first over "blocked by" edges."""
         seen, frontier, visited = {start}, [start], 0
         while frontier:
-            rows = (await s.execute(select(TaskDependencyRow.blocker_id)
-                                    .where(TaskDependencyRow.task_id.in_(frontier[:500])))).scalars().all()
+            rows = (await s.execute(select(col(TaskDependencyRow.blocker_id))
+                                    .where(col(TaskDependencyRow.task_id).in_(frontier[:500])))).scalars().all()
             frontier = frontier[500:]
             visited += len(rows)
             if visited > MAX_WALK:

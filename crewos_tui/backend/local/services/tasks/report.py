@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -45,21 +46,23 @@ async def prepare(ctx: ServiceContext, s: AsyncSession, principal: Principal, da
 
 
 async def _counts(s: AsyncSession, project_id: str) -> dict[str, int]:
-    rows = await s.execute(select(TaskRow.status, func.count()).where(TaskRow.project_id == project_id)
-                           .group_by(TaskRow.status))
+    rows = await s.execute(select(col(TaskRow.status), func.count()).where(col(TaskRow.project_id) == project_id)
+                           .group_by(col(TaskRow.status)))
     return {str(k): int(n) for k, n in rows.all()}
 
 
 async def _titles(s: AsyncSession, project_id: str, status: str) -> list[TaskRow]:
-    return list((await s.scalars(select(TaskRow).where(TaskRow.project_id == project_id, TaskRow.status == status)
-                                 .order_by(TaskRow.priority_rank, TaskRow.position, TaskRow.id)
+    return list((await s.scalars(select(TaskRow)
+                                 .where(col(TaskRow.project_id) == project_id, col(TaskRow.status) == status)
+                                 .order_by(col(TaskRow.priority_rank), col(TaskRow.position), col(TaskRow.id))
                                  .limit(SAMPLE))).all())
 
 
 async def _recent(s: AsyncSession, project_id: str, kinds: tuple[str, ...]) -> list[tuple[TaskEventRow, str]]:
-    rows = await s.execute(select(TaskEventRow, TaskRow.title).join(TaskRow, TaskRow.id == TaskEventRow.task_id)
-                           .where(TaskRow.project_id == project_id, TaskEventRow.kind.in_(kinds))
-                           .order_by(TaskEventRow.id.desc()).limit(SAMPLE))
+    rows = await s.execute(select(TaskEventRow, col(TaskRow.title))
+                           .join(TaskRow, col(TaskRow.id) == col(TaskEventRow.task_id))
+                           .where(col(TaskRow.project_id) == project_id, col(TaskEventRow.kind).in_(kinds))
+                           .order_by(col(TaskEventRow.id).desc()).limit(SAMPLE))
     return [(r[0], r[1]) for r in rows.all()]
 
 
@@ -87,9 +90,9 @@ async def build_update(job: JobContext) -> dict[str, Any]:
     async with job.ctx.db.read() as s:
         decisions = await _recent(s, project_id, tuple(DECISIONS))
         finished = await _recent(s, project_id, ("review_approved",))
-        tokens = (await s.execute(select(func.coalesce(func.sum(TaskAgentRunRow.input_tokens), 0),
-                                         func.coalesce(func.sum(TaskAgentRunRow.output_tokens), 0),
-                                         func.count()).where(TaskAgentRunRow.project_id == project_id))).one()
+        tokens = (await s.execute(select(func.coalesce(func.sum(col(TaskAgentRunRow.input_tokens)), 0),
+                                         func.coalesce(func.sum(col(TaskAgentRunRow.output_tokens)), 0),
+                                         func.count()).where(col(TaskAgentRunRow.project_id) == project_id))).one()
     await job.progress(70, "writing the update")
     total = sum(counts.values())
     done = counts.get("done", 0)

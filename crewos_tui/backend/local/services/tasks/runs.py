@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -23,7 +24,7 @@ class TaskAgentRuns:
             task, _ = await editable_task(s, principal, task_id, "recording agent runs")
             if data.external_ref:
                 existing = await s.scalar(select(TaskAgentRunRow).where(
-                    TaskAgentRunRow.task_id == task_id, TaskAgentRunRow.external_ref == data.external_ref))
+                    col(TaskAgentRunRow.task_id) == task_id, col(TaskAgentRunRow.external_ref) == data.external_ref))
                 if existing is not None:
                     return run_model(existing)
             now = self.ctx.clock.now()

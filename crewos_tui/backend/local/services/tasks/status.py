@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid
 from ....principal import Principal
@@ -20,8 +21,9 @@ class TaskStatusChanges:
 
     async def _open_blockers(self, s: AsyncSession, task_id: str) -> list[str]:
         return list((await s.scalars(
-            select(TaskRow.title).join(TaskDependencyRow, TaskDependencyRow.blocker_id == TaskRow.id)
-            .where(TaskDependencyRow.task_id == task_id, TaskRow.status != "done").order_by(TaskRow.id))).all())
+            select(col(TaskRow.title)).join(TaskDependencyRow, col(TaskDependencyRow.blocker_id) == col(TaskRow.id))
+            .where(col(TaskDependencyRow.task_id) == task_id, col(TaskRow.status) != "done")
+            .order_by(col(TaskRow.id)))).all())
 
     async def _apply(self, s: AsyncSession, principal: Principal, row: TaskRow, move: Move,
                      event: str = "status_changed", message: str | None = None) -> None:

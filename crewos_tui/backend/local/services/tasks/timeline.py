@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....principal import Principal
 from ....schemas import Page
@@ -42,8 +43,8 @@ class TaskTimeline:
     ) -> Page[TaskEvent]:
         async with self.ctx.db.read() as s:
             await load_task(s, principal, task_id)
-            stmt = select(TaskEventRow).where(TaskEventRow.task_id == task_id)
-            return await paginate(s, stmt, [TaskEventRow.id], lambda r: [r.id], event_model,
+            stmt = select(TaskEventRow).where(col(TaskEventRow.task_id) == task_id)
+            return await paginate(s, stmt, [col(TaskEventRow.id)], lambda r: [r.id], event_model,
                                   limit=limit, cursor=cursor)
 
     async def add_event(self, principal: Principal, task_id: str, data: TaskEventCreate) -> TaskEvent:

@@ -18,11 +18,12 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from ....errors import Conflict, CrewOSError, Invalid, NotFound
 from ....principal import Principal
 from ....schemas.agent_jobs import AgentJobCreate
-from ....schemas.tasks import AgentRunCreate, AgentRunUpdate, TaskStatus
+from ....schemas.tasks import AgentRunCreate, AgentRunStatus, AgentRunUpdate, TaskStatus
 from ...tables import AgentJobRow, DocumentRow, TaskRow
 from .convert import editable_task
 
@@ -94,9 +95,9 @@ async def produce(inp: AgentInput) -> Any:
     title = title.removeprefix("Task:").strip() or "the task"
     documents: list[tuple[str, str]] = []
     if inp.project is not None:
-        rows = await inp.session.execute(select(DocumentRow.filename, DocumentRow.text)
-                                         .where(DocumentRow.project_id == inp.project.id)
-                                         .order_by(DocumentRow.id).limit(200))
+        rows = await inp.session.execute(select(col(DocumentRow.filename), col(DocumentRow.text))
+                                         .where(col(DocumentRow.project_id) == inp.project.id)
+                                         .order_by(col(DocumentRow.id)).limit(200))
         documents = [(r[0], r[1] or "") for r in rows]
     words = keywords(inp.prompt)
     found = relevant_lines(words, documents)
@@ -145,8 +146,8 @@ async def prepare(ctx: ServiceContext, s: AsyncSession, principal: Principal, da
         raise Invalid("project_id does not match the task's project")
     if task.status not in ("todo", "in_progress"):
         raise Conflict(f"an agent can only work a task in todo or in_progress (this one is {task.status})")
-    busy = await s.scalar(select(AgentJobRow.id).where(AgentJobRow.task_id == task.id,
-                                                       AgentJobRow.status.in_(("queued", "running"))))
+    busy = await s.scalar(select(col(AgentJobRow.id)).where(col(AgentJobRow.task_id) == task.id,
+                                                       col(AgentJobRow.status).in_(("queued", "running"))))
     if busy:
         raise Conflict(f"the task already has an agent job in progress ({busy})")
     params = dict(data.params)
@@ -186,7 +187,8 @@ async def run_task(job: JobContext) -> dict[str, Any]:
         raise Conflict(f"the task is {detail.status.value}; there is nothing to run")
     for stale in detail.agent_runs:  # an earlier attempt of this job that was interrupted
         if stale.job_id == job.job.id and stale.status == "running":
-            await tasks.update_agent_run(p, stale.id, AgentRunUpdate(status="failed", summary="interrupted"))
+            await tasks.update_agent_run(p, stale.id,
+                                         AgentRunUpdate(status=AgentRunStatus.failed, summary="interrupted"))
     run = await tasks.create_agent_run(p, task_id, AgentRunCreate(agent=agent, job_id=job.job.id))
     try:
         await job.progress(25, f"{agent} is working")
@@ -199,7 +201,7 @@ async def run_task(job: JobContext) -> dict[str, Any]:
         await job.progress(80, "recording the result")
         summary = next((ln.strip("# ").strip() for ln in answer.text.splitlines() if ln.strip()), "")[:200]
         await tasks.update_agent_run(p, run.id, AgentRunUpdate(
-            status="succeeded", summary=summary, output=answer.text, input_tokens=answer.tokens_in,
+            status=AgentRunStatus.succeeded, summary=summary, output=answer.text, input_tokens=answer.tokens_in,
             output_tokens=answer.tokens_out))
         await tasks.set_status(p, task_id, "review", f"{agent} finished; ready for review")
         skip, why = await _may_skip_review(job, agent, answer.text)  # the admin's pipeline policy (admin slice)
@@ -238,7 +240,7 @@ async def _close_run(job: JobContext, run_id: str, task_id: str, status: str, ex
     tasks, p = job.services.tasks, job.principal
     reason = str(exc) if isinstance(exc, CrewOSError) else (type(exc).__name__ if status == "failed" else "")
     try:
-        await tasks.update_agent_run(p, run_id, AgentRunUpdate(status=status, summary=reason or status))
+        await tasks.update_agent_run(p, run_id, AgentRunUpdate(status=AgentRunStatus(status), summary=reason or status))
         if status == "failed":
             current = await tasks.get(p, task_id)
             if current.status == TaskStatus.in_progress:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Forbidden, Invalid, NotFound
 from ....principal import Principal
@@ -110,8 +111,8 @@ class ScenarioTestingService:
     def _visible(self, principal: Principal) -> Any:
         if principal.is_admin:
             return None
-        mine = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
-        return or_(ScenarioRunRow.actor_id == principal.user_id, ScenarioRunRow.project_id.in_(mine))
+        mine = select(col(ProjectMemberRow.project_id)).where(col(ProjectMemberRow.user_id) == principal.user_id)
+        return or_(col(ScenarioRunRow.actor_id) == principal.user_id, col(ScenarioRunRow.project_id).in_(mine))
 
     async def list_runs(
         self, principal: Principal, limit: int = DEFAULT_LIMIT, cursor: str | None = None,
@@ -125,9 +126,9 @@ class ScenarioTestingService:
         if (clause := self._visible(principal)) is not None:
             stmt = stmt.where(clause)
         if status:
-            stmt = stmt.where(ScenarioRunRow.status == status)
+            stmt = stmt.where(col(ScenarioRunRow.status) == status)
         async with self.ctx.db.read() as s:
-            page = await paginate(s, stmt, [ScenarioRunRow.id], lambda r: [r.id], lambda r: r,
+            page = await paginate(s, stmt, [col(ScenarioRunRow.id)], lambda r: [r.id], lambda r: r,
                                   limit=limit, cursor=cursor, descending=True)
             items = [await self._model(s, row) for row in page.items]
         return Page[ScenarioRun](items=items, next_cursor=page.next_cursor)
@@ -135,7 +136,7 @@ class ScenarioTestingService:
     async def get_run(self, principal: Principal, run_id: str) -> ScenarioRun:
         require_user(principal)
         async with self.ctx.db.read() as s:
-            stmt = select(ScenarioRunRow).where(ScenarioRunRow.id == run_id)
+            stmt = select(ScenarioRunRow).where(col(ScenarioRunRow.id) == run_id)
             if (clause := self._visible(principal)) is not None:
                 stmt = stmt.where(clause)
             row = await s.scalar(stmt)
@@ -144,8 +145,8 @@ class ScenarioTestingService:
             return await self._model(s, row)
 
     async def _model(self, s: AsyncSession, row: ScenarioRunRow) -> ScenarioRun:
-        results = (await s.scalars(select(ScenarioResultRow).where(ScenarioResultRow.run_id == row.id)
-                                   .order_by(ScenarioResultRow.position))).all()
+        results = (await s.scalars(select(ScenarioResultRow).where(col(ScenarioResultRow.run_id) == row.id)
+                                   .order_by(col(ScenarioResultRow.position)))).all()
         job = await s.get(AgentJobRow, row.job_id) if row.job_id else None
         return run_model(row, list(results), job)
 
@@ -156,6 +157,7 @@ if jobs is not None:
 
     async def _prepare(ctx: ServiceContext, s: AsyncSession, principal: Principal,
                        data: AgentJobCreate) -> Any:
+        assert jobs is not None  # registered below only when the jobs module is there
         ids = data.params.get("scenario_ids") or []
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise Invalid("params.scenario_ids must be a list of scenario ids")

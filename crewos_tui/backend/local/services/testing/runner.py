@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import delete
+from sqlmodel import col
 
 from ....errors import CrewOSError, Invalid, NotFound
 from ....principal import Principal
@@ -57,7 +58,7 @@ async def execute_run(ctx: ServiceContext, principal: Principal, run_id: str,
         run = await s.get(ScenarioRunRow, run_id)
         if run is None:
             raise NotFound(f"test run {run_id} not found")
-        await s.execute(delete(ScenarioResultRow).where(ScenarioResultRow.run_id == run_id))
+        await s.execute(delete(ScenarioResultRow).where(col(ScenarioResultRow.run_id) == run_id))
         run.status, run.started_at, run.finished_at, run.error = "running", ctx.clock.now(), None, ""
         run.passed_count = run.failed_count = run.error_count = 0
         await ctx.events.emit(s, principal, "testing.run_started", "scenario_run", run.id, run.project_id,

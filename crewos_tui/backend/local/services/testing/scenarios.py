@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ....errors import Invalid
 from ....schemas import Scenario, ValidationRubric
+from ....schemas.validation import CheckName
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ SCENARIOS: tuple[ScenarioSpec, ...] = tuple(sorted((
     ScenarioSpec(
         "planner-breakdown", "Planner breaks a request into tasks", "planner",
         "Break down: write docs; record demo; email customers",
-        ValidationRubric(min_chars=60, required_sections=["Proposed tasks"], weights={"required_sections": 2}),
+        ValidationRubric(min_chars=60, required_sections=["Proposed tasks"], weights={CheckName.required_sections: 2}),
         description="The planner proposes one task per part of the request.", tags=("planner",)),
     ScenarioSpec(
         "reporter-update", "Reporter writes a project update", "reporter", "Prepare the project update",
@@ -55,7 +56,7 @@ SCENARIOS: tuple[ScenarioSpec, ...] = tuple(sorted((
         tags=("reporter", "project")),
     ScenarioSpec(
         "reporter-cites-sources", "Reporter cites its sources", "reporter", "Prepare the project update",
-        ValidationRubric(require_citations=True, min_citations=1, weights={"citations": 3}),
+        ValidationRubric(require_citations=True, min_citations=1, weights={CheckName.citations: 3}),
         description="A project update should say where its facts come from (fails until the reporter "
                     "cites sources).", needs_project=True, tags=("reporter", "citations")),
 ), key=lambda s: s.id))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....schemas.tokens import (
@@ -17,6 +18,7 @@ from ....schemas.tokens import (
     TokenApproval,
     TokenOp,
     TokenRequest,
+    TokenRequestStatus,
     TokenSettings,
     TokenTransaction,
     Wallet,
@@ -30,6 +32,7 @@ from ...tables import (
     TokenTransactionRow,
     TokenWalletRow,
     UserRow,
+    table_of,
 )
 from ...tables.tokens import BURN, HOLDER_KINDS, ISSUANCE, SYSTEM_ADDRESSES
 
@@ -65,9 +68,9 @@ def wallet_model(row: TokenWalletRow, owner_username: str | None) -> Wallet:
 
 def wallet_select():
     """Holder wallets with their owner's username."""
-    return (select(TokenWalletRow, UserRow.username)
-            .outerjoin(UserRow, UserRow.id == TokenWalletRow.owner_user_id)
-            .where(TokenWalletRow.kind.in_(HOLDER_KINDS)))
+    return (select(TokenWalletRow, col(UserRow.username))
+            .outerjoin(UserRow, col(UserRow.id) == col(TokenWalletRow.owner_user_id))
+            .where(col(TokenWalletRow.kind).in_(HOLDER_KINDS)))
 
 
 class Money:
@@ -90,8 +93,8 @@ async def load_settings(s: AsyncSession, project_id: str) -> TokenSettingsRow:
 async def system_wallets(s: AsyncSession, project_id: str) -> tuple[TokenWalletRow, TokenWalletRow]:
     """The project's issuance and burn accounts (created with the token settings)."""
     rows = (await s.scalars(select(TokenWalletRow).where(
-        TokenWalletRow.project_id == project_id,
-        TokenWalletRow.address.in_([SYSTEM_ADDRESSES[ISSUANCE], SYSTEM_ADDRESSES[BURN]])))).all()
+        col(TokenWalletRow.project_id) == project_id,
+        col(TokenWalletRow.address).in_([SYSTEM_ADDRESSES[ISSUANCE], SYSTEM_ADDRESSES[BURN]])))).all()
     by_kind = {r.kind: r for r in rows}
     return by_kind[ISSUANCE], by_kind[BURN]
 
@@ -100,8 +103,8 @@ async def holder_wallet(s: AsyncSession, project_id: str, address: str, role: st
     """A user or treasury wallet of the project by address, or NotFound."""
     cleaned = clean_address(address)
     row = await s.scalar(select(TokenWalletRow).where(
-        TokenWalletRow.project_id == project_id, TokenWalletRow.address == cleaned,
-        TokenWalletRow.kind.in_(HOLDER_KINDS)))
+        col(TokenWalletRow.project_id) == project_id, col(TokenWalletRow.address) == cleaned,
+        col(TokenWalletRow.kind).in_(HOLDER_KINDS)))
     if row is None:
         raise NotFound(f"{role + ' ' if role else ''}wallet {cleaned!r} not found in this project")
     return row
@@ -111,7 +114,8 @@ async def addresses_of(s: AsyncSession, wallet_ids: Iterable[str | None]) -> dic
     ids = {w for w in wallet_ids if w}
     if not ids:
         return {}
-    rows = await s.execute(select(TokenWalletRow.id, TokenWalletRow.address).where(TokenWalletRow.id.in_(ids)))
+    rows = await s.execute(select(col(TokenWalletRow.id), col(TokenWalletRow.address))
+                           .where(col(TokenWalletRow.id).in_(ids)))
     return {wid: address for wid, address in rows.all()}  # noqa: C416 - dict(rows) does not type: Row is no tuple
 
 
@@ -121,16 +125,17 @@ async def request_models(s: AsyncSession, rows: Sequence[TokenRequestRow]) -> li
         return []
     addresses = await addresses_of(s, [w for r in rows for w in (r.from_wallet_id, r.to_wallet_id)])
     approvals: dict[str, list[TokenApproval]] = {r.id: [] for r in rows}
-    found = await s.scalars(select(TokenApprovalRow).where(TokenApprovalRow.request_id.in_(list(approvals)))
-                            .order_by(TokenApprovalRow.created_at, TokenApprovalRow.approver_id))
+    found = await s.scalars(select(TokenApprovalRow).where(col(TokenApprovalRow.request_id).in_(list(approvals)))
+                            .order_by(col(TokenApprovalRow.created_at), col(TokenApprovalRow.approver_id)))
     for a in found:
         approvals[a.request_id].append(TokenApproval(approver_id=a.approver_id, approver_name=a.approver_name,
                                                      comment=a.comment, created_at=a.created_at))
     return [
         TokenRequest(
-            id=r.id, project_id=r.project_id, kind=r.kind, amount=r.amount,
+            id=r.id, project_id=r.project_id, kind=TokenOp(r.kind), amount=r.amount,
             from_wallet=addresses.get(r.from_wallet_id or ""), to_wallet=addresses.get(r.to_wallet_id or ""),
-            memo=r.memo, idempotency_key=r.idempotency_key, status=r.status, requested_by=r.requested_by,
+            memo=r.memo, idempotency_key=r.idempotency_key, status=TokenRequestStatus(r.status),
+            requested_by=r.requested_by,
             requested_by_name=r.requested_by_name, required_approvals=r.required_approvals,
             approvals=approvals[r.id], created_at=r.created_at, updated_at=r.updated_at, decided_by=r.decided_by,
             decided_at=r.decided_at, comment=r.comment, executed_by=r.executed_by, executed_at=r.executed_at,
@@ -145,10 +150,10 @@ async def request_model(s: AsyncSession, row: TokenRequestRow) -> TokenRequest:
 
 
 #: A wallet as Core columns (status lists up to 200 of them without ORM objects).
-WALLET_COLUMNS = (TokenWalletRow.__table__.c.address, TokenWalletRow.__table__.c.label,
-                  TokenWalletRow.__table__.c.kind, TokenWalletRow.__table__.c.owner_user_id,
-                  TokenWalletRow.__table__.c.frozen, TokenWalletRow.__table__.c.balance,
-                  TokenWalletRow.__table__.c.created_at, TokenWalletRow.__table__.c.updated_at)
+WALLET_COLUMNS = (table_of(TokenWalletRow).c.address, table_of(TokenWalletRow).c.label,
+                  table_of(TokenWalletRow).c.kind, table_of(TokenWalletRow).c.owner_user_id,
+                  table_of(TokenWalletRow).c.frozen, table_of(TokenWalletRow).c.balance,
+                  table_of(TokenWalletRow).c.created_at, table_of(TokenWalletRow).c.updated_at)
 
 
 def wallet_from_row(r: Any) -> Wallet:
@@ -158,9 +163,9 @@ def wallet_from_row(r: Any) -> Wallet:
         frozen=bool(r.frozen), balance=r.balance, created_at=r.created_at, updated_at=r.updated_at)
 
 
-TX = TokenTransactionRow.__table__.c
-POSTING = TokenPostingRow.__table__.c
-WALLET = TokenWalletRow.__table__.c
+TX = table_of(TokenTransactionRow).c
+POSTING = table_of(TokenPostingRow).c
+WALLET = table_of(TokenWalletRow).c
 #: Columns of a transaction row as history reads them (Core rows, not ORM objects: a page
 #: of history is built without the ORM's per-row bookkeeping).
 TX_COLUMNS = (TX.id, TX.project_id, TX.seq, TX.kind, TX.amount, TX.memo, TX.request_id, TX.created_by,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid
 from ....principal import Principal
@@ -114,8 +115,8 @@ async def post(
 ) -> TokenTransactionRow:
     """Append the transaction and its postings; move the cached balances."""
     project_id = _project_of(movement)
-    seq = int(await s.scalar(select(func.coalesce(func.max(TokenTransactionRow.seq), 0))
-                             .where(TokenTransactionRow.project_id == project_id)) or 0) + 1
+    seq = int(await s.scalar(select(func.coalesce(func.max(col(TokenTransactionRow.seq)), 0))
+                             .where(col(TokenTransactionRow.project_id) == project_id)) or 0) + 1
     issuance, burn = await system_wallets(s, project_id)
     for leg in legs:
         leg.wallet.balance += leg.amount

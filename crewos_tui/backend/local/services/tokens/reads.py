@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid
 from ....principal import Principal
@@ -25,6 +26,7 @@ from ...tables import (
     TokenTransactionRow,
     TokenWalletRow,
     UserRow,
+    table_of,
 )
 from ...tables.tokens import BURN, HOLDER_KINDS, ISSUANCE
 from ..projects.access import load_project
@@ -52,14 +54,14 @@ async def history_page(
                 .order_by(TX.seq.desc()).limit(limit + 1).subquery())
     else:
         page = (select(*TX_COLUMNS, POSTING.id.label("k"))
-                .join_from(TokenPostingRow.__table__, TokenTransactionRow.__table__, TX.id == POSTING.transaction_id)
+                .join_from(table_of(TokenPostingRow), table_of(TokenTransactionRow), TX.id == POSTING.transaction_id)
                 .where(POSTING.wallet_id == wallet_id)
                 .where(*([POSTING.id < after] if after is not None else []))
                 .order_by(POSTING.id.desc()).limit(limit + 1).subquery())
-    leg = TokenPostingRow.__table__.alias("leg")
+    leg = table_of(TokenPostingRow).alias("leg")
     rows = (await s.execute(
         select(page, WALLET.address, leg.c.amount.label("leg_amount"), leg.c.balance_after)
-        .join(leg, leg.c.transaction_id == page.c.id).join(TokenWalletRow.__table__, WALLET.id == leg.c.wallet_id)
+        .join(leg, leg.c.transaction_id == page.c.id).join(table_of(TokenWalletRow), WALLET.id == leg.c.wallet_id)
         .order_by(page.c.k.desc(), leg.c.id))).all()
     return transactions_from_legs(rows)
 
@@ -81,7 +83,8 @@ class TokenReads:
                 func.coalesce(func.sum(WALLET.balance).filter(WALLET.kind == BURN), 0),
             ).where(WALLET.project_id == project_id))).one()
             rows = (await s.execute(
-                select(*WALLET_COLUMNS, UserRow.username).outerjoin(UserRow, UserRow.id == WALLET.owner_user_id)
+                select(*WALLET_COLUMNS, col(UserRow.username))
+                .outerjoin(UserRow, col(UserRow.id) == WALLET.owner_user_id)
                 .where(WALLET.project_id == project_id, holder)
                 .order_by(WALLET.address).limit(STATUS_WALLETS))).all()
             last, _ = await history_page(s, project_id, 1, None)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Forbidden, Invalid, NotFound
 from ....principal import Principal
@@ -66,10 +68,10 @@ class TokenRequests:
             raise Invalid(f"status must be one of {', '.join(TokenRequestStatus.__members__)}")
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = select(TokenRequestRow).where(TokenRequestRow.project_id == project_id)
+            stmt = select(TokenRequestRow).where(col(TokenRequestRow.project_id) == project_id)
             if status:
-                stmt = stmt.where(TokenRequestRow.status == status)
-            page = await paginate(s, stmt, [TokenRequestRow.id], lambda r: [r.id], lambda r: r,
+                stmt = stmt.where(col(TokenRequestRow.status) == status)
+            page = await paginate(s, stmt, [col(TokenRequestRow.id)], lambda r: [r.id], lambda r: r,
                                   limit=limit, cursor=cursor, descending=True)
             return Page[TokenRequest](items=await request_models(s, page.items), next_cursor=page.next_cursor)
 
@@ -83,8 +85,9 @@ class TokenRequests:
             settings = await load_settings(s, project_id)
             if data.idempotency_key:
                 earlier = await s.scalar(select(TokenRequestRow).where(
-                    TokenRequestRow.project_id == project_id, TokenRequestRow.requested_by == principal.user_id,
-                    TokenRequestRow.idempotency_key == data.idempotency_key))
+                    col(TokenRequestRow.project_id) == project_id,
+                    col(TokenRequestRow.requested_by) == principal.user_id,
+                    col(TokenRequestRow.idempotency_key) == data.idempotency_key))
                 if earlier is not None:
                     if earlier.body_hash != digest:
                         raise Conflict(f"idempotency key {data.idempotency_key!r} was used for a different "
@@ -124,8 +127,8 @@ class TokenRequests:
         return row
 
     async def _approver_ids(self, s: AsyncSession, request_id: str) -> list[str]:
-        return list(await s.scalars(select(TokenApprovalRow.approver_id).where(
-            TokenApprovalRow.request_id == request_id).order_by(TokenApprovalRow.created_at)))
+        return list(await s.scalars(select(col(TokenApprovalRow.approver_id)).where(
+            col(TokenApprovalRow.request_id) == request_id).order_by(col(TokenApprovalRow.created_at))))
 
     async def approve_request(
         self, principal: Principal, project_id: str, request_id: str, comment: str = ""
@@ -194,10 +197,10 @@ class TokenRequests:
                     or _is_owner(acc, principal)):
                 raise Forbidden("only the requester, a token approver or the project owner can execute a request")
             now = self.ctx.clock.now()
-            claimed = await s.execute(
+            claimed = cast(CursorResult[Any], await s.execute(
                 update(TokenRequestRow)
-                .where(TokenRequestRow.id == request_id, TokenRequestRow.status == "approved")
-                .values(status="executing", updated_at=now))
+                .where(col(TokenRequestRow.id) == request_id, col(TokenRequestRow.status) == "approved")
+                .values(status="executing", updated_at=now)))
             if claimed.rowcount != 1:
                 row = await self._load(s, project_id, request_id)
                 already = " (it already ran)" if row.status in ("executed", "failed") else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
@@ -42,9 +43,9 @@ class TokenSetup:
             await load_project(s, principal, project_id)
             settings = await s.get(TokenSettingsRow, project_id)
             counts = dict((await s.execute(
-                select(TokenWalletRow.kind, func.count()).where(
-                    TokenWalletRow.project_id == project_id, TokenWalletRow.kind.in_(HOLDER_KINDS))
-                .group_by(TokenWalletRow.kind))).all())
+                select(col(TokenWalletRow.kind), func.count()).where(
+                    col(TokenWalletRow.project_id) == project_id, col(TokenWalletRow.kind).in_(HOLDER_KINDS))
+                .group_by(col(TokenWalletRow.kind)))).all())
             approvers = await self._member_approvers(s, project_id, settings)
         wallets = sum(counts.values())
         needed = settings.required_approvals if settings else 1
@@ -67,8 +68,8 @@ class TokenSetup:
         """Configured approvers who are still members of the project."""
         if settings is None or not settings.approver_ids:
             return []
-        found = await s.scalars(select(ProjectMemberRow.user_id).where(
-            ProjectMemberRow.project_id == project_id, ProjectMemberRow.user_id.in_(settings.approver_ids)))
+        found = await s.scalars(select(col(ProjectMemberRow.user_id)).where(
+            col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.user_id).in_(settings.approver_ids)))
         return list(found)
 
     # ---- settings --------------------------------------------------------------------
@@ -80,8 +81,8 @@ class TokenSetup:
             acc = await load_project(s, principal, project_id)
             acc.at_least("owner", principal, "configuring the project token")
             acc.writable()
-            members = set(await s.scalars(select(ProjectMemberRow.user_id).where(
-                ProjectMemberRow.project_id == project_id, ProjectMemberRow.user_id.in_(approver_ids))))
+            members = set(await s.scalars(select(col(ProjectMemberRow.user_id)).where(
+                col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.user_id).in_(approver_ids))))
             strangers = [a for a in approver_ids if a not in members]
             if strangers:
                 raise Invalid(f"approver_ids: {', '.join(strangers)} {'is' if len(strangers) == 1 else 'are'} "
@@ -96,7 +97,8 @@ class TokenSetup:
                     s.add(TokenWalletRow(id=self.ctx.ids.new(), project_id=project_id, address=address,
                                          label=f"system {kind} account", kind=kind, created_at=now, updated_at=now))
             elif data.decimals != row.decimals and await s.scalar(
-                    select(TokenTransactionRow.id).where(TokenTransactionRow.project_id == project_id).limit(1)):
+                    select(col(TokenTransactionRow.id))
+                    .where(col(TokenTransactionRow.project_id) == project_id).limit(1)):
                 # Decimals say what an amount means to people: changing them under a
                 # ledger would silently rescale every balance on screen.
                 raise Conflict(f"decimals are fixed once tokens have moved (they are {row.decimals})")
@@ -118,8 +120,8 @@ class TokenSetup:
     ) -> Page[Wallet]:
         async with self.ctx.db.read() as s:
             await load_project(s, principal, project_id)
-            stmt = wallet_select().where(TokenWalletRow.project_id == project_id)
-            return await paginate(s, stmt, [TokenWalletRow.address], lambda r: [r[0].address],
+            stmt = wallet_select().where(col(TokenWalletRow.project_id) == project_id)
+            return await paginate(s, stmt, [col(TokenWalletRow.address)], lambda r: [r[0].address],
                                   lambda r: wallet_model(r[0], r[1]), limit=limit, cursor=cursor)
 
     async def upsert_wallet(
@@ -136,7 +138,7 @@ class TokenSetup:
             owner = await self._wallet_owner(s, principal, project_id, data)
             now = self.ctx.clock.now()
             row = await s.scalar(select(TokenWalletRow).where(
-                TokenWalletRow.project_id == project_id, TokenWalletRow.address == address))
+                col(TokenWalletRow.project_id) == project_id, col(TokenWalletRow.address) == address))
             if row is not None and row.kind not in HOLDER_KINDS:
                 raise Conflict(f"{address!r} is a system account")
             if row is None:
@@ -175,8 +177,8 @@ class TokenSetup:
         user = await s.get(UserRow, user_id)
         if user is None:
             raise NotFound(f"user {user_id} not found")
-        is_member = await s.scalar(select(ProjectMemberRow.user_id).where(
-            ProjectMemberRow.project_id == project_id, ProjectMemberRow.user_id == user_id))
+        is_member = await s.scalar(select(col(ProjectMemberRow.user_id)).where(
+            col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.user_id) == user_id))
         if is_member is None:
             raise Invalid(f"owner_user_id: {user.username} is not a member of this project")
         return user

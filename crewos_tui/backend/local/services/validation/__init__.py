@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from ....errors import Invalid, NotFound, PayloadTooLarge
 from ....principal import Principal
@@ -150,17 +151,17 @@ class ValidationService:
         require_user(principal)
         stmt = select(ValidationRunRow)
         if not principal.is_admin:
-            mine = select(ProjectMemberRow.project_id).where(ProjectMemberRow.user_id == principal.user_id)
-            stmt = stmt.where(or_(ValidationRunRow.actor_id == principal.user_id,
-                                  ValidationRunRow.project_id.in_(mine)))
+            mine = select(col(ProjectMemberRow.project_id)).where(col(ProjectMemberRow.user_id) == principal.user_id)
+            stmt = stmt.where(or_(col(ValidationRunRow.actor_id) == principal.user_id,
+                                  col(ValidationRunRow.project_id).in_(mine)))
         if item_id:
-            stmt = stmt.where(ValidationRunRow.item_id == item_id)
+            stmt = stmt.where(col(ValidationRunRow.item_id) == item_id)
         if project_id:
-            stmt = stmt.where(ValidationRunRow.project_id == project_id)
+            stmt = stmt.where(col(ValidationRunRow.project_id) == project_id)
         if passed is not None:
-            stmt = stmt.where(ValidationRunRow.passed == passed)
+            stmt = stmt.where(col(ValidationRunRow.passed) == passed)
         if source:
-            stmt = stmt.where(ValidationRunRow.source == source)
+            stmt = stmt.where(col(ValidationRunRow.source) == source)
         async with self.ctx.db.read() as s:
-            return await paginate(s, stmt, [ValidationRunRow.id], lambda r: [r.id], result_model,
+            return await paginate(s, stmt, [col(ValidationRunRow.id)], lambda r: [r.id], result_model,
                                   limit=limit, cursor=cursor, descending=True)
