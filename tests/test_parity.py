@@ -6,6 +6,8 @@ remote client has it with the protocol's signature. For every endpoint of the ma
 (``docs/api/endpoints.tsv``) the server has a route at its method and path whose
 credential dependency is the map's auth rule. Nothing here does I/O beyond opening
 an empty database, so a drift fails in milliseconds, before any contract test runs.
+The static side of the same check is ``crewos_tui/backend/conformance.py``: pyright
+assigns both backends to ``Backend`` there.
 """
 
 from __future__ import annotations
