@@ -164,7 +164,12 @@ def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
 #: Test modules that take seconds each on their own: a developer's quick run leaves them out
 #: (``pytest -m "not app and not slow"``).
 SLOW_MODULES = {"test_board_bench.py", "test_knowledge_bench.py", "test_ledger_bench.py",
-                "test_notifications_bench.py", "test_properties.py", "test_tokens_properties.py"}
+                "test_notifications_bench.py", "test_properties.py", "test_tokens_properties.py",
+                "test_audit_export.py",  # 100,000 audit events, twice
+                "test_cli_accounts.py"}  # a real `crewos-tui serve` in a subprocess
+#: Single tests that take seconds: every built-in agent answering twice on the demo data,
+#: a remote board waiting for two of its refresh intervals.
+SLOW_TESTS = {"test_builtin_answers_are_deterministic_on_demo_data", "test_the_remote_board_refreshes_on_an_interval"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -176,5 +181,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.app)
         if "snap_compare" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.snapshot)
-        if name in SLOW_MODULES:
+        if name in SLOW_MODULES or getattr(item, "originalname", item.name) in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
