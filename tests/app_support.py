@@ -21,7 +21,16 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until the app is connected (or gave up), no worker runs and no
     live-update reload is pending."""
     app: Any = pilot.app
-    from textual.worker import WorkerCancelled, WorkerFailed
+    from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
+
+    def busy() -> bool:
+        session = getattr(app, "session", None)
+        return (
+            # not only running: a worker created by a message handled a moment ago is still pending
+            any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+            or getattr(app, "_change_timer", None) is not None
+            or (session is not None and session.health == "connecting")  # connect starts after the first frame
+        )
 
     for _ in range(200):
         try:
@@ -31,15 +40,10 @@ async def settle(pilot: Pilot[Any]) -> None:
         except WorkerCancelled:
             pass  # an exclusive worker superseded by a newer one: normal
         await pilot.pause()
-        session = getattr(app, "session", None)
-        busy = (
-            any(w.is_running for w in app.workers)
-            or getattr(app, "_change_timer", None) is not None
-            or (session is not None and session.health == "connecting")  # connect starts after the first frame
-        )
-        if not busy:
-            await pilot.pause()  # a screen pushed by the last worker finishes composing
-            return
+        if not busy():
+            await pilot.pause()  # a screen pushed by the last worker finishes composing...
+            if not busy():  # ...and whatever its messages started has finished too
+                return
         await pilot.pause(0.05)
     raise AssertionError("the app did not settle")
 
