@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,13 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+#: The first sign-in wait in tests: long enough that a loaded machine cannot outrun it
+#: (the live server runs on the real clock); tests that watch it end use their own clock.
+TEST_LOGIN_DELAY = timedelta(minutes=5)
+
+
 def fast_settings(**kw: object) -> Settings:
+    kw.setdefault("login_delay_first", TEST_LOGIN_DELAY)
     return Settings(scrypt_n=FAST_SCRYPT, **kw)  # type: ignore[arg-type]
 
 

@@ -155,7 +155,8 @@ async def test_wrong_password_is_shown_inline(server: Services, memory_keyring: 
         assert await _keys(server) == []
 
 
-async def test_locked_account_is_shown_inline(server: Services, memory_keyring: MemoryKeyring) -> None:
+async def test_throttled_account_is_shown_as_a_wrong_password(server: Services,
+                                                              memory_keyring: MemoryKeyring) -> None:
     from crewos_tui.backend.errors import CrewOSError
     from crewos_tui.backend.principal import Principal
 
@@ -165,8 +166,9 @@ async def test_locked_account_is_shown_inline(server: Services, memory_keyring: 
     app = make_app(remote_spec())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = await sign_in(pilot, PASSWORD)
-        assert "locked" in error_of(screen)
+        screen = await sign_in(pilot, PASSWORD)  # the right password, during the wait
+        assert "invalid username or password" in error_of(screen)
+        assert "locked" not in error_of(screen) and "maya" not in error_of(screen)
 
 
 async def test_unreachable_server_is_shown_inline(monkeypatch: pytest.MonkeyPatch,

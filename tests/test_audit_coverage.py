@@ -236,7 +236,7 @@ async def admin_flow(env: Env) -> None:
     await env.measure("PATCH /api/v1/auth/users/{user_id}", a.admin.update_user(target.id, UserUpdate(role="viewer")),
                       "user.updated")
     for _ in range(env.services.ctx.settings.max_failed_logins):
-        with pytest.raises(Exception):  # noqa: B017 - wrong password, then locked
+        with pytest.raises(Exception):  # noqa: B017 - wrong passwords, then a throttle
             await env.services.auth.login(Principal.anonymous(), target.username, "wrong password")
     await env.measure("POST /api/v1/auth/users/{user_id}/unlock", a.admin.unlock_user(target.id), "user.unlocked")
     await env.measure("PUT /api/v1/auth/agent-namespace-policies/{agent_name}",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from sqlalchemy import select
 
 from crewos_tui.backend import errors
-from crewos_tui.backend.local.tables import ApiKeyRow, RefreshTokenRow, UserRow
+from crewos_tui.backend.ids import Clock
+from crewos_tui.backend.local.services import Services
+from crewos_tui.backend.local.services import auth as auth_module
+from crewos_tui.backend.local.tables import ApiKeyRow, DomainEventRow, RefreshTokenRow, UserRow
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, fast_settings, user_factory
 
 
 async def test_only_hashes_and_prefixes_are_stored(services, make_user):
@@ -97,22 +101,136 @@ async def test_jwt_expiry_and_tampering(services, make_user):
         await services.auth.authenticate_jwt(forged)
 
 
-async def test_lockout_expires_and_success_resets_the_counter(services, make_user):
+class ManualClock(Clock):
+    """A clock that stands still until the test moves it: no test sleeps."""
+
+    def __init__(self) -> None:
+        self.t = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def clocked(fresh_db) -> AsyncIterator[tuple[Services, ManualClock]]:
+    clock = ManualClock()
+    svc = await Services.open(fresh_db, clock=clock, settings=fast_settings(login_delay_first=timedelta(seconds=1)))
+    yield svc, clock
+    await svc.close()
+
+
+async def refused(svc: Services, username: str, password: str) -> str:
+    """The answer to a refused sign-in, as the caller sees it."""
+    with pytest.raises(errors.Unauthorized) as caught:
+        await svc.auth.login(Principal.anonymous(), username, password)
+    return f"{type(caught.value).__name__}: {caught.value}"
+
+
+async def throttle_of(svc: Services, user_id: str) -> tuple[int, datetime | None]:
+    async with svc.ctx.db.read() as s:
+        row = await s.get(UserRow, user_id)
+    return row.failed_logins, row.locked_until.replace(tzinfo=UTC) if row.locked_until else None
+
+
+async def test_a_success_before_the_threshold_resets_the_count(services, make_user):
     user, _ = await make_user()
-    anon = Principal.anonymous()
-    for _ in range(4):
-        with pytest.raises(errors.Unauthorized):
-            await services.auth.login(anon, user.username, "bad")
-    await services.auth.login(anon, user.username, PASSWORD)  # resets
-    async with services.ctx.db.read() as s:
-        assert (await s.get(UserRow, user.id)).failed_logins == 0
+    for _ in range(services.ctx.settings.max_failed_logins - 1):
+        await refused(services, user.username, "bad")
+    await services.auth.login(Principal.anonymous(), user.username, PASSWORD)
+    assert await throttle_of(services, user.id) == (0, None)
+
+
+async def test_five_wrong_passwords_make_the_right_one_wait_with_the_same_answer(clocked):
+    svc, clock = clocked
+    user, _ = await user_factory(svc)()
+    answers = [await refused(svc, user.username, "bad") for _ in range(5)]
+    assert await throttle_of(svc, user.id) == (5, clock.now() + timedelta(seconds=1))
+    # During the wait the right password is refused exactly like a wrong one.
+    assert await refused(svc, user.username, PASSWORD) == answers[-1] == answers[0]
+    assert answers[0] == "Unauthorized: invalid username or password"
+    clock.advance(1)
+    assert (await svc.auth.login(Principal.anonymous(), user.username, PASSWORD)).access_token
+    assert await throttle_of(svc, user.id) == (0, None)
+
+
+async def test_the_wait_doubles_per_further_failure_and_is_capped(clocked):
+    svc, clock = clocked
+    user, _ = await user_factory(svc)()
     for _ in range(5):
-        with pytest.raises((errors.Unauthorized, errors.Forbidden)):
-            await services.auth.login(anon, user.username, "bad")
-    async with services.ctx.db.transaction() as s:
-        row = await s.get(UserRow, user.id)
-        row.locked_until = services.ctx.clock.now() - timedelta(seconds=1)
-    assert (await services.auth.login(anon, user.username, PASSWORD)).access_token
+        await refused(svc, user.username, "bad")
+    waits = []
+    for _ in range(12):
+        _, until = await throttle_of(svc, user.id)
+        assert until is not None
+        waits.append((until - clock.now()).total_seconds())
+        clock.t = until  # the wait is over: the next wrong password counts again
+        await refused(svc, user.username, "bad")
+    assert waits == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+    assert svc.auth.login_delay(10_000) == timedelta(minutes=15)
+    assert svc.auth.login_delay(4) is None
+
+
+async def test_guesses_during_a_wait_neither_count_nor_lengthen_it(clocked):
+    """An attacker cannot keep the owner out: the owner waits at most the current delay."""
+    svc, clock = clocked
+    user, _ = await user_factory(svc)()
+    for _ in range(5):
+        await refused(svc, user.username, "bad")
+    before = await throttle_of(svc, user.id)
+    for _ in range(50):
+        await refused(svc, user.username, "guess")
+        clock.advance(0.01)
+    assert await throttle_of(svc, user.id) == before
+    clock.t = before[1]
+    assert (await svc.auth.login(Principal.anonymous(), user.username, PASSWORD)).access_token
+
+
+async def test_every_refusal_checks_one_password_hash(clocked, monkeypatch):
+    """Unknown user, wrong password and throttled account do the same work and answer alike."""
+    svc, _ = clocked
+    user, _ = await user_factory(svc)()
+    calls: list[str] = []
+    real = auth_module.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        calls.append(password)
+        return real(password, stored)
+
+    monkeypatch.setattr(auth_module, "verify_password", counting)
+    answers = {"unknown user": await refused(svc, "nobody-here", PASSWORD)}
+    for i in range(5):
+        answers[f"wrong password {i}"] = await refused(svc, user.username, "bad")
+    answers["throttled, wrong password"] = await refused(svc, user.username, "bad")
+    answers["throttled, right password"] = await refused(svc, user.username, PASSWORD)
+    assert set(answers.values()) == {"Unauthorized: invalid username or password"}
+    assert len(calls) == len(answers)
+
+
+async def test_an_admin_unlock_clears_the_throttle(clocked):
+    svc, _ = clocked
+    user, _ = await user_factory(svc)()
+    for _ in range(7):
+        await refused(svc, user.username, "bad")
+    unlocked = await svc.admin.unlock_user(Principal.system(), user.id)
+    assert unlocked.locked_until is None and unlocked.failed_logins == 0
+    assert (await svc.auth.login(Principal.anonymous(), user.username, PASSWORD)).access_token
+    # The count starts again from zero: one more wrong password does not throttle.
+    await refused(svc, user.username, "bad")
+    assert await throttle_of(svc, user.id) == (1, None)
+
+
+async def test_a_throttle_is_a_domain_event(clocked):
+    svc, _ = clocked
+    user, _ = await user_factory(svc)()
+    for _ in range(5):
+        await refused(svc, user.username, "bad")
+    async with svc.ctx.db.read() as s:
+        kinds = (await s.scalars(select(DomainEventRow.kind).where(DomainEventRow.resource_id == user.id))).all()
+    assert kinds.count("auth.login_failed") == 5 and kinds.count("user.throttled") == 1
+    assert "user.locked" not in kinds
 
 
 async def test_users_are_unique_and_only_admins_create_them(services, make_user):

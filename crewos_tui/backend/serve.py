@@ -22,6 +22,7 @@ DEFAULT_PORT = 8765
 ROLES = ("admin", "member", "viewer")
 ADMIN_PASSWORD_ENV = "CREWOS_ADMIN_PASSWORD"
 JWT_SECRET_ENV = "CREWOS_JWT_SECRET"
+TRUSTED_PROXIES_ENV = "CREWOS_TRUSTED_PROXIES"
 
 
 def _say(message: str) -> None:
@@ -98,27 +99,51 @@ def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})")
     parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default: the user data dir)")
     parser.add_argument("--demo", action="store_true", help="serve the demo database (seeded on first start)")
+    parser.add_argument(
+        "--trusted-proxy", action="append", default=[], metavar="IP",
+        help="a reverse proxy (address or network; repeat it or give a comma list) whose X-Forwarded-For "
+             f"names the client; default {TRUSTED_PROXIES_ENV}, else none: the direct peer is the client",
+    )
     parser.set_defaults(handler=serve_command)
     return parser
 
 
 def run_serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | str | None = None,
-              demo: bool = False) -> int:
+              demo: bool = False, trusted_proxies: list[str] | None = None) -> int:
     """Run the server until interrupted; returns the process exit code."""
     import uvicorn
 
     from ..paths import database_file
     from .server.app import create_app_for_data_dir
+    from .server.ratelimit import parse_trusted_proxies
 
+    proxies = trusted_proxies or []
+    try:
+        parse_trusted_proxies(proxies)
+    except ValueError as exc:
+        _say(f"serve: --trusted-proxy: {exc}")
+        return 2
     directory = resolve_data_dir(data_dir)
-    app = create_app_for_data_dir(directory, demo=demo)
+    app = create_app_for_data_dir(directory, demo=demo, trusted_proxies=proxies)
     _say(f"serving {database_file(directory, demo=demo)} at http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if proxies:
+        _say(f"trusting X-Forwarded-For from {', '.join(proxies)}")
+    # uvicorn's own proxy headers would believe X-Forwarded-For from any loopback peer;
+    # the app reads it itself, from the trusted proxies only.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     return 0
 
 
+def trusted_proxies_of(args: argparse.Namespace) -> list[str]:
+    """``--trusted-proxy`` values, else CREWOS_TRUSTED_PROXIES (a comma list), else none."""
+    given = list(args.trusted_proxy or [])
+    if not given and os.environ.get(TRUSTED_PROXIES_ENV):
+        given = [os.environ[TRUSTED_PROXIES_ENV]]
+    return [part.strip() for entry in given for part in entry.split(",") if part.strip()]
+
+
 def serve_command(args: argparse.Namespace) -> int:
-    return run_serve(args.host, args.port, args.data_dir, args.demo)
+    return run_serve(args.host, args.port, args.data_dir, args.demo, trusted_proxies_of(args))
 
 
 # ---- users ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The password is used once: it opens a session (JWT), the session creates an API key
 named ``crewos-tui@<host>``, the key goes to the keyring, the session is closed.
-Failures (wrong password, locked account, unreachable server) show under the form.
+Failures (wrong password or a throttled account, which answer alike; an unreachable
+server) show under the form.
 When no keyring is usable the screen says so and offers to keep the key for this
 session only — it never falls back to a file.
 """

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crewos_tui.backend import errors
+from crewos_tui.backend.local.tables import UserRow
 from crewos_tui.backend.schemas import ApiKeyCreate
 
 from ..conftest import PASSWORD
@@ -29,17 +30,27 @@ async def test_login_with_a_wrong_password_or_unknown_user_is_unauthorized(world
         await world.anonymous().auth.login("nobody-at-all", PASSWORD)
 
 
-async def test_five_failed_logins_lock_the_account(world):
+async def test_failed_logins_throttle_the_account_with_the_wrong_password_answer(world):
     user = await world.user()
     anon = world.anonymous()
-    for _ in range(4):
-        with pytest.raises(errors.Unauthorized):
+    for _ in range(world.services.ctx.settings.max_failed_logins):
+        with pytest.raises(errors.Unauthorized) as wrong:
             await anon.auth.login(user.username, "nope")
-    with pytest.raises(errors.Forbidden, match="locked"):
-        await anon.auth.login(user.username, "nope")
-    # Even the right password is refused while locked.
-    with pytest.raises(errors.Forbidden, match="locked"):
+    # Throttled: even the right password gets exactly the wrong password's answer, and so
+    # does a user that does not exist. Nothing names the account or says it waits.
+    with pytest.raises(errors.Unauthorized) as throttled:
         await anon.auth.login(user.username, PASSWORD)
+    with pytest.raises(errors.Unauthorized) as unknown:
+        await anon.auth.login(f"nobody-{user.username}", PASSWORD)
+    assert str(throttled.value) == str(wrong.value) == str(unknown.value)
+    assert "invalid username or password" in str(throttled.value)
+    assert user.username not in str(throttled.value) and "lock" not in str(throttled.value)
+    # The wait ends (moved into the past in the database: the live server runs on the real clock).
+    async with world.services.ctx.db.transaction() as s:
+        row = await s.get(UserRow, user.id)
+        assert row.locked_until is not None
+        row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+    assert (await anon.auth.login(user.username, PASSWORD)).access_token
 
 
 async def test_refresh_rotates_and_the_old_token_stops_working(world):

@@ -22,8 +22,14 @@ class Settings:
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
+    #: Sign-in throttle, per account: after ``max_failed_logins`` consecutive wrong
+    #: passwords the account waits ``login_delay_first`` before the next attempt is
+    #: considered, and each further wrong password doubles the wait, up to
+    #: ``login_delay_max``. Attempts during a wait are refused like a wrong password
+    #: and are not counted, so guessing cannot keep the owner out longer than that.
     max_failed_logins: int = 5
-    lockout: timedelta = timedelta(minutes=15)
+    login_delay_first: timedelta = timedelta(seconds=1)
+    login_delay_max: timedelta = timedelta(minutes=15)
     max_upload_bytes: int = 5 * 1024 * 1024
     sso_providers: list[SSOProvider] = field(default_factory=list)
     #: scrypt cost; tests lower it to keep the suite fast.

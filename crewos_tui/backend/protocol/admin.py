@@ -58,7 +58,7 @@ class AdminAPI(Protocol):
         ...
 
     async def unlock_user(self, user_id: str) -> AdminUser:
-        """End a lockout after failed logins."""
+        """End a sign-in throttle after wrong passwords (and reset the failure count)."""
         ...
 
     # ---- policies ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ belong to the loop that made them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from ..local.context import Settings
 from ..local.services import Services
 from .auth import AuthMiddleware
 from .handlers import CatchAllMiddleware, crewos_error_handler, validation_error_handler
-from .ratelimit import SlidingWindowLimiter
+from .ratelimit import SlidingWindowLimiter, TrustedProxies
 from .request_id import RequestIdMiddleware
 from .routes import ROUTERS
 
@@ -39,10 +39,13 @@ DESCRIPTION = (
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def _build(services: Services | None, *, lifespan: Lifespan | None = None, login_attempts_per_minute: int) -> FastAPI:
+def _build(services: Services | None, *, lifespan: Lifespan | None = None, login_attempts_per_minute: int,
+           trusted_proxies: Iterable[str]) -> FastAPI:
     app = FastAPI(title="CrewOS (crewos-tui)", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     app.state.login_limiter = SlidingWindowLimiter(login_attempts_per_minute, window=60.0)
+    # X-Forwarded-For names the client only when the direct peer is one of these.
+    app.state.trusted_proxies = TrustedProxies(trusted_proxies)
     app.add_exception_handler(CrewOSError, crewos_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     # add_middleware stacks outward: the last added runs first. Authentication sits
@@ -56,9 +59,10 @@ def _build(services: Services | None, *, lifespan: Lifespan | None = None, login
 
 
 def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE,
-               background: bool = False) -> FastAPI:
+               background: bool = False, trusted_proxies: Iterable[str] = ()) -> FastAPI:
     """An app serving ``services``; the caller opens and closes them. With ``background``
-    the app's lifespan also runs the services' background work (the job runner)."""
+    the app's lifespan also runs the services' background work (the job runner).
+    ``trusted_proxies``: addresses or networks whose ``X-Forwarded-For`` is believed."""
     lifespan: Lifespan | None = None
     if background:
         @asynccontextmanager
@@ -71,7 +75,8 @@ def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATT
 
         lifespan = run_background
 
-    return _build(services, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute)
+    return _build(services, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute,
+                  trusted_proxies=trusted_proxies)
 
 
 def create_app_for_data_dir(
@@ -80,6 +85,7 @@ def create_app_for_data_dir(
     *,
     settings: Settings | None = None,
     login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE,
+    trusted_proxies: Iterable[str] = (),
 ) -> FastAPI:
     """An app that opens the data dir's database at startup and closes it at shutdown.
 
@@ -98,4 +104,5 @@ def create_app_for_data_dir(
         finally:
             await services.close()
 
-    return _build(None, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute)
+    return _build(None, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute,
+                  trusted_proxies=trusted_proxies)

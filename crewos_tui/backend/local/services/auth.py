@@ -35,6 +35,8 @@ from ._common import require_admin, require_user
 KEY_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 JWT_ALGORITHM = "HS256"
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+#: The one answer to every refused sign-in: wrong password, unknown user, throttled account.
+LOGIN_REFUSED = "invalid username or password"
 
 
 def _sha256(value: str) -> str:
@@ -198,39 +200,43 @@ class AuthService:
         )
         return pair, row
 
-    async def login(self, principal: Principal, username: str, password: str) -> TokenPair:
+    def login_delay(self, failures: int) -> timedelta | None:
+        """The wait an account gets after ``failures`` consecutive wrong passwords (None: none yet)."""
         settings = self.ctx.settings
+        extra = failures - settings.max_failed_logins
+        if extra < 0:
+            return None
+        return min(settings.login_delay_first * 2 ** min(extra, 40), settings.login_delay_max)
+
+    async def login(self, principal: Principal, username: str, password: str) -> TokenPair:
         now = self.ctx.clock.now()
         async with self.ctx.db.transaction() as s:
             user = await s.scalar(select(UserRow).where(col(UserRow.username) == username))
+            # Every refusal below is the same 401 after exactly one password hash check:
+            # the answer and its time say nothing about whether the account exists or waits.
+            right = verify_password(password, user.password_hash if user else self._dummy_hash)
             if user is None:
-                verify_password(password, self._dummy_hash)
-                raise Unauthorized("invalid username or password")
+                raise Unauthorized(LOGIN_REFUSED)
             if user.locked_until and _aware(user.locked_until) > now:
-                raise Forbidden(
-                    f"account {username!r} is locked until {_aware(user.locked_until).isoformat()} after "
-                    f"{settings.max_failed_logins} failed logins; an admin can unlock it"
-                )
-            if not verify_password(password, user.password_hash):
+                # Throttled: refused even with the right password, and not counted, so
+                # guesses made during the wait do not lengthen it.
+                raise Unauthorized(LOGIN_REFUSED)
+            if not right:
                 user.failed_logins += 1
-                locked = user.failed_logins >= settings.max_failed_logins
                 # The counter change is a state change: audited like any other.
                 await self.ctx.events.emit(s, principal, "auth.login_failed", "user", user.id, username=user.username,
                                            failed_logins=user.failed_logins)
-                if locked:
-                    user.locked_until = now + settings.lockout
-                    user.failed_logins = 0
-                    await self.ctx.events.emit(s, principal, "user.locked", "user", user.id, username=user.username)
+                delay = self.login_delay(user.failed_logins)
+                if delay is not None:
+                    user.locked_until = now + delay
+                    await self.ctx.events.emit(s, principal, "user.throttled", "user", user.id,
+                                               username=user.username, failed_logins=user.failed_logins,
+                                               delay_seconds=delay.total_seconds())
                 # Commit the counter, then refuse: the failure itself must persist.
                 await s.commit()
-                if locked:
-                    raise Forbidden(
-                        f"account {username!r} is now locked for {int(settings.lockout.total_seconds() // 60)} "
-                        f"minutes after {settings.max_failed_logins} failed logins"
-                    )
-                raise Unauthorized("invalid username or password")
+                raise Unauthorized(LOGIN_REFUSED)
             if user.disabled:
-                raise Forbidden(f"account {username!r} is disabled")
+                raise Forbidden("this account is disabled")
             user.failed_logins = 0
             user.locked_until = None
             pair, _ = self._issue(s, user, self.ctx.ids.new(), now)

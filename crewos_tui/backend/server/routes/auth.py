@@ -22,7 +22,7 @@ from ...schemas import (
     TokenPair,
 )
 from ..auth import Anonymous, Caller, JwtCaller, ServicesDep
-from ..ratelimit import SlidingWindowLimiter
+from ..ratelimit import SlidingWindowLimiter, TrustedProxies
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -31,8 +31,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 def login_rate_limit(request: Request) -> None:
     """Slow down password guessing: a sliding window of attempts per client address."""
     limiter: SlidingWindowLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.hit(client)
+    proxies: TrustedProxies = request.app.state.trusted_proxies
+    peer = request.client.host if request.client else "unknown"
+    wait = limiter.hit(proxies.client(peer, request.headers.getlist("x-forwarded-for")))
     if wait is not None:
         raise RateLimited(f"too many login attempts; try again in {math.ceil(wait)} s", retry_after=wait)
 

@@ -1,4 +1,4 @@
-"""User accounts for admins: list with filters, update, unlock after lockout."""
+"""User accounts for admins: list with filters, update, unlock (end a sign-in throttle)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ class AdminUsers:
             return admin_user(row)
 
     async def unlock_user(self, principal: Principal, user_id: str) -> AdminUser:
-        """End a lockout after failed logins (and reset the failure count)."""
+        """End a sign-in throttle after wrong passwords (and reset the failure count)."""
         require_admin(principal)
         async with self.ctx.db.transaction() as s:
             row = await user_or_404(s, user_id)
