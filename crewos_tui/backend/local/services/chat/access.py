@@ -4,6 +4,8 @@
   accepted; to anyone else (admins included: chats are private) it is 404.
 - Only the owner changes metadata, closes, archives, shares and chats in it;
   an invitee reads it, gives feedback, and may leave (revoke their own share).
+- A session bound to a project is shared only with a user who may read that project,
+  and an invitation is accepted only while they still may (`shares.py`).
 - An archived session is read-only; a closed one takes no new messages.
 """
 

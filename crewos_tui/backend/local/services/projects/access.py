@@ -59,3 +59,12 @@ async def load_project(s: AsyncSession, principal: Principal, project_id: str) -
     if role is None and not principal.is_admin:
         raise NotFound(f"project {project_id} not found")
     return ProjectAccess(row, role)
+
+
+async def may_read(s: AsyncSession, principal: Principal, project_id: str) -> bool:
+    """Whether the principal may read the project: the rule of `load_project`, as yes or no."""
+    try:
+        await load_project(s, principal, project_id)
+    except NotFound:
+        return False
+    return True
