@@ -203,6 +203,18 @@ async def test_a_project_session_is_shared_only_with_readers_of_the_project(worl
         await mate.sessions.accept_share(session.id, share.id)
     with pytest.raises(errors.NotFound):
         await mate.sessions.get(session.id)
+    # Back in the project they accept and read; out of it again, the session is gone for them.
+    await b.projects.upsert_member(project.id, teammate.id, ProjectRole.viewer)
+    assert (await mate.sessions.accept_share(session.id, share.id)).status == "accepted"
+    assert (await mate.sessions.get(session.id)).access == "shared"
+    assert [s.id for s in (await mate.sessions.list(scope="shared")).items] == [session.id]
+    await b.projects.remove_member(project.id, teammate.id)
+    with pytest.raises(errors.NotFound):
+        await mate.sessions.get(session.id)
+    with pytest.raises(errors.NotFound):
+        await mate.sessions.transcript(session.id)
+    assert (await mate.sessions.list()).items == []
+    assert [s.id for s in (await b.sessions.list()).items] == [session.id]  # the owner still sees it
     # A session without a project is shared with anyone, as before.
     loose = await b.sessions.create(ChatSessionCreate(title="Anything"))
     assert (await b.sessions.create_share(loose.id, SessionShareCreate(user_id=outsider.id))).status == "pending"
