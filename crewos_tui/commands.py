@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .backend.remote import RemoteBackend
     from .backend.schemas import ApiKeyCreated, ApiKeyInfo
     from .config import Config, Profile
@@ -394,6 +396,9 @@ def doctor_command(args: argparse.Namespace) -> int:
     state = "exists" if data.is_dir() else "created on first use"
     print(f"data dir:    {data} ({state})")
     print(f"database:    {paths.database_file()}")
+    for warning in open_to_others(data):
+        problems += 1
+        print(f"WARNING:     {warning}")
 
     status = secrets.probe_keyring()
     verdict = "works" if status.usable else "UNUSABLE"
@@ -414,6 +419,31 @@ def doctor_command(args: argparse.Namespace) -> int:
             print(line)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+def open_to_others(data: Path) -> list[str]:
+    """What in the data dir others on this machine may open: the dir itself and the database files."""
+    import shlex
+    import stat
+
+    from . import paths
+
+    found: list[str] = []
+    if not data.is_dir():
+        return found
+    mode = stat.S_IMODE(data.stat().st_mode)
+    if mode & 0o077:
+        found.append(f"the data dir {data} is open to group or others (mode {mode:04o}); "
+                     f"run `chmod 700 {shlex.quote(str(data))}`")
+    for db in (paths.database_file(data), paths.database_file(data, demo=True)):
+        for file in (db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+            if not file.is_file():
+                continue
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                found.append(f"the database file {file} is open to group or others (mode {mode:04o}); "
+                             f"run `chmod 600 {shlex.quote(str(file))}`")
+    return found
 
 
 async def _check_server(name: str, url: str) -> tuple[str, bool]:

@@ -47,7 +47,7 @@ async def open_local(spec: LaunchSpec) -> Connection:
     if spec.demo and not db_file.exists():
         from .backend.local.demo import seed_demo
 
-        db_file.parent.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(db_file.parent)
         await seed_demo(db_file)
     services = await Services.open(db_file)
     try:

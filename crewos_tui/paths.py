@@ -9,6 +9,9 @@ import os
 from pathlib import Path
 
 APP_NAME = "crewos-tui"
+#: The data dir and the folders crewos-tui makes in it are the owner's alone (the database files are 0600,
+#: see `backend/local/db.py`).
+PRIVATE_DIR_MODE = 0o700
 
 
 def config_dir() -> Path:
@@ -35,3 +38,18 @@ def config_file() -> Path:
 
 def database_file(data: Path | None = None, *, demo: bool = False) -> Path:
     return (data or data_dir()) / ("demo.db" if demo else "crewos.db")
+
+
+def private_dir(path: Path) -> Path:
+    """Make the folder ``path`` if it is missing, owner-only (0700), whatever the umask.
+
+    Missing folders above it are made as usual. A folder that already exists keeps its mode:
+    ``crewos-tui doctor`` warns when the data dir is open to others.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:
+        return path
+    path.chmod(PRIVATE_DIR_MODE)
+    return path

@@ -134,3 +134,18 @@ async def test_an_at_mention_in_a_session_shared_with_you(services, crew):
     assert [(n.user_id, n.resource_type, n.resource_id) for n in made] == [(dev[0].id, "chat_session", session.id)]
     assert made[0].title == f"{lead[0].username} mentioned you in “Planning”"
     assert made[0].body == text
+
+
+async def test_no_mention_reaches_a_reader_who_left_the_project(services, crew):
+    """A reader of a project's session who is no longer in the project is not told what is said in it."""
+    from crewos_tui.backend.schemas.sessions import ChatSessionCreate, SessionShareCreate
+
+    lead, dev = crew["lead"], crew["dev"]
+    session = await services.sessions.create(lead[1], ChatSessionCreate(title="Planning",
+                                                                        project_id=crew["project"].id))
+    share = await services.sessions.create_share(lead[1], session.id, SessionShareCreate(user_id=dev[0].id))
+    await services.sessions.accept_share(dev[1], session.id, share.id)
+    await services.projects.remove_member(lead[1], crew["project"].id, dev[0].id)
+    before = await count(services)
+    await services.chat.send(lead[1], f"@{dev[0].username}: the launch date is secret", session_id=session.id)
+    assert [n for n in await made_since(services, before) if n.kind == "chat.mention"] == []

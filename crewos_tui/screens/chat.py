@@ -52,10 +52,12 @@ SESSION_COLUMNS: list[Column[ChatSession]] = [
 
 
 def export_dir(app: Any) -> Path:
+    """The exports folder in the data dir, made private (0700, and the data dir too) if it is new."""
     from .. import paths
 
     spec = getattr(app, "spec", None)
-    return Path(getattr(spec, "data_dir", None) or paths.data_dir()) / "exports"
+    data = paths.private_dir(Path(getattr(spec, "data_dir", None) or paths.data_dir()))
+    return paths.private_dir(data / "exports")
 
 
 def slug(text: str) -> str:
@@ -389,7 +391,6 @@ class ChatScreen(BackendScreen):
     async def export_transcript(self, session_id: str) -> Path:
         transcript = await self.backend.sessions.transcript(session_id)
         target = export_dir(self.app) / f"{slug(transcript.title)}-{session_id}.md"
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(transcript.markdown, encoding="utf-8")
         self.crewos.say(f"Saved the transcript to {target}")
         return target

@@ -306,8 +306,8 @@ class ReviewActions:
         if item is None or not item.attachments:
             self.crewos.say("This item has no attachments.", severity="warning")
             return
-        folder = (self.crewos.spec.data_dir or paths.data_dir()) / "downloads" / f"review-{item.id}"
-        folder.mkdir(parents=True, exist_ok=True)
+        data = paths.private_dir(self.crewos.spec.data_dir or paths.data_dir())
+        folder = paths.private_dir(paths.private_dir(data / "downloads") / f"review-{item.id}")
         for a in item.attachments:
             got = await self.backend.review.download_attachment(item.id, a.index)
             name = Path(got.filename.replace("\\", "/")).name or f"attachment-{a.index}"

@@ -332,7 +332,6 @@ class SessionsScreen(BackendScreen):
     async def export_bundle(self, session_id: str) -> None:
         bundle = await self.backend.sessions.export(session_id)
         target = export_dir(self.app) / f"{slug(bundle.session.title)}-{session_id}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(bundle.model_dump(mode="json"), indent=2), encoding="utf-8")
         self.crewos.say(f"Saved the session bundle to {target}")
 

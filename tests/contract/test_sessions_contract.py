@@ -12,6 +12,7 @@ from crewos_tui.backend.schemas import (
     ProjectCreate,
     SessionShareCreate,
 )
+from crewos_tui.backend.schemas.projects import ProjectRole
 
 from ..conftest import unique
 
@@ -173,6 +174,50 @@ async def test_invitee_may_leave(world):
     # A new invitation after a revoke is allowed.
     again = await b.sessions.create_share(reply.session_id, SessionShareCreate(user_id=guest_user.id))
     assert again.status == "pending" and again.id != share.id
+
+
+async def test_a_project_session_is_shared_only_with_readers_of_the_project(world):
+    # Two teams of their own: team A owns the project, team B's user has no access to it.
+    team_a, team_b = unique("chat-a"), unique("chat-b")
+    owner = await world.user(team=team_a)
+    b = await world.as_(owner)
+    project = await b.projects.create(ProjectCreate(name=unique("Secret ")))
+    session = await b.sessions.create(ChatSessionCreate(title="Roadmap", project_id=project.id))
+    outsider = await world.user(team=team_b)
+    with pytest.raises(errors.Forbidden, match=f"{outsider.username} cannot read the project"):
+        await b.sessions.create_share(session.id, SessionShareCreate(user_id=outsider.id))
+    assert (await b.sessions.list_shares(session.id)).items == []
+    assert (await (await world.as_(outsider)).sessions.list(scope="invited")).items == []
+    # A teammate who is not a member cannot read it either; once a member, they can be invited.
+    teammate = await world.user(team=team_a)
+    with pytest.raises(errors.Forbidden, match="cannot read the project"):
+        await b.sessions.create_share(session.id, SessionShareCreate(username=teammate.username))
+    await b.projects.upsert_member(project.id, teammate.id, ProjectRole.viewer)
+    share = await b.sessions.create_share(session.id, SessionShareCreate(username=teammate.username))
+    assert share.status == "pending" and share.invitee_id == teammate.id
+    assert [x.id for x in (await b.sessions.list_shares(session.id)).items] == [share.id]
+    # An invitee who lost access before accepting cannot accept.
+    await b.projects.remove_member(project.id, teammate.id)
+    mate = await world.as_(teammate)
+    with pytest.raises(errors.Forbidden, match="cannot read the project"):
+        await mate.sessions.accept_share(session.id, share.id)
+    with pytest.raises(errors.NotFound):
+        await mate.sessions.get(session.id)
+    # Back in the project they accept and read; out of it again, the session is gone for them.
+    await b.projects.upsert_member(project.id, teammate.id, ProjectRole.viewer)
+    assert (await mate.sessions.accept_share(session.id, share.id)).status == "accepted"
+    assert (await mate.sessions.get(session.id)).access == "shared"
+    assert [s.id for s in (await mate.sessions.list(scope="shared")).items] == [session.id]
+    await b.projects.remove_member(project.id, teammate.id)
+    with pytest.raises(errors.NotFound):
+        await mate.sessions.get(session.id)
+    with pytest.raises(errors.NotFound):
+        await mate.sessions.transcript(session.id)
+    assert (await mate.sessions.list()).items == []
+    assert [s.id for s in (await b.sessions.list()).items] == [session.id]  # the owner still sees it
+    # A session without a project is shared with anyone, as before.
+    loose = await b.sessions.create(ChatSessionCreate(title="Anything"))
+    assert (await b.sessions.create_share(loose.id, SessionShareCreate(user_id=outsider.id))).status == "pending"
 
 
 async def test_feedback_and_metrics(world):

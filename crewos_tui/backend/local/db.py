@@ -9,6 +9,7 @@ its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,10 @@ from sqlmodel import SQLModel
 from . import sqlite_driver, tables
 
 BUSY_TIMEOUT_MS = 5000
+#: The database's folder and files are the owner's alone: they hold password hashes and every chat.
+#: The same modes as `crewos_tui.paths`, which this layer does not import.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -102,6 +107,28 @@ def make_engine(path: Path | str) -> AsyncEngine:
     return engine
 
 
+def create_private(path: Path) -> None:
+    """Make a missing folder of the database 0700 and a missing database file 0600 (empty).
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's mode, so they
+    are 0600 too. What already exists keeps its mode; ``crewos-tui doctor`` warns about it.
+    """
+    folder = path.parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=PRIVATE_DIR_MODE)
+    except FileExistsError:
+        pass
+    else:
+        folder.chmod(PRIVATE_DIR_MODE)  # whatever the umask
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
+    path.chmod(PRIVATE_FILE_MODE)
+
+
 def _user_version(conn: Connection) -> int:
     return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
@@ -139,7 +166,7 @@ class Database:
 
     async def migrate(self) -> int:
         """Create or migrate the schema; returns the version now in force."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         async with self.engine.begin() as conn:
             return await conn.run_sync(_migrate)
 

@@ -4,6 +4,9 @@
   accepted; to anyone else (admins included: chats are private) it is 404.
 - Only the owner changes metadata, closes, archives, shares and chats in it;
   an invitee reads it, gives feedback, and may leave (revoke their own share).
+- A session bound to a project is shared only with a user who may read that project,
+  and an invitation is accepted only while they still may (`shares.py`). An invitee who
+  can no longer read the project no longer sees the session (404, not listed, no mentions).
 - An archived session is read-only; a closed one takes no new messages.
 """
 
@@ -19,6 +22,7 @@ from ....errors import Conflict, Forbidden, NotFound
 from ....principal import Principal
 from ...tables import ChatSessionRow, SessionShareRow
 from .._common import require_user
+from ..projects.access import may_read
 
 
 @dataclass
@@ -62,6 +66,6 @@ async def load_session(s: AsyncSession, principal: Principal, session_id: str) -
     if principal.user_id is not None and row.owner_id == principal.user_id:
         return SessionAccess(row, "owner")
     share = await accepted_share(s, session_id, principal.user_id)
-    if share is None:
+    if share is None or (row.project_id is not None and not await may_read(s, principal, row.project_id)):
         raise NotFound(f"session {session_id} not found")
     return SessionAccess(row, "shared", share.id)

@@ -45,6 +45,7 @@ from ...context import ServiceContext
 from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
 from ..artifacts import artifact_for_reply
+from ..projects.access import may_read_clause
 from .access import load_session
 from .sessions import new_session
 
@@ -60,14 +61,18 @@ MENTION = re.compile(r"(?<![\w.])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 
 async def mentioned_readers(s: AsyncSession, session_id: str, message: str, author_id: str | None) -> list[str]:
     """Ids of the users named ``@name`` in ``message`` who can read the session (an
-    accepted share). Sessions are private: naming anyone else tells them nothing."""
+    accepted share, and the session's project if it has one). Sessions are private:
+    naming anyone else tells them nothing."""
     names = {m.rstrip(".-").casefold() for m in MENTION.findall(message)}
     if not names:
         return []
-    rows = await s.execute(
-        select(col(UserRow.id), col(UserRow.username))
-        .join(SessionShareRow, col(SessionShareRow.invitee_id) == col(UserRow.id))
-        .where(col(SessionShareRow.session_id) == session_id, col(SessionShareRow.status) == "accepted"))
+    session = await s.get(ChatSessionRow, session_id)
+    stmt = (select(col(UserRow.id), col(UserRow.username))
+            .join(SessionShareRow, col(SessionShareRow.invitee_id) == col(UserRow.id))
+            .where(col(SessionShareRow.session_id) == session_id, col(SessionShareRow.status) == "accepted"))
+    if session is not None and session.project_id is not None:  # and who may still read its project
+        stmt = stmt.where(may_read_clause(session.project_id, col(UserRow.id), col(UserRow.role)))
+    rows = await s.execute(stmt)
     return sorted({uid for uid, username in rows if username.casefold() in names and uid != author_id})
 
 

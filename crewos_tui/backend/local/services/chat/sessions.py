@@ -21,7 +21,7 @@ from ...context import ServiceContext
 from ...pagination import paginate
 from ...tables import ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
-from ..projects.access import load_project
+from ..projects.access import load_project, member_clause
 from .access import SessionAccess, load_session
 from .convert import (
     message_count_column,
@@ -97,6 +97,9 @@ class SessionCore:
         stmt = stmt.where({"mine": mine, "shared": accepted, "invited": col(SessionShareRow.status) == "pending"}
                           .get(scope or "", or_(mine, accepted)))
         stmt = stmt.where(col(ChatSessionRow.status) == status if status else col(ChatSessionRow.status) != "archived")
+        if not principal.is_admin:  # someone else's project session shows while the caller may read the project
+            stmt = stmt.where(or_(mine, col(ChatSessionRow.project_id).is_(None),
+                                  member_clause(col(ChatSessionRow.project_id), uid)))
         if project_id:
             stmt = stmt.where(col(ChatSessionRow.project_id) == project_id)
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ....errors import Conflict, NotFound
+from ....errors import Conflict, Forbidden, NotFound
 from ....principal import Principal
 from ....schemas import Page, SessionShare, SessionShareCreate
 from ....schemas.common import DEFAULT_LIMIT
@@ -14,8 +14,18 @@ from ...context import ServiceContext
 from ...pagination import paginate
 from ...tables import ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
+from ..auth import principal_for_user
+from ..projects.access import may_read
 from .access import load_session
 from .convert import share_model
+
+
+async def require_project_reader(s: AsyncSession, session: ChatSessionRow, reader: Principal) -> None:
+    """A session bound to a project is shared only with someone who may read that project."""
+    if session.project_id is None or await may_read(s, reader, session.project_id):
+        return
+    raise Forbidden(f"{reader.username} cannot read the project this session belongs to, so it cannot be "
+                    "shared with them; a project owner can add them as a member first")
 
 
 class SessionShares:
@@ -50,6 +60,7 @@ class SessionShares:
                 raise Conflict("you own this session; share it with someone else")
             if user.disabled:
                 raise Conflict(f"{user.username} is disabled")
+            await require_project_reader(s, acc.row, principal_for_user(user))
             live = await s.scalar(select(SessionShareRow).where(
                 col(SessionShareRow.session_id) == session_id, col(SessionShareRow.invitee_id) == user.id,
                 col(SessionShareRow.status).in_(("pending", "accepted"))))
@@ -81,6 +92,7 @@ class SessionShares:
                 raise Conflict(f"this invitation is {row.status}")
             session = await s.get(ChatSessionRow, session_id)
             assert session is not None  # FK
+            await require_project_reader(s, session, principal)
             row.status, row.accepted_at = "accepted", self.ctx.clock.now()
             await self.ctx.events.emit(s, principal, "session.share_accepted", "chat_session", session_id,
                                        session.project_id, user_id=session.owner_id, invitee_id=row.invitee_id,

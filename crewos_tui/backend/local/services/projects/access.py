@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -59,3 +60,23 @@ async def load_project(s: AsyncSession, principal: Principal, project_id: str) -
     if role is None and not principal.is_admin:
         raise NotFound(f"project {project_id} not found")
     return ProjectAccess(row, role)
+
+
+async def may_read(s: AsyncSession, principal: Principal, project_id: str) -> bool:
+    """Whether the principal may read the project: the rule of `load_project`, as yes or no."""
+    try:
+        await load_project(s, principal, project_id)
+    except NotFound:
+        return False
+    return True
+
+
+
+def member_clause(project_id: Any, user_id: Any) -> ColumnElement[bool]:
+    """SQL: the user is a member of the project."""
+    return exists().where(col(ProjectMemberRow.project_id) == project_id, col(ProjectMemberRow.user_id) == user_id)
+
+
+def may_read_clause(project_id: Any, user_id: Any, role: Any) -> ColumnElement[bool]:
+    """The rule of `load_project` as SQL over user rows: an admin, or a member of the project."""
+    return or_(role == "admin", member_clause(project_id, user_id))
