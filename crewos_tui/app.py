@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.signal import Signal
@@ -87,8 +88,19 @@ class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
     # ---- errors and messages -------------------------------------------------------
 
     def say(self, message: str, severity: str = "information") -> None:
-        """A toast; ``markup=False`` because backend text may contain brackets."""
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        """A toast of backend text (see ``notify``)."""
+        self.notify(message, severity=severity)  # type: ignore[arg-type]
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is shown literally: toasts quote backend text (names, errors), so
+        markup is never parsed (``markup`` is accepted for Textual's signature and
+        ignored) and control characters are made visible (``widgets/safe_text.py``)."""
+        from .widgets.safe_text import visible
+
+        del markup
+        super().notify(visible(message, multiline=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def report_error(self, error: BaseException) -> None:
         """The one place a failure becomes something a user reads. Never a traceback."""
