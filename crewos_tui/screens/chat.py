@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.chat_log import ChatInput, MessageLog, MessageView, ReplyStream
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .base import BackendScreen
 
@@ -220,7 +221,7 @@ class ChatScreen(BackendScreen):
         elif session is not None:
             note = "" if session.status == "active" else f" · {session.status}"
             shared = f" · shared by {session.owner}" if session.access == "shared" else ""
-            heading.update(Text.assemble((session.title or "Untitled", "bold"), (f"{note}{shared}", "dim")))
+            heading.update(safe(Text.assemble((session.title or "Untitled", "bold"), (f"{note}{shared}", "dim"))))
 
     def open_session(self, session_id: str) -> None:
         """Show one session (the sessions screen and notification links call this)."""

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from .format import error_text
 from .review_receipt import receipt_markdown, save_receipt
+from .safe_text import literal, safe
 from .text_input import TextInput
 
 if TYPE_CHECKING:
@@ -46,10 +47,10 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="reason-box"):
-            yield Label(self._title, classes="dialog-title")
+            yield Label(safe(self._title), classes="dialog-title")
             if self._note:
                 yield Static(self._note, classes="dialog-note", markup=False)
-            yield OptionList(*(Option(f"{i}  {r}", id=str(i - 1)) for i, r in enumerate(self._reasons, 1)),
+            yield OptionList(*(Option(literal(f"{i}  {r}"), id=str(i - 1)) for i, r in enumerate(self._reasons, 1)),
                              id="reason-options", compact=True)
             yield Label("Or type a reason (tab), enter to use it:", classes="field-label")
             yield TextInput(placeholder="reason", compact=True, id="reason-text")
@@ -125,10 +126,10 @@ class ReceiptModal(ModalScreen[None]):
         try:
             self.saved = save_receipt(self._result, self._server, Path(raw))
         except OSError as exc:
-            note.update(Text(f"Not saved: {error_text(exc)}"))
+            note.update(safe(Text(f"Not saved: {error_text(exc)}")))
             return
         md, js = self.saved
-        note.update(Text(f"Saved {md} and {js.name}"))
+        note.update(safe(Text(f"Saved {md} and {js.name}")))
 
     @on(Input.Submitted, "#receipt-path")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -14,9 +14,11 @@ to say) become ``�``. Every replacement is one character for one character, so
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.text import Text
+from textual.content import Content
 
 BIDI_MARK = "\ufffd"  # what a bidi control, a line/paragraph separator, looks like
 C1_MARK = "\u2370"  # ⍰: a C1 control (0x80-0x9f), e.g. the one-byte CSI 0x9b
@@ -32,7 +34,7 @@ _BIDI = (
 def _table(multiline: bool) -> dict[int, str]:
     table: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)}  # ␀ .. ␟ (ESC is ␛)
     table[0x7F] = DEL_MARK
-    table.update({c: C1_MARK for c in range(0x80, 0xA0)})
+    table.update(dict.fromkeys(range(0x80, 0xA0), C1_MARK))
     table.update({ord(ch): BIDI_MARK for ch in _BIDI})
     if multiline:
         del table[ord("\n")]
@@ -67,9 +69,34 @@ def clean_text(text: Text, multiline: bool = False) -> Text:
 
 def safe_renderable(value: Any, multiline: bool = False) -> Any:
     """What a table cell, label or dialog shows: a ``str`` becomes :func:`literal`, a
-    ``Text`` is cleaned by :func:`clean_text`, anything else is left as it is."""
+    ``Text`` or ``Content`` is cleaned like :func:`clean_text` (styles kept), anything
+    else is left as it is."""
     if isinstance(value, str):
         return literal(value, multiline=multiline)
     if isinstance(value, Text):
         return clean_text(value, multiline)
+    if isinstance(value, Content):
+        return Content(visible(value.plain, multiline), list(value.spans))
     return value
+
+
+def safe(value: Any) -> Any:
+    """:func:`safe_renderable` for a label or a multi-line ``Static``: line breaks stay."""
+    return safe_renderable(value, multiline=True)
+
+
+def safe_markdown(source: str) -> str:
+    """Markdown source (an agent reply, a transcript) with control characters and bidi
+    overrides made visible; the Markdown itself is rendered on purpose."""
+    return visible(source, multiline=True)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&])")
+
+
+def md_escape(text: str) -> str:
+    """Plain text quoted into Markdown (a title in a heading, a name in bold): every
+    Markdown-significant character is backslash-escaped, so it reads as written and
+    never becomes a link, an image, HTML or emphasis; controls are made visible and
+    line breaks become ``␊`` (a quote stays on its line)."""
+    return _MD_SPECIAL.sub(r"\\\1", visible(text))
