@@ -47,7 +47,7 @@ from ..widgets.knowledge_views import (
     result_cells,
 )
 from ..widgets.paged_table import Column, PagedTable
-from ..widgets.safe_text import safe, safe_markdown
+from ..widgets.safe_text import literal, safe, safe_markdown
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
 from .base import BackendScreen
@@ -215,7 +215,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         page = await self.backend.knowledge.namespaces(limit=200)
         select = cast("Select[str]", self.query_one("#kb-namespace", Select))
         with self.prevent(Select.Changed):
-            select.set_options([("All namespaces", ""), *((n.name, n.name) for n in page.items)])
+            select.set_options([("All namespaces", ""), *((literal(n.name), n.name) for n in page.items)])
             select.value = self.namespace or ""
         self._namespaces_loaded = True
 

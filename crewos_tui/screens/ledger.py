@@ -33,7 +33,7 @@ from ..widgets.ledger_text import (
     wallet_points,
 )
 from ..widgets.paged_table import Column, PagedTable
-from ..widgets.safe_text import safe
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen
 from .ledger_actions import LedgerActions
@@ -221,7 +221,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
             wanted = await self._first_with_token(projects)
         select = cast("Select[str]", self.query_one("#ledger-project", Select))
         with self.prevent(Select.Changed):
-            select.set_options([(p.name, p.id) for p in projects])
+            select.set_options([(literal(p.name), p.id) for p in projects])
             if wanted:
                 select.value = wanted
         self.project_id = wanted

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.confirm import ConfirmModal
 from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
-from ..widgets.safe_text import safe
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen
 
@@ -168,7 +168,7 @@ class NotificationsScreen(BackendScreen):
         prefs = await self.backend.notifications.get_preferences()
         select = cast("Select[str]", self.query_one("#kind-filter", Select))
         with self.prevent(Select.Changed):
-            select.set_options([("All kinds", ""), *((kind_label(k.kind), k.kind) for k in prefs.kinds)])
+            select.set_options([("All kinds", ""), *((literal(kind_label(k.kind)), k.kind) for k in prefs.kinds)])
             select.value = self.kind or ""
         self._kinds_loaded = True
 

@@ -49,7 +49,7 @@ class ReasonModal(ModalScreen[str | None]):
         with Vertical(classes="dialog", id="reason-box"):
             yield Label(safe(self._title), classes="dialog-title")
             if self._note:
-                yield Static(self._note, classes="dialog-note", markup=False)
+                yield Static(safe(self._note), classes="dialog-note")
             yield OptionList(*(Option(literal(f"{i}  {r}"), id=str(i - 1)) for i, r in enumerate(self._reasons, 1)),
                              id="reason-options", compact=True)
             yield Label("Or type a reason (tab), enter to use it:", classes="field-label")
