@@ -102,6 +102,23 @@ class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
         super().notify(visible(message, multiline=True), title=visible(title), severity=severity,
                        timeout=timeout, markup=False)
 
+    def on_markdown_link_clicked(self, event: Any) -> None:
+        """A link in Markdown (agent replies, knowledge, transcripts: text from others) opens
+        only after a yes; every ``Markdown`` widget is built with ``open_links=False``."""
+        from .widgets.confirm import ConfirmModal
+        from .widgets.safe_text import literal
+
+        href = str(getattr(event, "href", ""))
+        if not href:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.open_url(href)
+
+        self.push_screen(ConfirmModal("Open link", literal(f"Open {href} in the browser?", multiline=True),
+                                      yes="Open"), answer)
+
     def report_error(self, error: BaseException) -> None:
         """The one place a failure becomes something a user reads. Never a traceback."""
         from .backend.errors import CrewOSError, Unauthorized, Unavailable

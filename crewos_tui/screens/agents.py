@@ -73,7 +73,7 @@ class AgentsScreen(BackendScreen):
         with Horizontal(id="agents-body"):
             yield PagedTable(AGENT_COLUMNS, lambda a: a.name, empty="No agents.", id="agents-table")
             with VerticalScroll(id="agent-pane"):
-                yield Markdown(safe_markdown(agent_markdown(None)), id="agent-detail")
+                yield Markdown(safe_markdown(agent_markdown(None)), id="agent-detail", open_links=False)
 
     @property
     def table(self) -> PagedTable[AgentInfo]:

@@ -156,7 +156,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
                 yield Static(Text("Open an entry from the search (enter).", style="dim italic"), id="kb-entry-meta")
                 with Horizontal(id="kb-entry-body"):
                     with VerticalScroll(id="kb-entry-scroll"):
-                        yield Markdown("", id="kb-entry-md")
+                        yield Markdown("", id="kb-entry-md", open_links=False)  # the app asks first
                     yield PagedTable(LINK_COLUMNS, lambda lk: lk.id, empty="No links.", id="kb-links")
             with TabPane("Graph", id="graph"):
                 yield Tree("Open an entry, then press g.", id="kb-graph")

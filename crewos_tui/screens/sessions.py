@@ -107,7 +107,7 @@ class SessionsScreen(BackendScreen):
             yield PagedTable(SESSION_COLUMNS, lambda s: s.id, empty="No sessions here.", id="sessions-table")
             with VerticalScroll(id="session-pane"):
                 yield Static(safe(summary_text(None)), id="session-summary")
-                yield Markdown("", id="session-preview")
+                yield Markdown("", id="session-preview", open_links=False)  # the app asks first
 
     @property
     def table(self) -> PagedTable[ChatSession]:

@@ -64,7 +64,7 @@ class MessageView(Vertical):
     def compose(self):
         yield Static(safe(header_text(self.message)), classes="message-header")
         if self.message.role == "assistant":
-            yield Markdown(safe_markdown(self.message.content), classes="message-body")
+            yield Markdown(safe_markdown(self.message.content), classes="message-body", open_links=False)
         else:
             yield Static(safe(Text(self.message.content)), classes="message-body")
 

@@ -127,10 +127,10 @@ class JobResultScreen(ModalScreen[None]):
                 if job.error:
                     yield Static(safe(Text(f"Error: {job.error}", style="red")))
                 if isinstance(result.get("markdown"), str):
-                    yield Markdown(safe_markdown(result["markdown"]))
+                    yield Markdown(safe_markdown(result["markdown"]), open_links=False)
                 elif result:
                     lines = "\n".join(f"- **{k}**: {v}" for k, v in sorted(result.items()))
-                    yield Markdown(safe_markdown(lines))
+                    yield Markdown(safe_markdown(lines), open_links=False)
                 elif not job.error:
                     yield Static(safe(Text(job.message or "No result yet.", style="dim italic")))
             has_artifact = bool((job.result or {}).get("artifact_token"))  # knowledge slice

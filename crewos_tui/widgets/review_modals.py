@@ -103,7 +103,7 @@ class ReceiptModal(ModalScreen[None]):
         with Vertical(classes="dialog", id="receipt-box"):
             yield Label(f"Batch applied: {count} decision{'s' if count != 1 else ''}", classes="dialog-title")
             with VerticalScroll(id="receipt-body"):
-                yield Static(Markdown(receipt_markdown(self._result, self._server)))
+                yield Static(Markdown(receipt_markdown(self._result, self._server), hyperlinks=False))
             yield Label("Save the receipt to (.md and .json):", classes="field-label")
             yield TextInput(str(self._default), compact=True, id="receipt-path")
             yield Static("", id="receipt-note", classes="dialog-note")

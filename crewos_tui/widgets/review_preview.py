@@ -47,7 +47,7 @@ def _payload(item: ReviewItem) -> RenderableType:
         return Text("(no payload)", style="dim italic")
     fmt = str(getattr(item.payload_format, "value", item.payload_format))
     if isinstance(value, str) and fmt == "markdown":
-        return Markdown(safe_markdown(value[:MAX_SHOWN]))
+        return Markdown(safe_markdown(value[:MAX_SHOWN]), hyperlinks=False)  # no terminal hyperlinks
     if isinstance(value, str):
         return Text(value[:MAX_SHOWN])
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
