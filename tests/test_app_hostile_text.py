@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from crewos_tui import paths
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.projects import ProjectsScreen
+from crewos_tui.screens.registry import MODES
 from crewos_tui.widgets.confirm import ConfirmModal
 from crewos_tui.widgets.forms import FormModal
 
@@ -86,18 +87,23 @@ async def test_hostile_text_is_literal_on_every_screen_and_dialog(demo_spec: Lau
     seen = Captures()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in "1234567890":
-            await pilot.press(key)
+        for mode in sorted(MODES, key=lambda m: "1234567890".index(m.key)):
+            app.screen.set_focus(None)  # a focused input (the chat box) would take the digit
+            await pilot.press(mode.key)
             await settle(pilot)
-            assert app.is_running, f"screen {key} ended the app"
-            seen.take(pilot, f"screen {key}")
+            assert app.is_running, f"screen {mode.key} ended the app"
+            assert app.current_mode == mode.name, (mode.key, app.current_mode)
+            seen.take(pilot, f"screen {mode.key} ({mode.name})")
 
+        app.screen.set_focus(None)
         await pilot.press("1")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProjectsScreen)
+        screen.project_table.focus()
         assert screen.project_table.select_key(pid)
         await settle(pilot)
+        assert screen.project is not None and screen.project.id == pid
         projects = seen.take(pilot, "projects, hostile project selected")
         assert "[@click=app.quit]Q[/]" in projects and "␛[2J" in projects
 
@@ -114,8 +120,10 @@ async def test_hostile_text_is_literal_on_every_screen_and_dialog(demo_spec: Lau
         assert isinstance(app.screen, ConfirmModal)
         archive = seen.take(pilot, "archive dialog")
         assert "[@click=app.quit]" in archive and "␛[2J" in archive
-        # The markup did not become a clickable action: clicking the text leaves the app running.
-        await pilot.click(ConfirmModal, offset=(4, 2))
+        # The markup did not become a clickable action: clicking all along the quoted name
+        # (where "[@click=app.quit]Q" would have been a link) leaves the app running.
+        for x in range(40):
+            await pilot.click(".dialog-note", offset=(x, 0))
         await settle(pilot)
         assert app.is_running
         if isinstance(app.screen, ConfirmModal):
