@@ -98,3 +98,18 @@ def test_audit_csv_rows_are_neutralised() -> None:
     record = dict(zip(AUDIT_CSV_COLUMNS, parsed, strict=True))
     assert record["summary"] == "'=cmd|'/C calc'!A0" and record["actor"] == "'@evil"
     assert record["seq"] == "7" and record["resource_id"] == "x"
+
+
+def test_a_receipt_quotes_titles_and_reasons() -> None:
+    from types import SimpleNamespace
+
+    from crewos_tui.widgets.review_receipt import receipt_markdown
+
+    item = SimpleNamespace(item_id="01J", title="[x](http://e.x) | **b**\n\x1b[2J", action="approve",
+                           from_state="pending", to_state="approved", reason="<img src=x>")
+    result = SimpleNamespace(batch_id="B1", actor="@maya", actor_id=None, results=[item],
+                             decided_at=datetime(2026, 3, 2, 9, 7, tzinfo=UTC))
+    md = receipt_markdown(result, "local")  # type: ignore[arg-type]
+    row = next(line for line in md.splitlines() if line.startswith("| 1 |"))
+    assert r"\[x\](http://e.x) \| \*\*b\*\* ␛\[2J" in row and r"\<img src=x\>" in row
+    assert "\x1b" not in md and row.count(" | ") == 5  # the cells stay in their columns
