@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.signal import Signal
 
@@ -87,8 +88,36 @@ class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
     # ---- errors and messages -------------------------------------------------------
 
     def say(self, message: str, severity: str = "information") -> None:
-        """A toast; ``markup=False`` because backend text may contain brackets."""
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        """A toast of backend text (see ``notify``)."""
+        self.notify(message, severity=severity)  # type: ignore[arg-type]
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is shown literally: toasts quote backend text (names, errors), so
+        markup is never parsed (``markup`` is accepted for Textual's signature and
+        ignored) and control characters are made visible (``widgets/safe_text.py``)."""
+        from .widgets.safe_text import visible
+
+        del markup
+        super().notify(visible(message, multiline=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def on_markdown_link_clicked(self, event: Any) -> None:
+        """A link in Markdown (agent replies, knowledge, transcripts: text from others) opens
+        only after a yes; every ``Markdown`` widget is built with ``open_links=False``."""
+        from .widgets.confirm import ConfirmModal
+        from .widgets.safe_text import literal
+
+        href = str(getattr(event, "href", ""))
+        if not href:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.open_url(href)
+
+        self.push_screen(ConfirmModal("Open link", literal(f"Open {href} in the browser?", multiline=True),
+                                      yes="Open"), answer)
 
     def report_error(self, error: BaseException) -> None:
         """The one place a failure becomes something a user reads. Never a traceback."""

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from ..widgets.format import error_text
+from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
 from .base import ReportsWorkerErrors
@@ -44,7 +45,7 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
             lines.append("Data      the local database (no API key needed)")
         with Vertical(classes="dialog", id="account-box"):
             yield Label("Account", classes="dialog-title")
-            yield Static("\n".join(lines), id="account-facts")
+            yield Static(safe("\n".join(lines)), id="account-facts")
             if spec.mode == "remote" and app.backend is not None:
                 yield Label("Rotate the API key: your password", classes="field-label")
                 yield TextInput(password=True, compact=True, id="rotate-password")
@@ -65,7 +66,7 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
 
     def _error(self, message: str) -> None:
         error = self.query_one("#rotate-error", Static)
-        error.update(message)
+        error.update(safe(message))
         error.set_class(bool(message), "-shown")
 
     @on(Input.Submitted, "#rotate-password")

@@ -39,6 +39,7 @@ from ..widgets.admin_text import (
 )
 from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .admin_actions import AdminActions
 from .base import BackendScreen
@@ -131,7 +132,7 @@ class AdminScreen(AdminActions, BackendScreen):
                 yield Static("", id="cache-stats")
                 yield Static("", id="queue-stats")
             with TabPane("Audit", id="tab-audit"):
-                yield Static(filter_text(self.audit_filter), id="audit-filter")
+                yield Static(safe(filter_text(self.audit_filter)), id="audit-filter")
                 yield Static("", id="audit-integrity")
                 yield ProgressBar(total=100, show_eta=False, id="export-progress")
                 with Horizontal(id="audit-body"):
@@ -173,12 +174,12 @@ class AdminScreen(AdminActions, BackendScreen):
         self.set_class(not self.is_admin, "-refused")
         notice = self.query_one("#admin-notice", Static)
         if not self.is_admin:
-            notice.update(Text.assemble(
+            notice.update(safe(Text.assemble(
                 ("The admin screen is for admins. ", "bold"),
                 f"You are signed in as {session.username} ({role}). User accounts, model routing and token "
                 "budgets, the answer cache, the job queue, the audit log and the pipeline policy need the admin "
                 "role; an admin can grant it (Admin → Users → e).",
-            ))
+            )))
             self.refresh_bindings()
             return
         notice.update("")
@@ -207,18 +208,18 @@ class AdminScreen(AdminActions, BackendScreen):
             # Nothing lately: show the last days that had use rather than a flat line.
             usage = await admin.llm_usage_summary(days=USAGE_DAYS, until=usage.last_usage_day)
             note = "no use since; the last days with use"
-        self.query_one("#llm-routes", Static).update(routes_text(cfg))
-        self.query_one("#llm-budget", Static).update(budget_text(budget))
-        self.query_one("#usage-title", Static).update(usage_title(usage, note))
+        self.query_one("#llm-routes", Static).update(safe(routes_text(cfg)))
+        self.query_one("#llm-budget", Static).update(safe(budget_text(budget)))
+        self.query_one("#usage-title", Static).update(safe(usage_title(usage, note)))
         self.query_one("#usage-chart", Sparkline).data = [b.tokens_in + b.tokens_out for b in usage.by_day]
-        self.query_one("#usage-breakdown", Static).update(usage_breakdown(usage))
+        self.query_one("#usage-breakdown", Static).update(safe(usage_breakdown(usage)))
 
     @work(exclusive=True, group="admin-cache", exit_on_error=False)
     async def load_cache(self) -> None:
         stats = await self.backend.admin.cache_stats()
         queue = await self.backend.admin.queue_stats()
-        self.query_one("#cache-stats", Static).update(cache_text(stats))
-        self.query_one("#queue-stats", Static).update(queue_text(queue))
+        self.query_one("#cache-stats", Static).update(safe(cache_text(stats)))
+        self.query_one("#queue-stats", Static).update(safe(queue_text(queue)))
 
     def audit_query(self) -> dict[str, Any]:
         from datetime import datetime
@@ -232,7 +233,7 @@ class AdminScreen(AdminActions, BackendScreen):
     @work(exclusive=True, group="admin-audit", exit_on_error=False)
     async def load_audit(self) -> None:
         table = self.table("audit")
-        self.query_one("#audit-filter", Static).update(filter_text(self.audit_filter))
+        self.query_one("#audit-filter", Static).update(safe(filter_text(self.audit_filter)))
         page = await self.backend.admin.list_audit_events(limit=PAGE, **self.audit_query())
         table.reset(page.items, page.next_cursor)
         self._show_event()
@@ -241,7 +242,7 @@ class AdminScreen(AdminActions, BackendScreen):
     async def load_policy(self) -> None:
         policy = await self.backend.admin.get_pipeline_policy()
         page = await self.backend.admin.list_prompt_standards(limit=PAGE)
-        self.query_one("#policy-text", Static).update(policy_text(policy))
+        self.query_one("#policy-text", Static).update(safe(policy_text(policy)))
         self.table("standards").reset(page.items, page.next_cursor)
 
     @work(exclusive=True, group="admin-more", exit_on_error=False)
@@ -263,7 +264,7 @@ class AdminScreen(AdminActions, BackendScreen):
 
     def _show_event(self) -> None:
         event = self.table("audit").selected
-        self.query_one("#audit-detail", Static).update(event_detail(event) if event else "")
+        self.query_one("#audit-detail", Static).update(safe(event_detail(event) if event else ""))
 
     # ---- events --------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from rich.text import Text
 
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 
 if TYPE_CHECKING:
@@ -298,7 +299,7 @@ class AdminActions:
         target.update(Text("Verifying the chain…", style="italic"))
         target.add_class("-shown")
         report = await self.backend.admin.audit_integrity()
-        target.update(integrity_text(report))
+        target.update(safe(integrity_text(report)))
         if report.valid:
             self.crewos.say(f"Audit chain valid: {report.checked} events.")
         else:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Markdown
 
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import safe_markdown
 from ..widgets.workers import work
 from .base import BackendScreen
 
@@ -72,7 +73,7 @@ class AgentsScreen(BackendScreen):
         with Horizontal(id="agents-body"):
             yield PagedTable(AGENT_COLUMNS, lambda a: a.name, empty="No agents.", id="agents-table")
             with VerticalScroll(id="agent-pane"):
-                yield Markdown(agent_markdown(None), id="agent-detail")
+                yield Markdown(safe_markdown(agent_markdown(None)), id="agent-detail", open_links=False)
 
     @property
     def table(self) -> PagedTable[AgentInfo]:
@@ -90,7 +91,8 @@ class AgentsScreen(BackendScreen):
 
     async def show_selected(self) -> None:
         self.showing_card = False
-        await self.query_one("#agent-detail", Markdown).update(agent_markdown(self.table.selected, self.discovery))
+        markdown = agent_markdown(self.table.selected, self.discovery)
+        await self.query_one("#agent-detail", Markdown).update(safe_markdown(markdown))
 
     def action_card(self) -> None:
         if self.showing_card:
@@ -102,7 +104,7 @@ class AgentsScreen(BackendScreen):
     async def load_card(self) -> None:
         card = await self.backend.agents.agent_card()
         self.showing_card = True
-        await self.query_one("#agent-detail", Markdown).update(card_markdown(card))
+        await self.query_one("#agent-detail", Markdown).update(safe_markdown(card_markdown(card)))
 
     def action_reload(self) -> None:
         self.reload()

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.format import size, utc
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
@@ -75,19 +76,20 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
     def show(self, art: ArtifactSource) -> None:
         self.artifact = art
         current = art.revision == art.current_revision
-        self.query_one("#artifact-title", Label).update(art.filename)
+        self.query_one("#artifact-title", Label).update(safe(art.filename))
         state = "editable" if art.editable and current else "read-only"
         note = "" if current else f" · showing revision {art.revision} (enter on the newest to edit)"
-        self.query_one("#artifact-meta", Static).update(Text(
+        self.query_one("#artifact-meta", Static).update(safe(Text(
             f"{art.kind.replace('_', ' ')} · {art.content_type} · revision {art.revision} of {art.current_revision}"
-            f" · {state} · made by {art.created_by} {utc(art.created_at)} UTC{note}", style="dim"))
+            f" · {state} · made by {art.created_by} {utc(art.created_at)} UTC{note}", style="dim")))
         area = self.query_one(TextArea)
         area.load_text(art.source)
         area.read_only = not (art.editable and current)
         table = cast("DataTable[Any]", self.query_one(DataTable))
         table.clear()
         for r in art.revisions:
-            table.add_row(str(r.revision), utc(r.created_at), r.created_by, r.note or size(r.size), key=str(r.revision))
+            table.add_row(str(r.revision), utc(r.created_at), literal(r.created_by), literal(r.note or size(r.size)),
+                          key=str(r.revision))
         if art.revisions:
             table.move_cursor(row=table.get_row_index(str(art.revision)))
 

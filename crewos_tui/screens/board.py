@@ -24,6 +24,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, OptionList, Static
 
 from ..widgets.kanban import KanbanColumn
+from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
 from .base import BackendScreen
@@ -335,8 +336,8 @@ class BoardScreen(BoardActions, BackendScreen):
 
     def _show_info(self) -> None:
         name = self.project.name if self.project else "(no project)"
-        self.query_one("#board-project", Static).update(
-            Text.assemble((name, "bold"), (" ▾ p", "dim"), no_wrap=True, overflow="ellipsis"))
+        self.query_one("#board-project", Static).update(safe(
+            Text.assemble((name, "bold"), (" ▾ p", "dim"), no_wrap=True, overflow="ellipsis")))
         backend = self.crewos.backend
         if backend is not None and backend.mode == "local":
             live = Text("● live", style="green")
@@ -345,7 +346,7 @@ class BoardScreen(BoardActions, BackendScreen):
         else:
             live = Text("↻ off (i)", style="dim")
         hidden = Text("  failed/cancelled: t", style="dim") if not self.show_hidden else Text("")
-        self.query_one("#board-info", Static).update(Text.assemble(live, hidden))
+        self.query_one("#board-info", Static).update(safe(Text.assemble(live, hidden)))
 
     # ---- focus and navigation ------------------------------------------------------
 

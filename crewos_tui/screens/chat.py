@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.chat_log import ChatInput, MessageLog, MessageView, ReplyStream
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen
 
@@ -192,9 +193,9 @@ class ChatScreen(BackendScreen):
         agents = await self.backend.agents.list()
         projects = await self.backend.projects.list(limit=200, status="active")
         cast("Select[str]", self.query_one("#agent-select", Select)).set_options(
-            [("auto", AUTO), *((a.name, a.name) for a in agents.items)])
+            [("auto", AUTO), *((literal(a.name), a.name) for a in agents.items)])
         cast("Select[str]", self.query_one("#project-select", Select)).set_options(
-            [("none", NO_PROJECT), *((one_line(p.name, 24), p.id) for p in projects.items)])
+            [("none", NO_PROJECT), *((literal(one_line(p.name, 24)), p.id) for p in projects.items)])
         self._choices_loaded = True
         self._sync_selects()
 
@@ -222,7 +223,7 @@ class ChatScreen(BackendScreen):
         elif session is not None:
             note = "" if session.status == "active" else f" · {session.status}"
             shared = f" · shared by {session.owner}" if session.access == "shared" else ""
-            heading.update(Text.assemble((session.title or "Untitled", "bold"), (f"{note}{shared}", "dim")))
+            heading.update(safe(Text.assemble((session.title or "Untitled", "bold"), (f"{note}{shared}", "dim"))))
 
     def open_session(self, session_id: str) -> None:
         """Show one session (the sessions screen and notification links call this)."""

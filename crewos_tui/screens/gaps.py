@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from ..widgets.format import utc
 from ..widgets.forms import Field, FormModal
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .paged_list import PagedListScreen
 
@@ -84,9 +85,9 @@ class FindingModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="finding-box"):
-            yield Label(f"Finding {self.finding.id}", classes="dialog-title")
+            yield Label(safe(f"Finding {self.finding.id}"), classes="dialog-title")
             with VerticalScroll(id="finding-body"):
-                yield Static(finding_detail(self.finding), id="finding-detail")
+                yield Static(safe(finding_detail(self.finding)), id="finding-detail")
             yield Static(Text("t task · k ack · x resolved · w won't fix · esc close", style="dim"),
                          classes="dialog-note")
 
@@ -126,13 +127,13 @@ class GapsScreen(PagedListScreen):
             yield PagedTable(FINDING_COLUMNS, lambda f: f.id, empty="No findings here. n runs a report.",
                              id="gaps-table")
             with VerticalScroll(id="gaps-detail-pane"):
-                yield Static(finding_detail(None), id="gaps-detail")
+                yield Static(safe(finding_detail(None)), id="gaps-detail")
         yield Footer(compact=True)
 
     def _header(self, extra: str = "") -> None:
         shown = "open + acknowledged" if self.status == "live" else self.status.replace("_", " ")
-        self.query_one("#gaps-header", Static).update(Text.assemble(
-            ("Capability gaps", "bold"), (f"  [{shown}]  ", "dim"), extra, no_wrap=True, overflow="ellipsis"))
+        self.query_one("#gaps-header", Static).update(safe(Text.assemble(
+            ("Capability gaps", "bold"), (f"  [{shown}]  ", "dim"), extra, no_wrap=True, overflow="ellipsis")))
 
     def reload(self) -> None:
         self._header()

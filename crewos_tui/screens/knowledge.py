@@ -47,6 +47,7 @@ from ..widgets.knowledge_views import (
     result_cells,
 )
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import literal, safe, safe_markdown
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
 from .base import BackendScreen
@@ -155,7 +156,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
                 yield Static(Text("Open an entry from the search (enter).", style="dim italic"), id="kb-entry-meta")
                 with Horizontal(id="kb-entry-body"):
                     with VerticalScroll(id="kb-entry-scroll"):
-                        yield Markdown("", id="kb-entry-md")
+                        yield Markdown("", id="kb-entry-md", open_links=False)  # the app asks first
                     yield PagedTable(LINK_COLUMNS, lambda lk: lk.id, empty="No links.", id="kb-links")
             with TabPane("Graph", id="graph"):
                 yield Tree("Open an entry, then press g.", id="kb-graph")
@@ -214,7 +215,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         page = await self.backend.knowledge.namespaces(limit=200)
         select = cast("Select[str]", self.query_one("#kb-namespace", Select))
         with self.prevent(Select.Changed):
-            select.set_options([("All namespaces", ""), *((n.name, n.name) for n in page.items)])
+            select.set_options([("All namespaces", ""), *((literal(n.name), n.name) for n in page.items)])
             select.value = self.namespace or ""
         self._namespaces_loaded = True
 
@@ -286,8 +287,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         queues = await self.backend.knowledge.governance(namespace=self.namespace, limit=PAGE)
         self.table("queue").reset(queues.items, queues.next_cursor)
         counts = " · ".join(f"{kind} {n}" for kind, n in queues.counts.items())
-        self.query_one("#kb-queue-counts", Static).update(Text.assemble(
-            ("Pending: ", "bold"), counts, ("    a accept · r reject · m merge · x archive", "dim")))
+        self.query_one("#kb-queue-counts", Static).update(safe(Text.assemble(
+            ("Pending: ", "bold"), counts, ("    a accept · r reject · m merge · x archive", "dim"))))
         pending = sum(queues.counts.values())
         self.tabs.get_tab("queue").label = f"Queue ({pending})" if pending else "Queue"  # type: ignore[assignment]
         self.refresh_bindings()
@@ -310,8 +311,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         if remember and self.entry is not None and self.entry.id != entry_id:
             self.history.append(self.entry.id)
         self.entry = entry
-        self.query_one("#kb-entry-meta", Static).update(entry_header(entry))
-        await self.query_one("#kb-entry-md", Markdown).update(entry.body or "*(no text)*")
+        self.query_one("#kb-entry-meta", Static).update(safe(entry_header(entry)))
+        await self.query_one("#kb-entry-md", Markdown).update(safe_markdown(entry.body or "*(no text)*"))
         self.query_one("#kb-entry-scroll", VerticalScroll).scroll_home(animate=False)
         self.table("links").reset(links.items, links.next_cursor)
         if self.tabs.active == "graph":
@@ -333,7 +334,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         row = self.table("results").selected
         text = Text() if row is None else Text.assemble((row.title, "bold"), "  ", (row.namespace, "dim"), "\n",
                                                          marked(row.snippet))
-        self.query_one("#kb-snippet", Static).update(text)
+        self.query_one("#kb-snippet", Static).update(safe(text))
 
     # ---- events --------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from textual.widgets import Label, ProgressBar
 
 from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field, FieldError
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class KnowledgeActions:
         box = screen.query_one("#kb-ingest")
         box.add_class("-shown")
         screen.query_one("#kb-ingest-bar", ProgressBar).update(progress=percent)
-        screen.query_one("#kb-ingest-label", Label).update(message)
+        screen.query_one("#kb-ingest-label", Label).update(safe(message))
 
     @work(exclusive=True, group="kb-ingest-follow", exit_on_error=False)
     async def follow_ingest(self, job_id: str, filename: str) -> None:

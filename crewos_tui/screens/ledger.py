@@ -33,6 +33,7 @@ from ..widgets.ledger_text import (
     wallet_points,
 )
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen
 from .ledger_actions import LedgerActions
@@ -147,7 +148,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
                     yield PagedTable(request_columns, lambda r: r.id, empty="No requests in this state.",
                                      id="request-table")
                     with VerticalScroll(id="impact-pane"):
-                        yield Static(impact_text(None, None), id="impact")
+                        yield Static(safe(impact_text(None, None)), id="impact")
             with TabPane("Wallets", id="tab-wallets"):
                 yield PagedTable(wallet_columns, lambda w: w.address, empty="No wallets yet.", id="wallet-table")
             with TabPane("History", id="tab-history"):
@@ -220,7 +221,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
             wanted = await self._first_with_token(projects)
         select = cast("Select[str]", self.query_one("#ledger-project", Select))
         with self.prevent(Select.Changed):
-            select.set_options([(p.name, p.id) for p in projects])
+            select.set_options([(literal(p.name), p.id) for p in projects])
             if wanted:
                 select.value = wanted
         self.project_id = wanted
@@ -325,16 +326,16 @@ class LedgerScreen(LedgerActions, BackendScreen):
             done = sum(i.done for i in ready.checklist) if ready else 0
             summary.update(Text(f"No token yet ({done}/4 ready): see the Setup tab.", style="italic"))
         else:
-            summary.update(Text.assemble(
+            summary.update(safe(Text.assemble(
                 (units(st.total_supply), "bold"), (" supply · ", "dim"), str(st.holders), (" holders · ", "dim"),
-                str(st.transaction_count), (" tx", "dim")))
+                str(st.transaction_count), (" tx", "dim"))))
         self._show_filter()
         self._draw_charts()
 
     def _show_filter(self) -> None:
         label = "all states" if self.state_filter == "all" else self.state_filter
-        self.query_one("#request-filter-label", Static).update(
-            Text.assemble(("Showing ", "dim"), (label, "bold"), (" requests · f: next state", "dim")))
+        self.query_one("#request-filter-label", Static).update(safe(
+            Text.assemble(("Showing ", "dim"), (label, "bold"), (" requests · f: next state", "dim"))))
 
     def _draw_charts(self) -> None:
         units = self.units
@@ -346,11 +347,11 @@ class LedgerScreen(LedgerActions, BackendScreen):
             label = self.query_one(label_id, Static)
             if not points:
                 chart.data = []
-                label.update(Text.assemble((title, "bold"), ("  no history yet", "dim italic")))
+                label.update(safe(Text.assemble((title, "bold"), ("  no history yet", "dim italic"))))
                 continue
             chart.data = step_series(points, max(chart.size.width, 1))
-            label.update(Text.assemble((title, "bold"), ("  now ", "dim"), units(points[-1], symbol=False),
-                                       ("  max ", "dim"), units(max(points), symbol=False)))
+            label.update(safe(Text.assemble((title, "bold"), ("  now ", "dim"), units(points[-1], symbol=False),
+                                       ("  max ", "dim"), units(max(points), symbol=False))))
 
     def _show_readiness(self) -> None:
         ready = self.readiness
@@ -373,13 +374,13 @@ class LedgerScreen(LedgerActions, BackendScreen):
             out.append(f"\n\nMinted {self.units(st.minted)} · burned {self.units(st.burned)} · "
                        f"supply {self.units(st.total_supply)}")
             out.append(f"\n{st.wallet_count} wallets, {st.holders} holding tokens; {st.transaction_count} transactions")
-        self.query_one("#readiness", Static).update(out)
+        self.query_one("#readiness", Static).update(safe(out))
 
     def _show_selected(self) -> None:
         req = self.selected_request
         why = (approve_refusal(req, self.me, self.approver_ids)
                if req is not None and _v(req.status) == "pending" else "")
-        self.query_one("#impact", Static).update(impact_text(req, self.status, why))
+        self.query_one("#impact", Static).update(safe(impact_text(req, self.status, why)))
         self.refresh_bindings()
 
     def on_resize(self) -> None:

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from ..widgets.format import error_text
+from ..widgets.safe_text import safe
 from ..widgets.status_bar import StatusBar
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
@@ -64,7 +65,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
         with Center(id="login-center"):
             with Vertical(classes="dialog", id="login-box"):
                 yield Label("Sign in to CrewOS", classes="dialog-title")
-                yield Static(self._reason, id="login-reason", classes="dialog-note")
+                yield Static(safe(self._reason), id="login-reason", classes="dialog-note")
                 yield Label("Server URL", classes="field-label")
                 yield TextInput(self._url, placeholder="https://crewos.example.com", compact=True, id="login-url")
                 yield Label("Username", classes="field-label")
@@ -99,7 +100,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
 
     def show_error(self, message: str) -> None:
         error = self.query_one("#login-error", Static)
-        error.update(message)
+        error.update(safe(message))
         error.set_class(bool(message), "-shown")
 
     @on(Input.Submitted)
@@ -160,7 +161,7 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
         return normalize_url(url)
 
     def _offer_session(self, message: str) -> None:
-        self.query_one("#keyring-message", Static).update(message)
+        self.query_one("#keyring-message", Static).update(safe(message))
         self.query_one("#keyring-choice").add_class("-shown")
         self.query_one("#login-buttons").display = False
         self.query_one("#keep-session", Button).focus()

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from ..widgets.confirm import ConfirmModal
 from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen
 
@@ -116,7 +117,7 @@ class NotificationsScreen(BackendScreen):
             yield PagedTable(NOTIFICATION_COLUMNS, lambda n: n.id, empty="No notifications.",
                              id="notification-table")
             with Vertical(id="notification-preview-pane"):
-                yield Static(preview_text(None), id="notification-preview")
+                yield Static(safe(preview_text(None)), id="notification-preview")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -167,7 +168,7 @@ class NotificationsScreen(BackendScreen):
         prefs = await self.backend.notifications.get_preferences()
         select = cast("Select[str]", self.query_one("#kind-filter", Select))
         with self.prevent(Select.Changed):
-            select.set_options([("All kinds", ""), *((kind_label(k.kind), k.kind) for k in prefs.kinds)])
+            select.set_options([("All kinds", ""), *((literal(kind_label(k.kind)), k.kind) for k in prefs.kinds)])
             select.value = self.kind or ""
         self._kinds_loaded = True
 
@@ -184,7 +185,7 @@ class NotificationsScreen(BackendScreen):
             table.extend(page.items, page.next_cursor)
 
     def _show_selected(self) -> None:
-        self.query_one("#notification-preview", Static).update(preview_text(self.selected))
+        self.query_one("#notification-preview", Static).update(safe(preview_text(self.selected)))
         self.refresh_bindings()
 
     def _unread_changed(self, _count: Any) -> None:

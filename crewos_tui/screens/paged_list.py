@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ..widgets.paged_table import PagedTable
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
@@ -75,7 +76,7 @@ class PagedListScreen(ReportsWorkerErrors, Screen[None]):
         self.show_detail()
 
     def show_detail(self) -> None:
-        self.query_one(f"#{self.id}-detail", Static).update(self.detail_of(self.table.selected))
+        self.query_one(f"#{self.id}-detail", Static).update(safe(self.detail_of(self.table.selected)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

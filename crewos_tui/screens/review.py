@@ -31,6 +31,7 @@ from textual.widgets import Input, Static
 
 from ..widgets.line_views import LinePane, ListColumn, QueueList
 from ..widgets.review_preview import age, preview
+from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
 from .base import BackendScreen
@@ -211,7 +212,7 @@ class ReviewScreen(ReviewActions, BackendScreen):
             parts.append(("…", "dim"))
         if self.marked:
             parts.append((f" {len(self.marked)} marked", "bold"))
-        self.query_one("#review-stats", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"),
+        self.query_one("#review-stats", Static).update(safe(Text.assemble(*parts, no_wrap=True, overflow="ellipsis")),
                                                        layout=False)
 
     # ---- loading -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field
 from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import md_escape, safe, safe_markdown
 from ..widgets.workers import work
 from .base import BackendScreen
 from .chat import export_dir, slug
@@ -105,8 +106,8 @@ class SessionsScreen(BackendScreen):
         with Horizontal(id="sessions-body"):
             yield PagedTable(SESSION_COLUMNS, lambda s: s.id, empty="No sessions here.", id="sessions-table")
             with VerticalScroll(id="session-pane"):
-                yield Static(summary_text(None), id="session-summary")
-                yield Markdown("", id="session-preview")
+                yield Static(safe(summary_text(None)), id="session-summary")
+                yield Markdown("", id="session-preview", open_links=False)  # the app asks first
 
     @property
     def table(self) -> PagedTable[ChatSession]:
@@ -160,7 +161,7 @@ class SessionsScreen(BackendScreen):
     def show_selected(self) -> None:
         s = self.selected
         self.refresh_bindings()
-        self.query_one("#session-summary", Static).update(summary_text(s))
+        self.query_one("#session-summary", Static).update(safe(summary_text(s)))
         if s is None or s.access == "invited":
             self.run_worker(self.query_one("#session-preview", Markdown).update(""), exit_on_error=False)
             return
@@ -175,8 +176,8 @@ class SessionsScreen(BackendScreen):
             page = await self.backend.sessions.list_shares(s.id)
             live = [f"{x.invitee} ({x.status})" for x in page.items if x.status != "revoked"]
             shares = "shared with " + ", ".join(live) if live else ""
-        self.query_one("#session-summary", Static).update(summary_text(s, shares))
-        await self.query_one("#session-preview", Markdown).update(transcript.markdown)
+        self.query_one("#session-summary", Static).update(safe(summary_text(s, shares)))
+        await self.query_one("#session-preview", Markdown).update(safe_markdown(transcript.markdown))
 
     def open_link(self, link: Any) -> None:
         if link.resource_type in ("chat_session", "session"):
@@ -304,19 +305,21 @@ class SessionsScreen(BackendScreen):
         try:
             for ev in replay.events:
                 if ev.type == "session.created":
-                    await stream.write(f"# {replay.title or 'Untitled'}\n\n")
+                    await stream.write(f"# {md_escape(replay.title or 'Untitled')}\n\n")
                 elif ev.type == "message":
-                    await stream.write(f"**{ev.data.get('author') or 'you'}:** {ev.content}\n\n")
+                    await stream.write(f"**{md_escape(str(ev.data.get('author') or 'you'))}:** "
+                                       f"{safe_markdown(ev.content or '')}\n\n")
                 elif ev.type == "assistant.start":
-                    await stream.write(f"**{ev.agent or 'assistant'}:**\n\n")
+                    await stream.write(f"**{md_escape(ev.agent or 'assistant')}:**\n\n")
                 elif ev.type == "assistant.delta":
-                    await stream.write(ev.content or "")
+                    await stream.write(safe_markdown(ev.content or ""))
                     if REPLAY_DELAY:
                         await asyncio.sleep(REPLAY_DELAY)
                 elif ev.type == "assistant.done":
                     await stream.write("\n\n" + ("" if ev.status == "complete" else f"_({ev.status})_\n\n"))
                 elif ev.type == "feedback":
-                    await stream.write(f"> {ev.data.get('user')} rated it {ev.data.get('rating')}\n\n")
+                    await stream.write(f"> {md_escape(str(ev.data.get('user')))} rated it "
+                                       f"{md_escape(str(ev.data.get('rating')))}\n\n")
                 else:
                     await stream.write(f"_{ev.type.replace('session.', 'session ')}_\n\n")
         finally:

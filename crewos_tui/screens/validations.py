@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
+from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .paged_list import PagedListScreen
 
@@ -92,13 +93,13 @@ class ValidationsScreen(PagedListScreen):
         with Horizontal(id="validations-body"):
             yield PagedTable(RUN_COLUMNS, lambda r: r.id, empty="No validation runs here.", id="validations-table")
             with VerticalScroll(id="validations-detail-pane"):
-                yield Static(run_detail(None), id="validations-detail")
+                yield Static(safe(run_detail(None)), id="validations-detail")
         yield Footer(compact=True)
 
     def _header(self) -> None:
         scope = f"item: {self.item_title or self.item_id}" if self.only_item else "every run I can see"
-        self.query_one("#validations-header", Static).update(Text.assemble(
-            ("Validation log", "bold"), (f"  [{scope} · {self.result}]", "dim"), no_wrap=True, overflow="ellipsis"))
+        self.query_one("#validations-header", Static).update(safe(Text.assemble(
+            ("Validation log", "bold"), (f"  [{scope} · {self.result}]", "dim"), no_wrap=True, overflow="ellipsis")))
 
     def reload(self) -> None:
         self._header()

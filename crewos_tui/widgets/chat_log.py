@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.widgets import Markdown, Static, TextArea
 
 from .format import utc
+from .safe_text import safe, safe_markdown
 
 if TYPE_CHECKING:
     from textual import getters
@@ -61,11 +62,11 @@ class MessageView(Vertical):
         self.message = message
 
     def compose(self):
-        yield Static(header_text(self.message), classes="message-header")
+        yield Static(safe(header_text(self.message)), classes="message-header")
         if self.message.role == "assistant":
-            yield Markdown(self.message.content, classes="message-body")
+            yield Markdown(safe_markdown(self.message.content), classes="message-body", open_links=False)
         else:
-            yield Static(Text(self.message.content), classes="message-body")
+            yield Static(safe(Text(self.message.content)), classes="message-body")
 
     @property
     def body(self) -> Markdown | Static:
@@ -73,15 +74,15 @@ class MessageView(Vertical):
 
     def set_header(self, message: ChatMessage) -> None:
         self.message = message
-        self.query_one(".message-header", Static).update(header_text(message))
+        self.query_one(".message-header", Static).update(safe(header_text(message)))
 
     async def set_message(self, message: ChatMessage) -> None:
         self.set_header(message)
         body = self.body
         if isinstance(body, Markdown):
-            await body.update(message.content)
+            await body.update(safe_markdown(message.content))
         else:
-            body.update(Text(message.content))
+            body.update(safe(Text(message.content)))
 
 
 class ReplyStream:
@@ -116,7 +117,7 @@ class ReplyStream:
                 chunk = "".join(self._pending)
                 self._pending.clear()
                 self.writes += 1
-                await self._stream.write(chunk)
+                await self._stream.write(safe_markdown(chunk))
                 self.view.call_after_refresh(self._follow)
             await asyncio.sleep(FLUSH_INTERVAL)
 

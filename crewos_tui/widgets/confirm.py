@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from .safe_text import safe_renderable
+
 
 class ConfirmModal(ModalScreen[bool]):
     BINDINGS = [
@@ -25,8 +27,9 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._message, classes="dialog-note")
+            # Title and message quote backend text (names): shown literally.
+            yield Label(safe_renderable(self._title), classes="dialog-title")
+            yield Static(safe_renderable(self._message, multiline=True), classes="dialog-note")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} (y)", variant="error", compact=True, id="confirm-yes")
                 yield Button("No (n)", compact=True, id="confirm-no")

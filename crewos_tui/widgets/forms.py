@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from .form_fields import Field, FieldError
 from .format import error_text
+from .safe_text import literal, safe_renderable
 from .text_input import TextInput
 from .workers import work
 
@@ -42,14 +43,16 @@ class FormModal(ModalScreen[T | None], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
+            # Titles, notes, labels and choices quote backend text (names): shown literally.
+            yield Label(safe_renderable(self._title), classes="dialog-title")
             if self._note:
-                yield Static(self._note, classes="dialog-note")
+                yield Static(safe_renderable(self._note, multiline=True), classes="dialog-note")
             for f in self._fields:
-                yield Label(f.label + (" *" if f.required else ""), classes="field-label")
+                yield Label(literal(f.label + (" *" if f.required else "")), classes="field-label")
                 if f.choices is not None:
                     value = f.value or (f.choices[0][1] if f.choices else Select.NULL)
-                    yield Select(f.choices, value=value, allow_blank=False, compact=True, id=f"field-{f.name}")
+                    choices = [(literal(prompt), v) for prompt, v in f.choices]
+                    yield Select(choices, value=value, allow_blank=False, compact=True, id=f"field-{f.name}")
                 else:
                     yield TextInput(f.value, placeholder=f.placeholder, password=f.password, compact=True,
                                     id=f"field-{f.name}")
@@ -74,7 +77,7 @@ class FormModal(ModalScreen[T | None], Generic[T]):
 
     def show_error(self, message: str, field: str | None = None) -> None:
         target = self.query_one(f"#error-{field}" if field else "#form-error", Static)
-        target.update(message)
+        target.update(literal(message, multiline=True))
         target.set_class(bool(message), "-shown")
         if field:
             self.query_one(f"#field-{field}").focus()

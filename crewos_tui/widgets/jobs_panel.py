@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Markdown, Static
 
 from .format import one_line, utc
+from .safe_text import safe, safe_markdown, safe_renderable
 
 if TYPE_CHECKING:
     from textual import getters
@@ -83,8 +84,9 @@ class JobsPanel(Vertical):
             status = _value(job.status) + (" (stopping)" if job.cancel_requested and _value(job.status) == "running"
                                            else "")
             message = job.error if _value(job.status) == "failed" and job.error else job.message
-            table.add_row(job.kind, Text(status, style=STATUS_STYLE.get(_value(job.status), "")), progress_bar(job),
-                          one_line(message or "", 40), job.created_by, utc(job.created_at), key=job.id)
+            cells = (job.kind, Text(status, style=STATUS_STYLE.get(_value(job.status), "")), progress_bar(job),
+                     one_line(message or "", 40), job.created_by, utc(job.created_at))
+            table.add_row(*(safe_renderable(c) for c in cells), key=job.id)
         if keep is not None and any(j.id == keep for j in self.items):
             table.move_cursor(row=table.get_row_index(keep))
 
@@ -116,21 +118,21 @@ class JobResultScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         job = self.job
         with Vertical(classes="dialog", id="job-result-box"):
-            yield Label(f"{job.kind} · {_value(job.status)}", classes="dialog-title")
+            yield Label(safe(f"{job.kind} · {_value(job.status)}"), classes="dialog-title")
             meta = (f"queued by {job.created_by} {utc(job.created_at)} UTC · attempts {job.attempts} · "
                     f"health {job.health.state}")
-            yield Static(Text(meta, style="dim"), classes="dialog-note")
+            yield Static(safe(Text(meta, style="dim")), classes="dialog-note")
             with VerticalScroll(id="job-result-body"):
                 result = job.result or {}
                 if job.error:
-                    yield Static(Text(f"Error: {job.error}", style="red"))
+                    yield Static(safe(Text(f"Error: {job.error}", style="red")))
                 if isinstance(result.get("markdown"), str):
-                    yield Markdown(result["markdown"])
+                    yield Markdown(safe_markdown(result["markdown"]), open_links=False)
                 elif result:
                     lines = "\n".join(f"- **{k}**: {v}" for k, v in sorted(result.items()))
-                    yield Markdown(lines)
+                    yield Markdown(safe_markdown(lines), open_links=False)
                 elif not job.error:
-                    yield Static(Text(job.message or "No result yet.", style="dim italic"))
+                    yield Static(safe(Text(job.message or "No result yet.", style="dim italic")))
             has_artifact = bool((job.result or {}).get("artifact_token"))  # knowledge slice
             yield Static(Text("o open artifact · esc close" if has_artifact else "esc close", style="dim"))
 

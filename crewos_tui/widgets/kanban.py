@@ -20,6 +20,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from .safe_text import safe, visible
+
 if TYPE_CHECKING:
     from ..backend.schemas.tasks import Task
 
@@ -39,15 +41,17 @@ def card_text(task: Task) -> Content:
     """Three lines: title; assignee and priority; dependencies (built as Content: cheap)."""
     priority = _value(task.priority)
     mark = (PRIORITY_MARK[priority] + " " + priority).strip()
-    who = ("@" + task.assignee, "") if task.assignee else ("unassigned", "dim italic")
+    who = ("@" + visible(task.assignee), "") if task.assignee else ("unassigned", "dim italic")
     deps: list[str] = []
     if task.blocked_by_count:
         deps.append(f"blocked by {task.blocked_by_count}")
     if task.blocks_count:
         deps.append(f"blocks {task.blocks_count}")
     if _value(task.status) in ("blocked", "failed", "cancelled") and task.status_reason:
-        deps.append(task.status_reason)
-    return Content.assemble((task.title, "bold"), "\n", who, "  ", (mark, PRIORITY_STYLE.get(priority, "")), "\n",
+        deps.append(visible(task.status_reason))
+    # Content shows text literally; visible() keeps controls (and line breaks) out of the card.
+    return Content.assemble((visible(task.title), "bold"), "\n", who, "  ",
+                            (mark, PRIORITY_STYLE.get(priority, "")), "\n",
                             (" · ".join(deps), "red" if task.blocked_by_count else "dim"))
 
 
@@ -134,8 +138,8 @@ class KanbanColumn(Vertical):
 
     def _update_header(self) -> None:
         count = f"{len(self.tasks)}+" if self.next_cursor else str(len(self.tasks))
-        self.query_one(".column-header", Static).update(
-            Text.assemble((LABELS.get(self.status, self.status), "bold"), (f" {count}", "dim")))
+        self.query_one(".column-header", Static).update(safe(
+            Text.assemble((LABELS.get(self.status, self.status), "bold"), (f" {count}", "dim"))))
 
     def reset(self, tasks: Sequence[Task], next_cursor: str | None, keep: str | None = None) -> None:
         """Show ``tasks`` (a first page); the highlight stays on ``keep`` or the same card."""

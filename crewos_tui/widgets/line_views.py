@@ -27,6 +27,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .safe_text import clean_text, literal
+
 if TYPE_CHECKING:
     from textual import getters
     from textual.app import App
@@ -235,7 +237,7 @@ class QueueList(ScrollView, Generic[T], can_focus=True):
     def _line(self, cells: Sequence[Text | str], width: int, style: Style) -> Strip:
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         for col_width, cell in zip(self._widths(width), cells, strict=True):
-            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            text = clean_text(cell) if isinstance(cell, Text) else literal(str(cell))  # controls made visible
             text.truncate(col_width, overflow="ellipsis", pad=True)
             line.append(" ")
             line.append_text(text)

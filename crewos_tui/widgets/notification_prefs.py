@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
 from .format import error_text
+from .safe_text import literal, safe
 from .workers import work
 
 if TYPE_CHECKING:
@@ -43,11 +44,11 @@ class PreferencesModal(ModalScreen[Any]):
         with Vertical(classes="dialog", id="prefs-box"):
             yield Label("Notification preferences", classes="dialog-title")
             yield Label("Tell me in the app when… (space toggles)", classes="prefs-label")
-            yield SelectionList[str](*((k.label or k.kind, k.kind, k.in_app) for k in self._prefs.kinds),
+            yield SelectionList[str](*((literal(k.label or k.kind), k.kind, k.in_app) for k in self._prefs.kinds),
                                      compact=True, id="prefs-kinds")
             yield Label("Mute these projects", classes="prefs-label")
             if self._projects:
-                yield SelectionList[str](*((name, pid, pid in muted) for name, pid in self._projects),
+                yield SelectionList[str](*((literal(name), pid, pid in muted) for name, pid in self._projects),
                                          compact=True, id="prefs-projects")
             else:
                 yield Static("You are in no project yet.", classes="dialog-note")
@@ -71,7 +72,7 @@ class PreferencesModal(ModalScreen[Any]):
 
     def show_error(self, message: str) -> None:
         target = self.query_one("#form-error", Static)
-        target.update(message)
+        target.update(safe(message))
         target.set_class(bool(message), "-shown")
 
     def action_cancel(self) -> None:

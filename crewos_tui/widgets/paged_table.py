@@ -17,6 +17,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from .safe_text import safe_renderable
+
 T = TypeVar("T")
 
 _PLACEHOLDER = "__placeholder__"  # key of the one dim row shown when empty or loading
@@ -26,7 +28,7 @@ _PLACEHOLDER = "__placeholder__"  # key of the one dim row shown when empty or l
 class Column(Generic[T]):
     key: str
     label: str
-    cell: Callable[[T], Any]  # str or rich renderable
+    cell: Callable[[T], Any]  # str (shown literally, never as markup) or rich renderable
     sort: Callable[[T], Any] | None = None  # None: not sortable
     width: int | None = None
 
@@ -171,6 +173,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.add_row(*self._pad(Text(self._empty, style="dim italic")), key=_PLACEHOLDER)
             return
         for item in self._ordered():
-            self.add_row(*(c.cell(item) for c in self._columns), key=self._row_key(item))
+            # Cells hold backend text: a str is shown literally, control characters visibly.
+            self.add_row(*(safe_renderable(c.cell(item)) for c in self._columns), key=self._row_key(item))
         if keep_key is not None:
             self.select_key(keep_key)

@@ -14,6 +14,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from .format import one_line, size, utc
 from .paged_table import Column, PagedTable
+from .safe_text import safe
 
 if TYPE_CHECKING:
     from ..backend.schemas import (
@@ -136,7 +137,7 @@ class ProjectDetail(Vertical):
             overflow="ellipsis",
             no_wrap=True,
         )
-        header.update(Text("\n").join([line1, line2]))
+        header.update(safe(Text("\n").join([line1, line2])))
         # The counts the project carries, before the lists arrive.
         self.set_count("members", project.member_count)
         self.set_count("documents", project.document_count)

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from .safe_text import literal
 from .text_input import TextInput
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ class ProjectPicker(ModalScreen[str | None]):
         wanted = text.casefold().strip()
         shown = [p for p in self._projects if wanted in p.name.casefold()]
         options = self.query_one(OptionList)
-        options.set_options([Option(p.name + ("  (archived)" if str(getattr(p.status, "value", p.status))
-                                                == "archived" else ""), id=p.id) for p in shown])
+        options.set_options([Option(literal(p.name + ("  (archived)" if str(getattr(p.status, "value", p.status))
+                                                        == "archived" else "")), id=p.id) for p in shown])
         index = next((i for i, p in enumerate(shown) if p.id == self._current), 0)
         if shown:
             options.highlighted = index

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from .format import error_text
 from .review_receipt import receipt_markdown, save_receipt
+from .safe_text import literal, safe
 from .text_input import TextInput
 
 if TYPE_CHECKING:
@@ -46,10 +47,10 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="reason-box"):
-            yield Label(self._title, classes="dialog-title")
+            yield Label(safe(self._title), classes="dialog-title")
             if self._note:
-                yield Static(self._note, classes="dialog-note", markup=False)
-            yield OptionList(*(Option(f"{i}  {r}", id=str(i - 1)) for i, r in enumerate(self._reasons, 1)),
+                yield Static(safe(self._note), classes="dialog-note")
+            yield OptionList(*(Option(literal(f"{i}  {r}"), id=str(i - 1)) for i, r in enumerate(self._reasons, 1)),
                              id="reason-options", compact=True)
             yield Label("Or type a reason (tab), enter to use it:", classes="field-label")
             yield TextInput(placeholder="reason", compact=True, id="reason-text")
@@ -102,7 +103,7 @@ class ReceiptModal(ModalScreen[None]):
         with Vertical(classes="dialog", id="receipt-box"):
             yield Label(f"Batch applied: {count} decision{'s' if count != 1 else ''}", classes="dialog-title")
             with VerticalScroll(id="receipt-body"):
-                yield Static(Markdown(receipt_markdown(self._result, self._server)))
+                yield Static(Markdown(receipt_markdown(self._result, self._server), hyperlinks=False))
             yield Label("Save the receipt to (.md and .json):", classes="field-label")
             yield TextInput(str(self._default), compact=True, id="receipt-path")
             yield Static("", id="receipt-note", classes="dialog-note")
@@ -125,10 +126,10 @@ class ReceiptModal(ModalScreen[None]):
         try:
             self.saved = save_receipt(self._result, self._server, Path(raw))
         except OSError as exc:
-            note.update(Text(f"Not saved: {error_text(exc)}"))
+            note.update(safe(Text(f"Not saved: {error_text(exc)}")))
             return
         md, js = self.saved
-        note.update(Text(f"Saved {md} and {js.name}"))
+        note.update(safe(Text(f"Saved {md} and {js.name}")))
 
     @on(Input.Submitted, "#receipt-path")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -16,6 +16,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from .format import one_line, size, utc
+from .safe_text import safe, safe_markdown, visible
 
 if TYPE_CHECKING:
     from ..backend.schemas import ReviewItem, ReviewTranscript, ValidationResult
@@ -46,13 +47,13 @@ def _payload(item: ReviewItem) -> RenderableType:
         return Text("(no payload)", style="dim italic")
     fmt = str(getattr(item.payload_format, "value", item.payload_format))
     if isinstance(value, str) and fmt == "markdown":
-        return Markdown(value[:MAX_SHOWN])
+        return Markdown(safe_markdown(value[:MAX_SHOWN]), hyperlinks=False)  # no terminal hyperlinks
     if isinstance(value, str):
         return Text(value[:MAX_SHOWN])
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
     if len(text) > MAX_SHOWN:
         return Text(text[:MAX_SHOWN] + "\n…", no_wrap=True)
-    return RichJSON(text)
+    return RichJSON(visible(text, multiline=True))  # json.dumps escaped C0; this catches C1 and bidi
 
 
 def _header(item: ReviewItem, now: datetime, pending_action: str | None) -> Text:
@@ -114,4 +115,4 @@ def preview(item: ReviewItem | None, now: datetime, *, pending_action: str | Non
             for m in transcript.messages:
                 who = f"{m.role} ({m.name})" if m.name else m.role
                 parts.append(Text.assemble((who, "bold"), ": ", m.content[:MAX_SHOWN]))
-    return Group(*parts)
+    return Group(*(safe(p) for p in parts))  # every Text quotes backend text: controls made visible

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .format import utc
+from .safe_text import md_escape
 
 if TYPE_CHECKING:
     from ..backend.schemas import ReviewBatchResult
@@ -30,24 +31,25 @@ def receipt_data(result: ReviewBatchResult, server: str) -> dict[str, Any]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Quoted text in a table cell: on one line, every Markdown character escaped."""
+    return md_escape(text.replace("\n", " "))
 
 
 def receipt_markdown(result: ReviewBatchResult, server: str) -> str:
     data = receipt_data(result, server)
     lines = [
-        f"# Review decision receipt {data['batch_id']}",
+        f"# Review decision receipt {md_escape(data['batch_id'])}",
         "",
-        f"- **Actor:** {data['actor']} ({data['actor_id'] or 'no user id'})",
+        f"- **Actor:** {md_escape(data['actor'])} ({md_escape(data['actor_id'] or 'no user id')})",
         f"- **Time:** {utc(result.decided_at)} UTC ({data['decided_at']})",
-        f"- **Server:** {server}",
+        f"- **Server:** {md_escape(server)}",
         f"- **Items:** {data['count']}",
         "",
         "| # | Item | Title | Decision | State | Reason |",
         "|---|------|-------|----------|-------|--------|",
     ]
     for i, item in enumerate(data["items"], 1):
-        lines.append(f"| {i} | {item['item_id']} | {_cell(item['title'])} | {item['decision']} | "
+        lines.append(f"| {i} | {_cell(item['item_id'])} | {_cell(item['title'])} | {item['decision']} | "
                      f"{item['from_state']} → {item['to_state']} | {_cell(item['reason'])} |")
     return "\n".join(lines) + "\n"
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from textual.content import Content
 from textual.widget import Widget
 
+from .safe_text import visible
+
 if TYPE_CHECKING:
     from textual import getters
     from textual.app import App
@@ -80,13 +82,14 @@ class StatusBar(Widget):
             return left
         left += Content.from_markup(
             f" [$text-muted]$profile[/] [b $text on ${_BADGE_COLOUR.get(status.badge, 'primary')}] $label [/]",
-            profile=status.profile, label=status.badge,
+            profile=visible(status.profile), label=status.badge,
         )
         parts: list[Content] = []
         if status.username:
-            parts.append(Content.from_markup("[b]$user[/] ($role)", user=status.username, role=status.role or ""))
+            parts.append(Content.from_markup("[b]$user[/] ($role)", user=visible(status.username),
+                                             role=visible(status.role or "")))
         if status.key_source:
-            parts.append(Content.from_markup("[$text-muted]key:$source[/]", source=status.key_source))
+            parts.append(Content.from_markup("[$text-muted]key:$source[/]", source=visible(status.key_source)))
         colour = _HEALTH_COLOUR[status.health]
         parts.append(Content.from_markup(f"[${colour}]$health[/]", health=_HEALTH_TEXT[status.health]))
         parts.append(Content(f"✉ {'–' if status.unread is None else status.unread}"))

@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 
 from .format import error_text, utc
 from .kanban import LABELS
+from .safe_text import safe
 from .workers import work
 
 if TYPE_CHECKING:
@@ -124,11 +125,11 @@ class TaskDetailScreen(ModalScreen[None]):
         try:
             detail = await self.board.backend.tasks.get(self.task_id)
         except Exception as exc:  # noqa: BLE001 - shown in the pane, e.g. a task deleted meanwhile
-            self.query_one("#task-detail-text", Static).update(Text(error_text(exc), style="red"))
+            self.query_one("#task-detail-text", Static).update(safe(Text(error_text(exc), style="red")))
             return
         self.detail = detail
-        self.query_one("#task-detail-title", Label).update(detail.title)
-        self.query_one("#task-detail-text", Static).update(render_detail(detail))
+        self.query_one("#task-detail-title", Label).update(safe(detail.title))
+        self.query_one("#task-detail-text", Static).update(safe(render_detail(detail)))
         status = _v(detail.status)
         keys = [f"{k} {label}" for k, _, label, states in KEYS if states is None or status in states]
         self.query_one("#task-detail-keys", Static).update(Text("  ".join([*keys, "esc close"]), style="dim"))

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from .safe_text import literal, safe_renderable
 from .text_input import TextInput
 
 
@@ -30,9 +31,10 @@ class TypedConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self._title, classes="dialog-title")
-            yield Static(self._message, classes="dialog-note")
-            yield Label(f"Type {self._what} ({self._expected}) to confirm:", classes="field-label")
+            # Title, message and the expected word quote backend text (names): shown literally.
+            yield Label(safe_renderable(self._title), classes="dialog-title")
+            yield Static(safe_renderable(self._message, multiline=True), classes="dialog-note")
+            yield Label(literal(f"Type {self._what} ({self._expected}) to confirm:"), classes="field-label")
             yield TextInput(placeholder=self._expected, compact=True, id="typed-confirm-input")
             yield Static("", id="typed-confirm-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
@@ -48,7 +50,7 @@ class TypedConfirmModal(ModalScreen[bool]):
             self.dismiss(True)
             return
         error = self.query_one("#typed-confirm-error", Static)
-        error.update(f"That is not {self._what}." if typed else f"Type {self._what} first.")
+        error.update(literal(f"That is not {self._what}." if typed else f"Type {self._what} first."))
         error.add_class("-shown")
 
     def action_cancel(self) -> None:

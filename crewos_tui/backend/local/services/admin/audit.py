@@ -23,6 +23,7 @@ from ....schemas.audit import (
     AuditIntegrity,
 )
 from ....schemas.common import DEFAULT_LIMIT
+from ....text_safety import csv_safe
 from ...context import ServiceContext
 from ...pagination import paginate
 from ...tables import AuditEventRow, DomainEventRow, table_of
@@ -105,7 +106,7 @@ _CREATED = AUDIT_CSV_COLUMNS.index("created_at")
 
 
 def csv_row(row: Sequence[Any]) -> list[Any]:
-    values = ["" if v is None else v for v in row]
+    values = ["" if v is None else csv_safe(v) for v in row]
     values[_CREATED] = time_text(row[_CREATED])
     return values
 

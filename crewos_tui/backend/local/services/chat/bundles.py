@@ -14,6 +14,7 @@ from ....schemas import (
     SessionReplay,
     SessionTranscript,
 )
+from ....text_safety import md_escape, visible
 from ...agents.runtime import chunks
 from ...context import ServiceContext
 from ...tables import MessageFeedbackRow, SessionShareRow, UserRow
@@ -26,14 +27,17 @@ def _when(m: ChatMessage) -> str:
 
 
 def transcript_markdown(session: ChatSession, messages: list[ChatMessage]) -> str:
-    title = session.title or "Untitled session"
+    """The session as Markdown. Titles and names are quoted (``md_escape``); message bodies
+    are Markdown by design, with control characters made visible."""
+    title = md_escape(session.title or "Untitled session")
     lines = [f"# {title}", "",
-             (f"_Session {session.id} · owner {session.owner} · started "
+             (f"_Session {session.id} · owner {md_escape(session.owner)} · started "
              f"{session.created_at.strftime('%Y-%m-%d %H:%M UTC')} · {session.status}_"), ""]
     for m in messages:
-        who = m.author if m.role == "user" else f"{m.agent or 'assistant'} (agent)"
+        who = md_escape(m.author) if m.role == "user" else f"{md_escape(m.agent or 'assistant')} (agent)"
         note = "" if m.status == "complete" else f" — _{m.status}_"
-        lines += [f"### {who} · {_when(m)}{note}", "", m.content.rstrip() or "_(no text)_", ""]
+        body = visible(m.content.rstrip(), multiline=True)
+        lines += [f"### {who} · {_when(m)}{note}", "", body or "_(no text)_", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
