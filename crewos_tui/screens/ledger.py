@@ -19,6 +19,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Select, Sparkline, Static, TabbedContent, TabPane
 
 from ..widgets.format import one_line, utc
@@ -168,7 +169,10 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     @property
     def selected_request(self) -> TokenRequest | None:
-        return self.requests_table.selected
+        try:
+            return self.requests_table.selected
+        except NoMatches:  # the footer asks check_action before the tabs are composed
+            return None
 
     @property
     def approver_ids(self) -> list[str]:
