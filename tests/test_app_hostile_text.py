@@ -46,15 +46,18 @@ async def seed_hostile(spec: LaunchSpec) -> str:
     try:
         devon = await svc.auth.principal_for("devon")
         maya = await svc.auth.principal_for("maya")
-        project = await svc.projects.create(devon, ProjectCreate(name=HOSTILE, description=HOSTILE))
+        # model_construct: the request models now refuse control characters (our server cleans its
+        # input), but a real CrewOS server may not; the TUI must hold against stored hostile text.
+        project = await svc.projects.create(devon, ProjectCreate.model_construct(name=HOSTILE, description=HOSTILE))
         await svc.projects.upsert_member(devon, project.id, maya.user_id, ProjectRole.editor)  # type: ignore[arg-type]
-        await svc.tasks.create(devon, TaskCreate(project_id=project.id, title=HOSTILE, description=HOSTILE))
-        await svc.review.submit(devon, ReviewItemCreate(title=HOSTILE, summary=HOSTILE, payload=HOSTILE,
-                                                        project_id=project.id))
-        shared = await svc.sessions.create(devon, ChatSessionCreate(title=HOSTILE))
+        await svc.tasks.create(devon, TaskCreate.model_construct(project_id=project.id, title=HOSTILE,
+                                                                 description=HOSTILE))
+        await svc.review.submit(devon, ReviewItemCreate.model_construct(title=HOSTILE, summary=HOSTILE,
+                                                                        payload=HOSTILE, project_id=project.id))
+        shared = await svc.sessions.create(devon, ChatSessionCreate.model_construct(title=HOSTILE))
         await svc.chat.send(devon, HOSTILE, session_id=shared.id)
         await svc.sessions.create_share(devon, shared.id, SessionShareCreate(username="maya"))
-        own = await svc.sessions.create(maya, ChatSessionCreate(title=HOSTILE))
+        own = await svc.sessions.create(maya, ChatSessionCreate.model_construct(title=HOSTILE))
         await svc.chat.send(maya, HOSTILE, session_id=own.id)
         return project.id
     finally:

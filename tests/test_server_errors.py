@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -287,3 +288,127 @@ async def test_no_500_for_any_upload(api: Api, filename: str, content: bytes, fo
 async def test_no_500_for_any_credential(api: Api, credential: str, header: str) -> None:
     r = await api.client.get("/api/v1/auth/me", headers={header: credential})
     assert r.status_code == 401, r.text
+
+
+# ---- four 500s a schemathesis run found -------------------------------------------------------
+
+BEYOND_SQLITE = 2**64  # SQLite stores signed 64-bit integers; Python hands it anything
+#: Integers the service itself keeps away from SQLite: any attachment index is a 404
+#: (tests/contract/test_review_queue_contract.py asks for index 10**20).
+CHECKED_BY_THE_SERVICE = {"GET /api/v1/review/queue/{item_id}/attachments/{attachment_index}/download "
+                          "path.attachment_index"}
+
+
+def _int_schemas(schema: dict[str, Any], spec: dict[str, Any], where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every integer schema reachable from ``schema`` (refs resolved), with where it is."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _int_schemas(spec["components"]["schemas"][name], spec, f"{where}({name})")
+    found: list[tuple[str, dict[str, Any]]] = [(where, schema)] if schema.get("type") == "integer" else []
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key, []):
+            found += _int_schemas(part, spec, where)
+    for name, sub in schema.get("properties", {}).items():
+        found += _int_schemas(sub, spec, f"{where}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found += _int_schemas(schema[key], spec, f"{where}[]")
+    return found
+
+
+async def test_every_integer_a_request_sends_is_bounded_within_sqlite(services: Services) -> None:
+    # A larger integer reaches SQLite as an OverflowError: a 500. Every integer query or path
+    # parameter and request-body field says its maximum, so the server answers 422 instead.
+    spec = create_app(services).openapi()
+    unbounded = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            targets = [(f"{p['in']}.{p['name']}", p["schema"]) for p in op.get("parameters", [])]
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                targets.append(("body", content["schema"]))
+            for where, schema in targets:
+                # OpenAPI gives bounds as floats: 2**63 - 1 reads as float(2**63 - 1).
+                unbounded += [f"{method.upper()} {path} {w}" for w, s in _int_schemas(schema, spec, where)
+                              if float(s.get("maximum", 2.0**64)) > float(2**63 - 1)]
+    assert sorted(set(unbounded) - CHECKED_BY_THE_SERVICE) == []
+
+
+async def test_an_integer_beyond_sqlite_in_a_query_is_422_not_500(api: Api, make_user, api_key_for) -> None:
+    prefix = "errors-kb"
+    writer, _ = await make_user(grants=[f"{prefix}/*"])
+    headers = {"X-CrewOS-API-Key": await api_key_for(writer)}
+    r = await api.client.post("/api/v1/knowledge", json={"namespace": f"{prefix}/notes", "title": "Leases",
+                                                          "body": "Jobs are claimed with a lease."}, headers=headers)
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    r = await api.client.get(f"/api/v1/knowledge/{entry['id']}", params={"version": BEYOND_SQLITE}, headers=headers)
+    assert r.status_code == 422, r.text
+    assert detail(r).startswith("query.version: Input should be less than or equal to")
+    r = await api.client.put(f"/api/v1/knowledge/{entry['id']}", json={"title": "Leases!",
+                                                                       "expected_version": BEYOND_SQLITE},
+                             headers=headers)
+    assert r.status_code == 422 and detail(r).startswith("body.expected_version: "), r.text
+    r = await api.client.get(f"/api/v1/attachments/{'t' * 20}/source", params={"revision": BEYOND_SQLITE},
+                             headers=headers)
+    assert r.status_code == 422 and detail(r).startswith("query.revision: "), r.text
+
+
+@pytest.mark.parametrize(("field", "value"), [("assignee_id", ""), ("blocked_by", [""])])
+async def test_an_empty_id_in_a_create_body_is_422_not_500(api: Api, field: str, value: object) -> None:
+    body = {"project_id": api.project_id, "title": "Empty ids", field: value}
+    r = await api.client.post("/api/v1/tasks", json=body, headers=api.headers)
+    assert r.status_code == 422, r.text
+    assert detail(r).startswith(f"body.{field}")
+    tasks = await api.client.get("/api/v1/tasks", params={"project_id": api.project_id}, headers=api.headers)
+    assert tasks.json()["items"] == []
+
+
+async def test_an_empty_id_in_an_update_body_is_422_not_500(api: Api) -> None:
+    r = await api.client.post("/api/v1/tasks", json={"project_id": api.project_id, "title": "Keep"},
+                              headers=api.headers)
+    assert r.status_code == 201, r.text
+    r = await api.client.patch(f"/api/v1/tasks/{r.json()['id']}", json={"assignee_id": ""}, headers=api.headers)
+    assert r.status_code == 422 and detail(r).startswith("body.assignee_id"), r.text
+
+
+@pytest.mark.parametrize("content", ["", "   \n\t ", "<h1></h1>", "<p>&nbsp;</p>", "# \n", "!!! ???"])
+async def test_a_research_source_without_usable_text_is_422_with_a_reason(api: Api, make_user, api_key_for,
+                                                                          content: str) -> None:
+    admin, _ = await make_user(role="admin")
+    headers = {"X-CrewOS-API-Key": await api_key_for(admin)}
+    sources = [{"url": "https://example.org/ok", "content": "Token buckets refill at a fixed rate."},
+               {"url": "https://example.org/empty", "content": content}]
+    r = await api.client.post("/api/v1/knowledge/web-research/runs",
+                              json={"topic": "rate limiting", "namespace": "errors/research", "sources": sources},
+                              headers=headers)
+    assert r.status_code == 422, r.text
+    assert detail(r).startswith("sources.1.content: the content has no text to review")
+    runs = await api.client.get("/api/v1/knowledge/web-research/runs", headers=headers)
+    assert runs.status_code == 200 and runs.json()["items"] == []  # nothing half-written
+    # A URL without content is still listed, as unfetched (no text was claimed).
+    r = await api.client.post("/api/v1/knowledge/web-research/runs",
+                              json={"topic": "rate limiting", "namespace": "errors/research",
+                                    "sources": [{"url": "https://example.org/later"}]}, headers=headers)
+    assert r.status_code == 201 and r.json()["candidates"][0]["status"] == "unfetched", r.text
+
+
+@pytest.mark.parametrize(("path", "content_type", "raw", "expected"), [
+    ("/api/v1/projects", "application/json", b'{"name": "caf\xe9"}', "body: invalid JSON (not UTF-8 text)"),
+    ("/api/v1/projects", "application/json", b"\xff\xfe\x00", "body: invalid JSON (not UTF-8 text)"),
+    ("/api/v1/projects/{pid}/documents/upload", "multipart/form-data", b"--x\r\ngarbage",
+     "body: could not be parsed"),
+    ("/api/v1/chat", "multipart/form-data", b"--x\r\n", "body: could not be parsed"),
+])
+async def test_a_body_that_fails_to_parse_is_the_documented_422(api: Api, path: str, content_type: str, raw: bytes,
+                                                                 expected: str) -> None:
+    r = await api.client.post(path.format(pid=api.project_id), content=raw,
+                              headers={**api.headers, "content-type": content_type})
+    assert r.status_code == 422, r.text
+    assert detail(r).startswith(expected)
+
+
+async def test_other_http_errors_keep_their_status(api: Api) -> None:
+    r = await api.client.get("/api/v1/no-such-thing", headers=api.headers)
+    assert r.status_code == 404 and detail(r) == "Not Found"
+    r = await api.client.put("/api/v1/projects", json={}, headers=api.headers)
+    assert r.status_code == 405 and detail(r) == "Method Not Allowed"

@@ -14,7 +14,8 @@ from enum import StrEnum
 from pydantic import Field, SecretStr
 
 from .auth import Role
-from .common import Request, Wire
+from .common import Id, Request, SqlInt, Wire
+from .text import MultiLine, SingleLine
 
 # ---- users ------------------------------------------------------------------------------
 
@@ -36,7 +37,7 @@ class UserUpdate(Request):
     """Only the fields given change; at least one is required."""
 
     role: Role | None = None
-    team: str | None = None
+    team: SingleLine | None = None
     disabled: bool | None = None
     namespace_grants: list[str] | None = None
 
@@ -98,11 +99,11 @@ class LlmRoute(Wire):
 
 
 class LlmRouteUpdate(Request):
-    agent: str
+    agent: SingleLine
     provider: LlmProvider = LlmProvider.builtin
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None
+    base_url: SingleLine | None = None
+    model: SingleLine | None = None
+    api_key_env: SingleLine | None = None
     #: Write-only: stored in the OS keyring of the machine running the service, never in the database.
     api_key: SecretStr | None = None
     #: Remove a stored keyring secret for this route.
@@ -123,8 +124,8 @@ class LlmConfigUpdate(Request):
 
     routes: list[LlmRouteUpdate] | None = None
     cache_enabled: bool | None = None
-    cache_ttl_seconds: int | None = None
-    request_timeout_seconds: int | None = None
+    cache_ttl_seconds: SqlInt | None = None
+    request_timeout_seconds: SqlInt | None = None
 
 
 class ModelInfo(Wire):
@@ -162,21 +163,21 @@ class TokenBudget(Wire):
 
 
 class TeamBudgetUpdate(Request):
-    team: str
-    daily_tokens: int
+    team: SingleLine
+    daily_tokens: SqlInt
 
 
 class UserBudgetUpdate(Request):
-    user_id: str
-    daily_tokens: int
+    user_id: Id
+    daily_tokens: SqlInt
 
 
 class TokenBudgetUpdate(Request):
     """Fields given replace the stored ones (``teams``/``users`` replace the whole list)."""
 
     enabled: bool | None = None
-    team_daily_default: int | None = None
-    user_daily_default: int | None = None
+    team_daily_default: SqlInt | None = None
+    user_daily_default: SqlInt | None = None
     clear_team_daily_default: bool = False
     clear_user_daily_default: bool = False
     teams: list[TeamBudgetUpdate] | None = None
@@ -235,7 +236,7 @@ class CacheInvalidate(Request):
     """Nothing given = everything; otherwise entries of that agent and/or project."""
 
     agent: str | None = None
-    project_id: str | None = None
+    project_id: Id | None = None
 
 
 class CacheInvalidated(Wire):
@@ -292,9 +293,9 @@ class PipelinePolicy(Wire):
 
 class PipelinePolicyUpdate(Request):
     require_review: bool | None = None
-    validation_threshold: int | None = None
-    max_retries: int | None = None
-    job_timeout_seconds: int | None = None
+    validation_threshold: SqlInt | None = None
+    max_retries: SqlInt | None = None
+    job_timeout_seconds: SqlInt | None = None
     enforce_prompt_standards: bool | None = None
 
 
@@ -308,9 +309,9 @@ class PromptStandard(Wire):
 
 
 class PromptStandardUpsert(Request):
-    system_prompt: str = ""
-    required_sections: list[str] = Field(default_factory=list)
-    forbidden_terms: list[str] = Field(default_factory=list)
+    system_prompt: MultiLine = ""
+    required_sections: list[SingleLine] = Field(default_factory=list)
+    forbidden_terms: list[SingleLine] = Field(default_factory=list)
 
 
 __all__ = [

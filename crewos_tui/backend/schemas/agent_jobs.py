@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Wire
+from .common import Id, Request, Wire
+from .text import ONE_LINE
 
 __all__ = ["AgentJob", "AgentJobCreate", "AgentJobEvent", "JobHealth", "JobStatus", "TERMINAL_JOB_STATUSES"]
 
@@ -30,9 +31,9 @@ class AgentJobCreate(Request):
     Each kind says which of ``project_id``, ``task_id`` and ``params`` it needs.
     """
 
-    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    project_id: str | None = None
-    task_id: str | None = None
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), ONE_LINE]
+    project_id: Id | None = None
+    task_id: Id | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Wire
+from .common import MAX_SQL_INT, Request, Wire
+from .text import MULTI_LINE
 
 __all__ = [
     "MAX_ARTIFACT_CHARS",
@@ -81,13 +82,13 @@ class ArtifactContent(Wire):
 
 class ArtifactRevisionCreate(Request):
     source: Annotated[str, StringConstraints(max_length=MAX_ARTIFACT_CHARS)]
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE] = ""
     #: The revision the edit started from; if someone saved since, the save is refused (409).
-    base_revision: Annotated[int | None, Field(ge=1)] = None
+    base_revision: Annotated[int | None, Field(ge=1, le=MAX_SQL_INT)] = None
 
 
 class LayoutCleanupRequest(Request):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE] = ""
 
 
 class LayoutCleanupResult(Wire):

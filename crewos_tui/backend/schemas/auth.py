@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from .common import Name, Request, Wire
+from .text import ONE_LINE
 
 
 class Role(StrEnum):
@@ -27,6 +28,7 @@ class Scope(StrEnum):
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$"),
+    ONE_LINE,
 ]
 
 
@@ -101,7 +103,7 @@ class UserCreate(Request):
     username: Username
     password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
     role: Role = Role.member
-    team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = "default"
+    team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), ONE_LINE] = "default"
     namespace_grants: list[str] = Field(default_factory=list)
 
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Wire
+from .common import Id, Request, Wire
+from .text import MULTI_LINE, ONE_LINE
 
 __all__ = [
     "CapabilityGapFinding",
@@ -67,7 +68,7 @@ class CapabilityGapFinding(Wire):
 
 class CapabilityGapReportRun(Request):
     #: Limit the scan to one project; omitted = everything the caller can see.
-    project_id: str | None = None
+    project_id: Id | None = None
     since_days: Annotated[int, Field(ge=1, le=365)] = 30
 
 
@@ -90,13 +91,14 @@ class CapabilityGapReport(Wire):
 
 class FindingStatusUpdate(Request):
     status: GapStatus
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MULTI_LINE] = ""
 
 
 class FindingTaskCreate(Request):
-    project_id: str
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
-    assignee_id: str | None = None
+    project_id: Id
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                     ONE_LINE] | None = None
+    assignee_id: Id | None = None
 
 
 class FindingTaskCreated(Wire):

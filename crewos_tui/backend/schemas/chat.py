@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from .common import Request, Wire
+from .text import ONE_LINE, MultiLine
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
@@ -30,10 +31,10 @@ OptionalId = Annotated[str | None, StringConstraints(strip_whitespace=True, max_
 class ChatRequest(Request):
     """A chat message (the JSON body of /external/chat; /chat takes the same as form fields)."""
 
-    message: str
+    message: MultiLine
     project_id: OptionalId = None
     session_id: OptionalId = None
-    agent: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=64)] = None
+    agent: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=64), ONE_LINE] = None
     #: Run as a durable job: the answer is the job id, the reply lands in the session.
     durable: bool = False
 

@@ -7,15 +7,26 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from .text import MULTI_LINE, ONE_LINE
+
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+#: Ids are ULIDs (26 characters); other backends' ids are allowed up to this length.
+MAX_ID_CHARS = 128
 
-#: A display name: trimmed, 1..120 characters.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-#: Free text such as descriptions and comments.
-Text = Annotated[str, StringConstraints(max_length=4000)]
+#: A display name: one line without control characters, trimmed, 1..120 characters.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), ONE_LINE]
+#: Free text such as descriptions and comments: newlines and tabs kept, other controls refused.
+Text = Annotated[str, StringConstraints(max_length=4000), MULTI_LINE]
+#: The id of something that must exist (a project, a user, a task): never empty, so an
+#: empty string is a 422 here rather than a row pointing at nothing.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS), ONE_LINE]
+#: The largest integer SQLite stores (a signed 64-bit integer); bound every stored or compared int by it.
+MAX_SQL_INT = 2**63 - 1
+#: Any integer SQLite can store: the bound for an int field whose real range the service checks.
+SqlInt = Annotated[int, Field(ge=-MAX_SQL_INT - 1, le=MAX_SQL_INT)]
 
 
 class Wire(BaseModel):

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .common import Request, Wire
+from .common import MAX_SQL_INT, Id, Request, Wire
+from .text import MULTI_LINE, ONE_LINE
 
 __all__ = [
     "MAX_BODY_CHARS", "NAMESPACE_RE", "EntryStatus", "GovernanceAction", "GovernanceActionRequest",
@@ -28,13 +29,13 @@ NAMESPACE_RE = r"^[A-Za-z0-9_.:/@-]{1,120}$"
 MAX_BODY_CHARS = 100_000
 
 Namespace = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120,
-                                             pattern=NAMESPACE_RE)]
+                                             pattern=NAMESPACE_RE), ONE_LINE]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40,
-                                       pattern=r"^[\w.:/+#-]+$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+                                       pattern=r"^[\w.:/+#-]+$"), ONE_LINE]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS), MULTI_LINE]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE]
+Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE]
 Tags = Annotated[list[Tag], Field(max_length=20)]
 
 
@@ -125,7 +126,7 @@ class KnowledgeEntryUpdate(Request):
     visibility: Visibility | None = None
     namespace: Namespace | None = None
     status: EntryStatus | None = None
-    expected_version: int | None = None
+    expected_version: Annotated[int, Field(ge=1, le=MAX_SQL_INT)] | None = None
 
 
 # ---- search and retrieval -------------------------------------------------------------------
@@ -205,7 +206,7 @@ class KnowledgeIngest(Request):
     document, read with the caller's project access)."""
 
     namespace: Namespace
-    filename: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=255)] = None
+    filename: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=255), ONE_LINE] = None
     content: str | None = None
     content_base64: str | None = None
     content_type: Annotated[str | None, StringConstraints(max_length=100)] = None
@@ -400,7 +401,7 @@ class GovernanceQueues(Wire):
 class GovernanceActionRequest(Request):
     item_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     action: GovernanceAction
-    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    comment: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] = ""
 
 
 class GovernanceActionResult(Wire):
@@ -447,8 +448,8 @@ class ResearchSource(Request):
     """A source for a research run: a URL with its pasted content, or a file's text."""
 
     url: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=2000)] = None
-    filename: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=255)] = None
-    title: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200)] = None
+    filename: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=255), ONE_LINE] = None
+    title: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=200), ONE_LINE] = None
     content: Annotated[str | None, StringConstraints(max_length=MAX_BODY_CHARS)] = None
 
     @model_validator(mode="after")
@@ -459,7 +460,7 @@ class ResearchSource(Request):
 
 
 class ResearchRunCreate(Request):
-    topic: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    topic: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), ONE_LINE]
     namespace: Namespace
     sources: Annotated[list[ResearchSource], Field(max_length=50)] = Field(default_factory=list[ResearchSource])
     tags: Tags = Field(default_factory=list)
@@ -502,9 +503,9 @@ class ResearchRun(Wire):
 
 
 class ResearchBatch(Request):
-    approve: Annotated[list[str], Field(max_length=200)] = Field(default_factory=list)
-    reject: Annotated[list[str], Field(max_length=200)] = Field(default_factory=list)
-    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+    approve: Annotated[list[Id], Field(max_length=200)] = Field(default_factory=list)
+    reject: Annotated[list[Id], Field(max_length=200)] = Field(default_factory=list)
+    comment: Annotated[str, StringConstraints(max_length=2000), MULTI_LINE] = ""
 
 
 class ResearchBatchResult(Wire):

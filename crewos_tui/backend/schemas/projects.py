@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from .common import Name, Request, Text, Wire
+from .common import Id, Name, Request, Text, Wire
 
 
 class ProjectRole(StrEnum):
@@ -183,4 +183,4 @@ class Document(Wire):
 
 
 class DocumentReingest(Request):
-    document_id: str
+    document_id: Id

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .common import Request, Text, Wire
+from .common import Id, Request, Text, Wire
+from .text import MULTI_LINE, ONE_LINE
 
 __all__ = [
     "PayloadFormat",
@@ -43,10 +44,10 @@ MAX_ATTACHMENTS = 10
 #: Most requested reviewers one item may name.
 MAX_REVIEWERS = 20
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9_.:-]+$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MULTI_LINE]
 
 
 class ReviewState(StrEnum):
@@ -91,7 +92,7 @@ class ReviewOrder(StrEnum):
 class TranscriptMessageIn(Request):
     role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
     content: str
-    name: Annotated[str, StringConstraints(max_length=64)] | None = None
+    name: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = None
     at: datetime | None = None
 
 
@@ -105,7 +106,7 @@ class TranscriptMessage(Wire):
 class ReviewAttachmentIn(Request):
     """One attachment: text in ``content`` or bytes in ``content_base64`` (exactly one)."""
 
-    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), ONE_LINE]
     content_type: Annotated[str, StringConstraints(max_length=128)] | None = None
     content: str | None = None
     content_base64: str | None = None
@@ -127,12 +128,12 @@ class ReviewItemCreate(Request):
     #: Messages, or one plain text that becomes a single message.
     transcript: list[TranscriptMessageIn] | str | None = None
     attachments: list[ReviewAttachmentIn] = Field(default_factory=list[ReviewAttachmentIn], max_length=MAX_ATTACHMENTS)
-    project_id: str | None = None
+    project_id: Id | None = None
     priority: ReviewPriority = ReviewPriority.normal
-    requested_reviewer_ids: list[str] = Field(default_factory=list, max_length=MAX_REVIEWERS)
+    requested_reviewer_ids: list[Id] = Field(default_factory=list, max_length=MAX_REVIEWERS)
     source: ReviewSource = ReviewSource.user
     #: The agent name or task id the item came from.
-    source_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    source_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), ONE_LINE] | None = None
 
 
 class ReviewAttachment(Wire):

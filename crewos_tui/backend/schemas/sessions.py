@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .common import Request, Text, Wire
+from .common import Id, Request, Text, Wire
+from .text import ONE_LINE, SingleLine
 
 __all__ = [
     "ChatMessage", "ChatSession", "ChatSessionCreate", "ChatSessionDetail", "ChatSessionUpdate", "FeedbackBucket",
@@ -16,9 +17,9 @@ __all__ = [
     "SessionReplay", "SessionShare", "SessionShareCreate", "SessionStatus", "SessionTranscript",
 ]
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120), ONE_LINE]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), ONE_LINE]
+AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), ONE_LINE]
 
 
 class SessionStatus(StrEnum):
@@ -97,7 +98,7 @@ class FeedbackRating(StrEnum):
 
 
 class MessageFeedbackCreate(Request):
-    message_id: str
+    message_id: Id
     rating: FeedbackRating
     comment: Text = ""
 
@@ -118,8 +119,8 @@ class MessageFeedback(Wire):
 class SessionShareCreate(Request):
     """Invite one user, by id or by username."""
 
-    user_id: str | None = None
-    username: str | None = None
+    user_id: Id | None = None
+    username: SingleLine | None = None
 
     @model_validator(mode="after")
     def _one_user(self) -> SessionShareCreate:

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Text, Wire
+from .common import Id, Request, Text, Wire
+from .text import MULTI_LINE, ONE_LINE
 
 __all__ = [
     "AgentRun", "AgentRunCreate", "AgentRunStatus", "AgentRunUpdate", "DependencyCreate", "ReviewDecision", "Task",
@@ -16,11 +17,14 @@ __all__ = [
     "TaskRef", "TaskRetry", "TaskReview", "TaskStatus", "TaskStatusChange", "TaskUpdate",
 ]
 
-#: A task title: trimmed, 1..200 characters.
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+#: A task title: one line without control characters, trimmed, 1..200 characters.
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
 #: A reason or comment that must say something.
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MULTI_LINE]
 Tokens = Annotated[int, Field(ge=0, le=10**12)]
+#: An agent run's summary: written by agents (the task worker takes an answer's first line),
+#: so it is kept as written rather than refused, unlike the texts people type (``Text``).
+RunSummary = Annotated[str, StringConstraints(max_length=4000)]
 
 
 class TaskStatus(StrEnum):
@@ -41,13 +45,13 @@ class TaskPriority(StrEnum):
 
 
 class TaskCreate(Request):
-    project_id: str
+    project_id: Id
     title: Title
     description: Text = ""
     priority: TaskPriority = TaskPriority.medium
-    assignee_id: str | None = None
+    assignee_id: Id | None = None
     #: Tasks this one waits for (same rules as POST .../dependencies).
-    blocked_by: list[str] = Field(default_factory=list, max_length=50)
+    blocked_by: list[Id] = Field(default_factory=list, max_length=50)
 
 
 class TaskUpdate(Request):
@@ -56,7 +60,7 @@ class TaskUpdate(Request):
     title: Title | None = None
     description: Text | None = None
     priority: TaskPriority | None = None
-    assignee_id: str | None = None
+    assignee_id: Id | None = None
 
 
 class TaskStatusChange(Request):
@@ -122,21 +126,21 @@ class AgentRunStatus(StrEnum):
 
 
 class AgentRunCreate(Request):
-    agent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    agent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), ONE_LINE]
     status: AgentRunStatus = AgentRunStatus.running
-    summary: Text = ""
+    summary: RunSummary = ""
     output: Annotated[str, StringConstraints(max_length=100_000)] = ""
     input_tokens: Tokens = 0
     output_tokens: Tokens = 0
-    job_id: str | None = None
+    job_id: Id | None = None
     #: Attach: a run already recorded elsewhere (a chat message, a remote agent's run
     #: id). Posting the same reference twice returns the first record.
-    external_ref: Annotated[str, StringConstraints(max_length=200)] | None = None
+    external_ref: Annotated[str, StringConstraints(max_length=200), ONE_LINE] | None = None
 
 
 class AgentRunUpdate(Request):
     status: AgentRunStatus | None = None
-    summary: Text | None = None
+    summary: RunSummary | None = None
     output: Annotated[str, StringConstraints(max_length=100_000)] | None = None
     input_tokens: Tokens | None = None
     output_tokens: Tokens | None = None
@@ -199,7 +203,7 @@ class TaskEvent(Wire):
 
 class DependencyCreate(Request):
     #: The task that must be done before this one can start.
-    blocks_task_id: str
+    blocks_task_id: Id
 
 
 class TaskDependency(Wire):

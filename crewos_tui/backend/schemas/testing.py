@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Wire
+from .common import Id, Request, Wire
+from .text import ONE_LINE
 from .validation import ValidationFinding
 
 __all__ = [
@@ -53,8 +54,8 @@ class ScenarioRunCreate(Request):
     scenario_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] | None = Field(
         default=None, max_length=100)
     #: Project context for the agents (scenarios that need one are skipped as errors without it).
-    project_id: str | None = None
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    project_id: Id | None = None
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), ONE_LINE] = ""
 
 
 class ScenarioResult(Wire):

@@ -13,7 +13,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from .common import Request, Wire
+from .common import Id, Request, Wire
+from .text import MULTI_LINE, ONE_LINE
 
 #: One operation moves at most this many smallest units (10^18).
 MAX_AMOUNT = 10**18
@@ -27,9 +28,10 @@ WALLET_ADDRESS_PATTERN = r"^(?:0x[0-9a-f]{40}|(?!0x)[a-z0-9][a-z0-9._-]{2,63})$"
 
 Amount = Annotated[int, Field(strict=True, gt=0, le=MAX_AMOUNT, description="Smallest units (an integer > 0).")]
 Symbol = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z][A-Za-z0-9]{1,9}$")]
-WalletRef = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=66)]
-Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-IdempotencyKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+WalletRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=66), ONE_LINE]
+Memo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE]
+IdempotencyKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 
 
 class TokenOp(StrEnum):
@@ -59,10 +61,10 @@ class TokenSettingsUpdate(Request):
     """Define the project's token and its approval policy (owner or admin)."""
 
     symbol: Symbol
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), ONE_LINE] = ""
     decimals: Annotated[int, Field(strict=True, ge=0, le=MAX_DECIMALS)] = 0
     required_approvals: Annotated[int, Field(strict=True, ge=1, le=10)] = 1
-    approver_ids: list[str] = Field(default_factory=list, max_length=MAX_APPROVERS)
+    approver_ids: list[Id] = Field(default_factory=list, max_length=MAX_APPROVERS)
     #: Admins and the project owner may mint/transfer/burn without a request.
     allow_direct_operations: bool = False
     #: Amounts above this (smallest units) need the project name typed to confirm; 0 = never.
@@ -101,7 +103,7 @@ class TokenizationStatus(Wire):
 
 
 class WalletUpsert(Request):
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80), ONE_LINE] = ""
     owner_kind: WalletOwnerKind = WalletOwnerKind.user
     #: For a user wallet: the project member who holds it (default: the caller).
     owner_user_id: str | None = None
@@ -194,7 +196,7 @@ class TokenRequestCreate(Request):
 
 
 class TokenDecision(Request):
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MULTI_LINE] = ""
 
 
 class TokenApproval(Wire):

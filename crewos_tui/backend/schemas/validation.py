@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from .common import Request, Wire
+from .common import MAX_SQL_INT, Id, Request, Wire
+from .text import ONE_LINE
 
 __all__ = [
     "CheckName",
@@ -23,7 +24,7 @@ __all__ = [
 #: The largest output the scorer reads (characters); more is refused with 413.
 MAX_OUTPUT_CHARS = 1_000_000
 
-Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
 
 
 class CheckName(StrEnum):
@@ -46,10 +47,10 @@ class ValidationRubric(Request):
     ``GET /validation/config``; a check with nothing configured does not run."""
 
     required_sections: list[Term] = Field(default_factory=list, max_length=50)
-    min_chars: Annotated[int, Field(ge=0)] | None = 20
-    max_chars: Annotated[int, Field(ge=1)] | None = 20_000
-    min_words: Annotated[int, Field(ge=0)] | None = None
-    max_words: Annotated[int, Field(ge=1)] | None = None
+    min_chars: Annotated[int, Field(ge=0, le=MAX_SQL_INT)] | None = 20
+    max_chars: Annotated[int, Field(ge=1, le=MAX_SQL_INT)] | None = 20_000
+    min_words: Annotated[int, Field(ge=0, le=MAX_SQL_INT)] | None = None
+    max_words: Annotated[int, Field(ge=1, le=MAX_SQL_INT)] | None = None
     forbidden_terms: list[Term] = Field(
         default_factory=lambda: ["lorem ipsum", "as an ai language model", "TODO"], max_length=200)
     require_citations: bool = False
@@ -78,14 +79,15 @@ class ValidationRubric(Request):
 class ValidationRequest(Request):
     #: The output to score; omit it to score a review item's payload (``item_id``).
     output: str | None = None
-    item_id: str | None = None
-    project_id: str | None = None
+    item_id: Id | None = None
+    project_id: Id | None = None
     rubric: ValidationRubric | None = None
     #: Without a rubric: the agent whose prompt standard applies (default: the review
     #: item's ``payload.agent``), on top of the pipeline policy's threshold.
-    agent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    agent: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                     ONE_LINE] | None = None
     format: OutputFormat = OutputFormat.auto
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), ONE_LINE] = ""
 
 
 class ValidationFinding(Wire):

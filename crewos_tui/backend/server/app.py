@@ -14,13 +14,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ... import __version__
 from ..errors import CrewOSError
 from ..local.context import Settings
 from ..local.services import Services
 from .auth import AuthMiddleware
-from .handlers import CatchAllMiddleware, crewos_error_handler, validation_error_handler
+from .handlers import CatchAllMiddleware, crewos_error_handler, http_error_handler, validation_error_handler
 from .ratelimit import SlidingWindowLimiter, TrustedProxies
 from .request_id import RequestIdMiddleware
 from .routes import ROUTERS
@@ -48,6 +49,7 @@ def _build(services: Services | None, *, lifespan: Lifespan | None = None, login
     app.state.trusted_proxies = TrustedProxies(trusted_proxies)
     app.add_exception_handler(CrewOSError, crewos_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     # add_middleware stacks outward: the last added runs first. Authentication sits
     # before routing (so it precedes input validation); the catch-all wraps everything.
     app.add_middleware(AuthMiddleware)

@@ -1,7 +1,7 @@
 """One place that turns failures into ``{"detail": "..."}`` responses.
 
-``CrewOSError`` → its status code; request validation → 422 with a readable string;
-anything else → 500 "internal error", logged. The catch-all is a pure ASGI
+``CrewOSError`` → its status code; request validation, and a body that fails to parse,
+→ 422 with a readable string; anything else → 500 "internal error", logged. The catch-all is a pure ASGI
 middleware rather than an ``Exception`` handler because Starlette's
 ``ServerErrorMiddleware`` re-raises after answering, which would crash in-process
 test clients instead of giving them the 500 we want them to see.
@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import CrewOSError, Unauthorized
@@ -81,6 +83,25 @@ async def crewos_error_handler(_request: Request, exc: Exception) -> JSONRespons
 async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+
+
+def _unparsable_body_detail(exc: BaseException) -> str:
+    """Why a body could not be read, in the words of the 422 for malformed JSON."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return "body: invalid JSON (not UTF-8 text)"
+    reason = str(cause).strip() if cause is not None else ""
+    return f"body: could not be parsed{f' ({reason[:200]})' if reason else ''}"
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (404 no route, 405, ...) keep their answer, except FastAPI's 400
+    for a body that fails to parse (JSON that is not UTF-8, a broken multipart form): that
+    becomes the 422 every route documents, as malformed JSON already is."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        return JSONResponse({"detail": _unparsable_body_detail(exc)}, status_code=422)
+    return await http_exception_handler(request, exc)
 
 
 class CatchAllMiddleware:

@@ -37,6 +37,7 @@ from ...schemas import (
     UsageSummary,
     UserUpdate,
 )
+from ...schemas.common import MAX_SQL_INT
 from ..auth import AdminCaller, ServicesDep
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 
@@ -147,7 +148,7 @@ async def update_token_budget(body: TokenBudgetUpdate, services: ServicesDep, pr
             summary="Read LLM usage summary")
 async def llm_usage_summary(
     services: ServicesDep, principal: AdminCaller,
-    days: Annotated[int, Query(description="UTC days back, today included (1-366).")] = 7,
+    days: Annotated[int, Query(le=MAX_SQL_INT, description="UTC days back, today included (1-366).")] = 7,
     agent: Filter = None, team: Filter = None, user_id: Filter = None,
     until: Annotated[date | None, Query(description="Last UTC day of the window (default today).")] = None,
 ) -> UsageSummary:

@@ -15,7 +15,7 @@ from ...schemas.artifacts import (
     LayoutCleanupRequest,
     LayoutCleanupResult,
 )
-from ...schemas.common import Page
+from ...schemas.common import MAX_SQL_INT, Page
 from ..auth import Caller, ServicesDep
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 from .knowledge import file_response
@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/v1/attachments", tags=["artifacts"], responses=A
 ONE = errors(404, 415)
 CHANGE = errors(404, 409, 415)
 Token = Annotated[str, Path(min_length=1, max_length=128, description="The artifact's reference token.")]
-RevisionQuery = Annotated[int | None, Query(ge=1, description="A revision number (default: the current one).")]
+RevisionQuery = Annotated[int | None, Query(ge=1, le=MAX_SQL_INT,
+                                            description="A revision number (default: the current one).")]
 
 
 @router.get("", response_model=Page[ArtifactInfo], responses=errors(404, 422),

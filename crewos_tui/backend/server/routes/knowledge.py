@@ -11,7 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
-from ...schemas import Deleted, Page
+from ...schemas import MAX_SQL_INT, Deleted, Page
 from ...schemas.knowledge import (
     GovernanceActionRequest,
     GovernanceActionResult,
@@ -206,7 +206,7 @@ async def decide_research(run_id: str, body: ResearchBatch, services: ServicesDe
 
 @router.get("/{entry_id}", response_model=KnowledgeEntry, responses=ONE, summary="Fetch a knowledge entry")
 async def get_entry(entry_id: str, services: ServicesDep, principal: Caller,
-                    version: Annotated[int | None, Query(ge=1)] = None) -> KnowledgeEntry:
+                    version: Annotated[int | None, Query(ge=1, le=MAX_SQL_INT)] = None) -> KnowledgeEntry:
     return await services.knowledge.get(principal, entry_id, version=version)
 
 

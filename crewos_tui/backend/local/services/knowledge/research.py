@@ -90,13 +90,21 @@ class Review:
     reasons: list[str]
 
 
+#: A letter or a digit: content without one has no text an entry could hold.
+_USABLE = re.compile(r"[^\W_]")
+
+
 def review_source(topic: str, source: ResearchSource) -> Review:
-    """The reviewing agent's view of one source (no database)."""
+    """The reviewing agent's view of one source (no database). Content that was given but
+    holds no text (blank, markup only, a bare heading mark) is refused: Invalid."""
     content = (source.content or "").strip()
     title = source.title or ""
     if content and _looks_like_html(content):
         content, page_title = html_to_markdown(content)
-        title = title or page_title
+        content, title = content.strip(), title or page_title
+    if source.content is not None and not _USABLE.search(content):
+        raise Invalid("the content has no text to review (only blanks, markup or punctuation); "
+                      "paste the page's text, or leave content out to list the source as unfetched")
     if not title:
         first = next((ln.strip("# ").strip() for ln in content.splitlines() if ln.strip()), "")
         title = first[:200] or _source_name(source)
@@ -147,9 +155,16 @@ class KnowledgeResearch:
                                           tags=list(data.tags), web_fetch=False, fetch_note=FETCH_NOTE,
                                           created_by=principal.username, created_at=now, updated_at=now)
             s.add(run)
+            # The run first: with no relationship() between the rows, one flush of a run and
+            # its candidates may insert a candidate first (FOREIGN KEY failed, a 500), which
+            # it did when no source had content to compare against the namespace.
+            await s.flush()
             candidates = []
-            for source in data.sources:
-                view = review_source(data.topic, source)
+            for i, source in enumerate(data.sources):
+                try:
+                    view = review_source(data.topic, source)
+                except Invalid as exc:
+                    raise Invalid(f"sources.{i}.content: {exc.detail}") from None
                 row = KnowledgeResearchCandidateRow(
                     id=self.ctx.ids.new(), run_id=run.id, url=source.url, filename=source.filename,
                     title=view.title[:200], content=view.content, status=view.status,
