@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..widgets.forms import Field, FormModal
 from ..widgets.workers import work
+from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
-    from ..app import CrewOSApp
-    from ..backend.protocol import Backend
     from ..backend.schemas import Project
     from ..backend.schemas.tasks import Task
     from ..widgets.jobs_panel import JobsPanel
@@ -38,7 +37,7 @@ def status_of(task: Any) -> str:
     return str(getattr(task.status, "value", task.status))
 
 
-class BoardActions:
+class BoardActions(ScreenHalf):
     # Provided by BoardScreen; declared for the type checker.
     project: Project | None
     columns: dict[str, KanbanColumn]
@@ -49,10 +48,6 @@ class BoardActions:
     load_jobs: Callable[..., Any]
 
     if TYPE_CHECKING:  # properties of the screen
-        @property
-        def backend(self) -> Backend: ...
-        @property
-        def crewos(self) -> CrewOSApp: ...
         @property
         def selected_task(self) -> Task | None: ...
         @property

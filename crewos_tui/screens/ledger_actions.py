@@ -17,10 +17,9 @@ from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.ledger_text import Units, approve_refusal, execute_refusal, impact_text
 from ..widgets.workers import work
+from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
-    from ..app import CrewOSApp
-    from ..backend.protocol import Backend
     from ..backend.schemas.tokens import TokenizationStatus, TokenRequest, TokenStatus
 
 KINDS = [("Mint", "mint"), ("Transfer", "transfer"), ("Burn", "burn")]
@@ -30,7 +29,7 @@ def _v(value: object) -> str:
     return str(getattr(value, "value", value) or "")
 
 
-class LedgerActions:
+class LedgerActions(ScreenHalf):
     # Provided by LedgerScreen; declared for the type checker.
     project_id: str | None
     project_name: str
@@ -40,10 +39,6 @@ class LedgerActions:
     load_ledger: Callable[..., Any]
 
     if TYPE_CHECKING:  # properties of the screen
-        @property
-        def backend(self) -> Backend: ...
-        @property
-        def crewos(self) -> CrewOSApp: ...
         @property
         def selected_request(self) -> TokenRequest | None: ...
         @property

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.workers import work
+from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
-    from ..app import CrewOSApp
-    from ..backend.protocol import Backend
     from ..backend.schemas import Project
     from ..widgets.project_detail import ProjectDetail
 
@@ -28,16 +27,12 @@ TEMPLATES = [("Blank", "blank"), ("Software", "software"), ("Research", "researc
 ROLES = [("Viewer", "viewer"), ("Editor", "editor"), ("Owner", "owner")]
 
 
-class ProjectActions:
+class ProjectActions(ScreenHalf):
     # Provided by ProjectsScreen; declared for the type checker.
     project: Project | None
     reload_after_change: Callable[[str | None], Awaitable[None]]
 
     if TYPE_CHECKING:  # properties of the screen
-        @property
-        def backend(self) -> Backend: ...
-        @property
-        def crewos(self) -> CrewOSApp: ...
         @property
         def detail(self) -> ProjectDetail: ...
 

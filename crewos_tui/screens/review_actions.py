@@ -25,10 +25,10 @@ from ..widgets.review_modals import (
 )
 from ..widgets.typed_confirm import TypedConfirmModal
 from ..widgets.workers import work
+from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
-    from ..backend.protocol import Backend
     from ..backend.schemas import ReviewBatchResult, ReviewItem
 
 #: Seconds a decision waits before it is sent (``u`` undoes it meanwhile).
@@ -56,7 +56,7 @@ class PendingDecision:
     timer: Any = None
 
 
-class ReviewActions:
+class ReviewActions(ScreenHalf):
     # Provided by ReviewScreen; declared for the type checker.
     items: dict[str, ReviewItem]
     decided: dict[str, str]
@@ -65,10 +65,6 @@ class ReviewActions:
     details: dict[str, Any]
 
     if TYPE_CHECKING:  # properties of the screen
-        @property
-        def crewos(self) -> CrewOSApp: ...
-        @property
-        def backend(self) -> Backend: ...
         @property
         def app(self) -> CrewOSApp: ...
         @property
