@@ -21,6 +21,7 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait until the app is connected (or gave up), no worker runs and no
     live-update reload is pending."""
     app: Any = pilot.app
+    from textual.widgets import DataTable
     from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
     def busy() -> bool:
@@ -30,7 +31,14 @@ async def settle(pilot: Pilot[Any]) -> None:
             any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
             or getattr(app, "_change_timer", None) is not None
             or (session is not None and session.health == "connecting")  # connect starts after the first frame
+            or tables_measuring()
         )
+
+    def tables_measuring() -> bool:
+        # A DataTable sizes its columns for new rows when it next goes idle: until then a
+        # screenshot shows columns as wide as their labels.
+        return any(getattr(table, "_require_update_dimensions", False) or getattr(table, "_updated_cells", None)
+                   for screen in app.screen_stack for table in screen.query(DataTable))
 
     for _ in range(200):
         try:
