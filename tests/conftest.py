@@ -9,12 +9,13 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as _hypothesis_settings
 
+from crewos_tui.backend.ids import Clock
 from crewos_tui.backend.local.context import Settings
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
@@ -25,6 +26,20 @@ from crewos_tui.launch import LaunchSpec
 # default 200 ms fails examples on a loaded CI machine, not the code).
 _hypothesis_settings.register_profile("crewos", deadline=None)
 _hypothesis_settings.load_profile("crewos")
+
+class ManualClock(Clock):
+    """A clock that stands still until the test moves it: a delay or a lease runs out when
+    the test says so, never because a loaded machine was slow. No test sleeps for time."""
+
+    def __init__(self) -> None:
+        self.t = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += timedelta(seconds=seconds)
+
 
 FAST_SCRYPT = 2**4  # real scrypt, tiny cost: keeps the suite fast
 PASSWORD = "correct horse battery"

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from crewos_tui.backend import errors
-from crewos_tui.backend.ids import Clock
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.local.services import auth as auth_module
 from crewos_tui.backend.local.tables import ApiKeyRow, DomainEventRow, RefreshTokenRow, UserRow
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import ApiKeyCreate, UserCreate
 
-from .conftest import PASSWORD, fast_settings, user_factory
+from .conftest import PASSWORD, ManualClock, fast_settings, user_factory
 
 
 async def test_only_hashes_and_prefixes_are_stored(services, make_user):
@@ -99,19 +98,6 @@ async def test_jwt_expiry_and_tampering(services, make_user):
     forged = jwt.encode(claims, "not-the-secret-but-long-enough-for-hs256!", algorithm="HS256")
     with pytest.raises(errors.Unauthorized, match="not valid"):
         await services.auth.authenticate_jwt(forged)
-
-
-class ManualClock(Clock):
-    """A clock that stands still until the test moves it: no test sleeps."""
-
-    def __init__(self) -> None:
-        self.t = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += timedelta(seconds=seconds)
 
 
 @pytest.fixture

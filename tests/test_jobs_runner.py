@@ -7,7 +7,7 @@ dir: separate engines and connections, shared only through SQLite.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select, update
 
 from crewos_tui.backend import errors
-from crewos_tui.backend.ids import Clock
 from crewos_tui.backend.local.jobs import JobContext, JobRunner, register_job_kind, supported_kinds
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.local.tables import AgentJobRow
@@ -24,7 +23,7 @@ from crewos_tui.backend.schemas import ProjectCreate
 from crewos_tui.backend.schemas.agent_jobs import AgentJobCreate
 from crewos_tui.backend.schemas.tasks import TaskCreate
 
-from .conftest import fast_settings, user_factory
+from .conftest import ManualClock, fast_settings, user_factory
 
 GATE: dict[str, asyncio.Event] = {}
 CALLS: list[str] = []
@@ -151,20 +150,6 @@ async def test_two_runners_race_and_each_job_runs_once(two) -> None:
     assert not set(got_a) & set(got_b)
     owners = {j.id: j.health.lease_owner for j in (await a.agent_jobs.list(p, limit=50)).items}
     assert all(owners[i] == "A" for i in got_a) and all(owners[i] == "B" for i in got_b)
-
-
-class ManualClock(Clock):
-    """Time that moves only when the test says so: a lease expires when the test advances
-    the clock past it, never because a loaded machine was slow."""
-
-    def __init__(self) -> None:
-        self._t = datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._t
-
-    def advance(self, seconds: float) -> None:
-        self._t += timedelta(seconds=seconds)
 
 
 async def lease_expiry(svc: Services, job_id: str) -> datetime | None:
