@@ -9,9 +9,10 @@ import os
 from pathlib import Path
 
 APP_NAME = "crewos-tui"
-#: The data dir and the folders crewos-tui makes in it are the owner's alone (the database files are 0600,
-#: see `backend/local/db.py`).
+#: The data dir, the folders crewos-tui makes in it and the database files are the owner's alone:
+#: they hold password hashes and every chat.
 PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def config_dir() -> Path:

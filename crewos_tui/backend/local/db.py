@@ -20,13 +20,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
+from ...paths import PRIVATE_FILE_MODE, private_dir
 from . import sqlite_driver, tables
 
 BUSY_TIMEOUT_MS = 5000
-#: The database's folder and files are the owner's alone: they hold password hashes and every chat.
-#: The same modes as `crewos_tui.paths`, which this layer does not import.
-PRIVATE_DIR_MODE = 0o700
-PRIVATE_FILE_MODE = 0o600
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -113,14 +110,7 @@ def create_private(path: Path) -> None:
     SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's mode, so they
     are 0600 too. What already exists keeps its mode; ``crewos-tui doctor`` warns about it.
     """
-    folder = path.parent
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        folder.mkdir(mode=PRIVATE_DIR_MODE)
-    except FileExistsError:
-        pass
-    else:
-        folder.chmod(PRIVATE_DIR_MODE)  # whatever the umask
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
