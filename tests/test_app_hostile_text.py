@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import update
 from textual.pilot import Pilot
 
 from crewos_tui import paths
+from crewos_tui.backend.local.tables import ChatMessageRow
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.projects import ProjectsScreen
 from crewos_tui.screens.registry import MODES
@@ -55,10 +57,13 @@ async def seed_hostile(spec: LaunchSpec) -> str:
         await svc.review.submit(devon, ReviewItemCreate.model_construct(title=HOSTILE, summary=HOSTILE,
                                                                         payload=HOSTILE, project_id=project.id))
         shared = await svc.sessions.create(devon, ChatSessionCreate.model_construct(title=HOSTILE))
-        await svc.chat.send(devon, HOSTILE, session_id=shared.id)
+        await svc.chat.send(devon, "hello", session_id=shared.id)
         await svc.sessions.create_share(devon, shared.id, SessionShareCreate(username="maya"))
         own = await svc.sessions.create(maya, ChatSessionCreate.model_construct(title=HOSTILE))
-        await svc.chat.send(maya, HOSTILE, session_id=own.id)
+        await svc.chat.send(maya, "hello", session_id=own.id)
+        # Chat refuses control characters in a message too; store them as such a server would.
+        async with svc.ctx.db.transaction() as s:
+            await s.execute(update(ChatMessageRow).values(content=HOSTILE))
         return project.id
     finally:
         await svc.close()
