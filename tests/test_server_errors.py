@@ -134,6 +134,35 @@ async def test_unexpected_exception_is_a_logged_500_with_a_plain_detail(services
     assert "secret internals" in caplog.text
 
 
+# ---- every error status is documented ---------------------------------------------------------
+
+
+def _error_classes(cls: type[errors.CrewOSError]) -> list[type[errors.CrewOSError]]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_error_classes(sub))]
+
+
+async def test_every_error_status_is_documented_on_every_authenticated_operation(services: Services) -> None:
+    import crewos_tui.secrets  # noqa: F401  (KeyringUnavailable, a 503, is defined there)
+    from crewos_tui.backend.server.auth import needs_credentials
+    from crewos_tui.backend.server.routes._common import ERROR_STATUSES
+
+    # CrewOSError itself is never raised: only its subclasses, each with its own status.
+    assert {c.status_code for c in _error_classes(errors.CrewOSError)} <= set(ERROR_STATUSES)
+    spec = create_app(services).openapi()
+    undocumented = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if not needs_credentials(path):
+                continue
+            for status in ERROR_STATUSES:
+                answer = op["responses"].get(str(status), {})
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                if schema.get("$ref") != "#/components/schemas/ErrorBody" or not answer.get("description"):
+                    undocumented.append(f"{method.upper()} {path} {status}")
+    assert undocumented == []
+    assert spec["components"]["schemas"]["ErrorBody"]["required"] == ["detail"]
+
+
 # ---- login rate limit ---------------------------------------------------------------------------
 
 

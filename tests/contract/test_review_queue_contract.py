@@ -164,6 +164,17 @@ async def test_transcript_and_attachments(world):
         await t.reviewer_b.review.download_attachment(item.id, 10**20)  # beyond SQLite's integers: not a 500
 
 
+@pytest.mark.parametrize("content_type", ["tëxt/plain", "text/plaın", "text/pla\u200bin"])
+async def test_an_attachment_type_outside_ascii_is_refused(world, content_type):
+    # It would come back as the download's Content-Type header, which is ASCII by definition.
+    t = await review_team(world)
+    with pytest.raises(errors.Invalid, match="is not a content type"):
+        await t.submit(attachments=[ReviewAttachmentIn(filename="a.txt", content="hi", content_type=content_type)])
+    item = await t.submit(attachments=[ReviewAttachmentIn(filename="a.txt", content="hi",
+                                                          content_type="Text/Markdown; charset=utf-8")])
+    assert (await t.reviewer_b.review.download_attachment(item.id, 0)).content_type == "text/markdown"
+
+
 async def test_bad_submissions_are_refused_and_nothing_is_written(world):
     t = await review_team(world)
     before = len((await t.owner_b.review.list(project_id=t.project_id)).items)

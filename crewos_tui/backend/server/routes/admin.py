@@ -39,11 +39,9 @@ from ...schemas import (
 )
 from ...schemas.common import MAX_SQL_INT
 from ..auth import AdminCaller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1", responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 TOTAL_ROWS_HEADER = "X-Total-Rows"
 
 Filter = Annotated[str | None, Query(max_length=200)]
@@ -63,13 +61,13 @@ async def list_users(
                                            disabled=disabled, locked=locked)
 
 
-@router.patch("/auth/users/{user_id}", response_model=AdminUser, responses=CHANGE, tags=["admin"],
+@router.patch("/auth/users/{user_id}", response_model=AdminUser, tags=["admin"],
               summary="Update a user account")
 async def update_user(user_id: str, body: UserUpdate, services: ServicesDep, principal: AdminCaller) -> AdminUser:
     return await services.admin.update_user(principal, user_id, body)
 
 
-@router.post("/auth/users/{user_id}/unlock", response_model=AdminUser, responses=CHANGE, tags=["admin"],
+@router.post("/auth/users/{user_id}/unlock", response_model=AdminUser, tags=["admin"],
              summary="Unlock a user account")
 async def unlock_user(user_id: str, services: ServicesDep, principal: AdminCaller) -> AdminUser:
     return await services.admin.unlock_user(principal, user_id)
@@ -86,7 +84,7 @@ async def list_agent_namespace_policies(
     return await services.admin.list_agent_namespace_policies(principal, limit=limit, cursor=cursor)
 
 
-@router.put("/auth/agent-namespace-policies/{agent_name}", response_model=AgentNamespacePolicy, responses=ONE,
+@router.put("/auth/agent-namespace-policies/{agent_name}", response_model=AgentNamespacePolicy,
             tags=["admin"], summary="Update an agent namespace policy")
 async def update_agent_namespace_policy(
     agent_name: str, body: AgentNamespacePolicyUpdate, services: ServicesDep, principal: AdminCaller
@@ -102,7 +100,7 @@ async def list_tool_configs(
     return await services.admin.list_tool_configs(principal, limit=limit, cursor=cursor)
 
 
-@router.put("/auth/tool-config/{team_id}", response_model=TeamToolConfig, responses=ONE, tags=["admin"],
+@router.put("/auth/tool-config/{team_id}", response_model=TeamToolConfig, tags=["admin"],
             summary="Update a team tool config")
 async def update_tool_config(
     team_id: str, body: TeamToolConfigUpdate, services: ServicesDep, principal: AdminCaller
@@ -118,7 +116,7 @@ async def get_llm_config(services: ServicesDep, principal: AdminCaller) -> LlmCo
     return await services.admin.get_llm_config(principal)
 
 
-@router.put("/admin/llm-config", response_model=LlmConfig, responses=errors(404, 503), tags=["admin"],
+@router.put("/admin/llm-config", response_model=LlmConfig, tags=["admin"],
             summary="Update model routing configuration (an endpoint key goes to the OS keyring)")
 async def update_llm_config(body: LlmConfigUpdate, services: ServicesDep, principal: AdminCaller) -> LlmConfig:
     return await services.admin.update_llm_config(principal, body)
@@ -138,7 +136,7 @@ async def get_token_budget(services: ServicesDep, principal: AdminCaller) -> Tok
     return await services.admin.get_token_budget(principal)
 
 
-@router.put("/admin/llm-config/token-budget", response_model=TokenBudget, responses=ONE, tags=["admin"],
+@router.put("/admin/llm-config/token-budget", response_model=TokenBudget, tags=["admin"],
             summary="Update token-budget controls")
 async def update_token_budget(body: TokenBudgetUpdate, services: ServicesDep, principal: AdminCaller) -> TokenBudget:
     return await services.admin.update_token_budget(principal, body)
@@ -164,7 +162,7 @@ async def cache_stats(services: ServicesDep, principal: AdminCaller) -> CacheSta
     return await services.admin.cache_stats(principal)
 
 
-@router.post("/admin/cache/invalidate", response_model=CacheInvalidated, responses=ONE, tags=["admin"],
+@router.post("/admin/cache/invalidate", response_model=CacheInvalidated, tags=["admin"],
              summary="Invalidate semantic cache entries")
 async def invalidate_cache(
     services: ServicesDep, principal: AdminCaller, body: Annotated[CacheInvalidate | None, Body()] = None,
@@ -248,7 +246,7 @@ async def list_prompt_standards(
     return await services.admin.list_prompt_standards(principal, limit=limit, cursor=cursor)
 
 
-@router.put("/prompt-standards/{agent_name}", response_model=PromptStandard, responses=ONE, tags=["admin"],
+@router.put("/prompt-standards/{agent_name}", response_model=PromptStandard, tags=["admin"],
             summary="Upsert a prompt standard")
 async def upsert_prompt_standard(
     agent_name: str, body: PromptStandardUpsert, services: ServicesDep, principal: AdminCaller

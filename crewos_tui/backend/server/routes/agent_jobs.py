@@ -9,15 +9,13 @@ from fastapi import APIRouter, Query
 from ...schemas import Page
 from ...schemas.agent_jobs import AgentJob, AgentJobCreate, AgentJobEvent
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/agent-jobs", tags=["agent jobs"], responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 Optional = Annotated[str | None, Query(max_length=200)]
 
 
-@router.post("", status_code=201, response_model=AgentJob, responses=CHANGE,
+@router.post("", status_code=201, response_model=AgentJob,
              summary="Create a durable background job for a supported job kind")
 async def create_job(body: AgentJobCreate, services: ServicesDep, principal: Caller) -> AgentJob:
     return await services.agent_jobs.create(principal, body)
@@ -38,13 +36,13 @@ async def list_jobs(
                                           task_id=task_id, limit=limit, cursor=cursor)
 
 
-@router.get("/{job_id}", response_model=AgentJob, responses=ONE,
+@router.get("/{job_id}", response_model=AgentJob,
             summary="Get durable job status, progress, health and result payload")
 async def get_job(job_id: str, services: ServicesDep, principal: Caller) -> AgentJob:
     return await services.agent_jobs.get(principal, job_id)
 
 
-@router.get("/{job_id}/events", response_model=Page[AgentJobEvent], responses=ONE,
+@router.get("/{job_id}/events", response_model=Page[AgentJobEvent],
             summary="List durable job events")
 async def list_job_events(
     job_id: str, services: ServicesDep, principal: Caller,
@@ -53,7 +51,7 @@ async def list_job_events(
     return await services.agent_jobs.list_events(principal, job_id, limit=limit, cursor=cursor)
 
 
-@router.post("/{job_id}/cancel", response_model=AgentJob, responses=CHANGE,
+@router.post("/{job_id}/cancel", response_model=AgentJob,
              summary="Request durable job cancellation")
 async def cancel_job(job_id: str, services: ServicesDep, principal: Caller) -> AgentJob:
     return await services.agent_jobs.cancel(principal, job_id)

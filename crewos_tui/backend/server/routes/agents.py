@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ...schemas import AgentCard, AgentInfo, AgentSkill, Page, SkillDiscovery
 from ..auth import Anonymous, Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(tags=["agents"])
 api = APIRouter(prefix="/api/v1", tags=["agents"], responses=AUTHED_ERRORS)
@@ -29,7 +29,7 @@ async def agent_card(request: Request, services: ServicesDep, principal: Caller)
     return await services.agents.agent_card(principal, str(request.base_url))
 
 
-@api.get("/agents/{name}", response_model=AgentInfo, responses=errors(404), summary="Inspect one agent")
+@api.get("/agents/{name}", response_model=AgentInfo, summary="Inspect one agent")
 async def get_agent(name: str, services: ServicesDep, principal: Caller) -> AgentInfo:
     return await services.agents.get(principal, name)
 
@@ -47,7 +47,7 @@ async def skill_discovery(services: ServicesDep, principal: Caller) -> SkillDisc
     return await services.agents.skill_discovery(principal)
 
 
-@api.get("/skills/{skill_id}", response_model=AgentSkill, responses=errors(404), summary="Inspect one skill")
+@api.get("/skills/{skill_id}", response_model=AgentSkill, summary="Inspect one skill")
 async def get_skill(skill_id: str, services: ServicesDep, principal: Caller) -> AgentSkill:
     return await services.agents.get_skill(principal, skill_id)
 

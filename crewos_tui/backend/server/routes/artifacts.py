@@ -17,18 +17,16 @@ from ...schemas.artifacts import (
 )
 from ...schemas.common import MAX_SQL_INT, Page
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
 from .knowledge import file_response
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["artifacts"], responses=AUTHED_ERRORS)
-ONE = errors(404, 415)
-CHANGE = errors(404, 409, 415)
 Token = Annotated[str, Path(min_length=1, max_length=128, description="The artifact's reference token.")]
 RevisionQuery = Annotated[int | None, Query(ge=1, le=MAX_SQL_INT,
                                             description="A revision number (default: the current one).")]
 
 
-@router.get("", response_model=Page[ArtifactInfo], responses=errors(404, 422),
+@router.get("", response_model=Page[ArtifactInfo],
             summary="List the generated artifacts the caller can see (an addition to the CrewOS map)")
 async def list_artifacts(
     services: ServicesDep,
@@ -42,8 +40,7 @@ async def list_artifacts(
 
 
 @router.get("/{reference_token}/download", response_class=Response,
-            responses={**ONE, 200: {"content": {"application/octet-stream": {}},
-                                    "description": "The artifact's bytes, with its own content type."}},
+            responses=file_download("The artifact's bytes"),
             summary="Download a generated artifact by reference token")
 async def download(reference_token: Token, services: ServicesDep, principal: Caller,
                    revision: RevisionQuery = None) -> Response:
@@ -53,21 +50,21 @@ async def download(reference_token: Token, services: ServicesDep, principal: Cal
     return response
 
 
-@router.get("/{reference_token}/source", response_model=ArtifactSource, responses=ONE,
+@router.get("/{reference_token}/source", response_model=ArtifactSource,
             summary="Fetch editable HTML artifact source")
 async def source(reference_token: Token, services: ServicesDep, principal: Caller,
                  revision: RevisionQuery = None) -> ArtifactSource:
     return await services.artifacts.source(principal, reference_token, revision=revision)
 
 
-@router.post("/{reference_token}/revisions", status_code=201, response_model=ArtifactSource, responses=CHANGE,
+@router.post("/{reference_token}/revisions", status_code=201, response_model=ArtifactSource,
              summary="Save a revised HTML artifact source")
 async def save_revision(reference_token: Token, body: ArtifactRevisionCreate, services: ServicesDep,
                         principal: Caller) -> ArtifactSource:
     return await services.artifacts.save_revision(principal, reference_token, body)
 
 
-@router.post("/{reference_token}/layout-cleanup", response_model=LayoutCleanupResult, responses=CHANGE,
+@router.post("/{reference_token}/layout-cleanup", response_model=LayoutCleanupResult,
              summary="Request layout cleanup for an HTML artifact")
 async def layout_cleanup(reference_token: Token, services: ServicesDep, principal: Caller,
                          body: Annotated[LayoutCleanupRequest | None, Body()] = None) -> LayoutCleanupResult:

@@ -1,4 +1,7 @@
-"""Authentication and API keys: /api/v1/auth/..."""
+"""Authentication and API keys: /api/v1/auth/...
+
+``router`` holds the two public routes (login, SSO providers), each naming its own errors;
+``api`` the authenticated ones, documented with every error like the other API routers."""
 
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from ..auth import Anonymous, Caller, JwtCaller, ServicesDep
 from ..ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(tags=["auth"])
+api = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=AUTHED_ERRORS)
 
 
 def login_client(request: Request) -> str:
@@ -48,7 +52,7 @@ LoginClient = Annotated[str, Depends(login_client)]
 
 
 @router.post(
-    "/login",
+    "/api/v1/auth/login",
     response_model=TokenPair,
     responses=errors(401, 403, 422, 429),
     summary="Exchange username and password for a JWT login response",
@@ -62,12 +66,12 @@ async def login(body: LoginRequest, services: ServicesDep, principal: Anonymous,
         raise
 
 
-@router.post("/refresh", response_model=TokenPair, responses=AUTHED_ERRORS, summary="Refresh a JWT session")
+@api.post("/refresh", response_model=TokenPair, summary="Refresh a JWT session")
 async def refresh(body: RefreshRequest, services: ServicesDep, principal: JwtCaller) -> TokenPair:
     return await services.auth.refresh(principal, body.refresh_token)
 
 
-@router.post("/logout", response_model=LogoutResult, responses=AUTHED_ERRORS, summary="Revoke a refresh token")
+@api.post("/logout", response_model=LogoutResult, summary="Revoke a refresh token")
 async def logout(
     services: ServicesDep, principal: JwtCaller, body: Annotated[LogoutRequest | None, Body()] = None
 ) -> LogoutResult:
@@ -75,39 +79,40 @@ async def logout(
     return await services.auth.logout(principal, body.refresh_token if body else None)
 
 
-@router.post("/logout-all", response_model=LogoutResult, responses=AUTHED_ERRORS,
-             summary="Revoke every refresh token of the current user")
+@api.post("/logout-all", response_model=LogoutResult, summary="Revoke every refresh token of the current user")
 async def logout_all(services: ServicesDep, principal: JwtCaller) -> LogoutResult:
     return await services.auth.logout_all(principal)
 
 
-@router.get("/me", response_model=Me, responses=AUTHED_ERRORS, summary="The authenticated user")
+@api.get("/me", response_model=Me, summary="The authenticated user")
 async def me(services: ServicesDep, principal: Caller) -> Me:
     return await services.auth.me(principal)
 
 
-@router.get("/api-keys", response_model=Page[ApiKeyInfo], responses=AUTHED_ERRORS, summary="List my API keys")
+@api.get("/api-keys", response_model=Page[ApiKeyInfo], summary="List my API keys")
 async def list_api_keys(
     services: ServicesDep, principal: JwtCaller, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> Page[ApiKeyInfo]:
     return await services.auth.list_api_keys(principal, limit=limit, cursor=cursor)
 
 
-@router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, responses=errors(401, 403, 409, 422, 429),
-             summary="Create an API key (the raw key is returned once)")
+@api.post("/api-keys", status_code=201, response_model=ApiKeyCreated,
+          summary="Create an API key (the raw key is returned once)")
 async def create_api_key(body: ApiKeyCreate, services: ServicesDep, principal: JwtCaller) -> ApiKeyCreated:
     return await services.auth.create_api_key(principal, body)
 
 
-@router.delete("/api-keys/{key_id}", response_model=ApiKeyInfo, responses=errors(401, 403, 404, 409, 422, 429),
-               summary="Revoke one API key")
+@api.delete("/api-keys/{key_id}", response_model=ApiKeyInfo, summary="Revoke one API key")
 async def revoke_api_key(key_id: str, services: ServicesDep, principal: JwtCaller) -> ApiKeyInfo:
     return await services.auth.revoke_api_key(principal, key_id)
 
 
-@router.get("/sso/providers", response_model=Page[SSOProvider], responses=errors(422),
+@router.get("/api/v1/auth/sso/providers", response_model=Page[SSOProvider], responses=errors(422),
             summary="Enabled SSO providers")
 async def sso_providers(
     services: ServicesDep, principal: Anonymous, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
 ) -> Page[SSOProvider]:
     return await services.auth.sso_providers(principal, limit=limit, cursor=cursor)
+
+
+router.include_router(api)

@@ -18,10 +18,9 @@ from ...schemas import (
     Page,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/capability-gaps", tags=["capability gaps"], responses=AUTHED_ERRORS)
-CHANGE = errors(404, 409)
 
 
 @router.get("/reports", response_model=Page[CapabilityGapReport], summary="List capability-gap reports")
@@ -32,7 +31,7 @@ async def list_reports(
     return await services.capability_gaps.list_reports(principal, limit=limit, cursor=cursor, project_id=project_id)
 
 
-@router.post("/reports/run", status_code=201, response_model=CapabilityGapReport, responses=errors(404),
+@router.post("/reports/run", status_code=201, response_model=CapabilityGapReport,
              summary="Run a capability-gap report over recent failures")
 async def run_report(
     services: ServicesDep, principal: Caller,
@@ -42,7 +41,7 @@ async def run_report(
     return await services.capability_gaps.run_report(principal, body or CapabilityGapReportRun())
 
 
-@router.get("/reports/{report_id}", response_model=CapabilityGapReport, responses=errors(404),
+@router.get("/reports/{report_id}", response_model=CapabilityGapReport,
             summary="Fetch one capability-gap report with its findings")
 async def get_report(report_id: str, services: ServicesDep, principal: Caller) -> CapabilityGapReport:
     return await services.capability_gaps.get_report(principal, report_id)
@@ -59,7 +58,7 @@ async def list_findings(
         severity=severity.value if severity else None, project_id=project_id, report_id=report_id)
 
 
-@router.post("/findings/{finding_id}/status", response_model=CapabilityGapFinding, responses=CHANGE,
+@router.post("/findings/{finding_id}/status", response_model=CapabilityGapFinding,
              summary="Update a capability-gap finding status")
 async def update_status(
     finding_id: str, body: FindingStatusUpdate, services: ServicesDep, principal: Caller
@@ -68,7 +67,7 @@ async def update_status(
 
 
 @router.post("/findings/{finding_id}/create-task", status_code=201, response_model=FindingTaskCreated,
-             responses=CHANGE, summary="Create a task from a capability-gap finding")
+             summary="Create a task from a capability-gap finding")
 async def create_task(
     finding_id: str, body: FindingTaskCreate, services: ServicesDep, principal: Caller
 ) -> FindingTaskCreated:

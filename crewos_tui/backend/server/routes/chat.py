@@ -24,10 +24,9 @@ from ...schemas import (
     OrchestratorStatus,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, errors
+from ._common import AUTHED_ERRORS
 
 router = APIRouter(prefix="/api/v1", tags=["chat"], responses=AUTHED_ERRORS)
-SEND = errors(404, 409, 413)
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-sent events: start, token…, done | error"}}
 
@@ -54,7 +53,7 @@ async def sse_response(events: AsyncIterator[ChatStreamEvent]) -> StreamingRespo
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.post("/chat", response_model=ChatReply, responses=SEND, summary="Send a CrewOS chat message")
+@router.post("/chat", response_model=ChatReply, summary="Send a CrewOS chat message")
 async def chat(
     services: ServicesDep,
     principal: Caller,
@@ -67,7 +66,7 @@ async def chat(
     return await services.chat.send(principal, message, project_id, session_id, agent, durable)
 
 
-@router.post("/chat/stream", response_class=StreamingResponse, responses={**SEND, **SSE_DOC},
+@router.post("/chat/stream", response_class=StreamingResponse, responses=SSE_DOC,
              summary="Stream CrewOS chat progress and final output")
 async def chat_stream(
     services: ServicesDep,
@@ -80,19 +79,19 @@ async def chat_stream(
     return await sse_response(services.chat.stream(principal, message, project_id, session_id, agent))
 
 
-@router.post("/chat/cancel", response_model=ChatCancelResult, responses=errors(404),
+@router.post("/chat/cancel", response_model=ChatCancelResult,
              summary="Cancel an active chat stream or run")
 async def chat_cancel(body: ChatCancel, services: ServicesDep, principal: Caller) -> ChatCancelResult:
     return await services.chat.cancel(principal, body.id)
 
 
-@router.post("/external/chat", response_model=ChatReply, responses=SEND,
+@router.post("/external/chat", response_model=ChatReply,
              summary="Compatibility chat endpoint for external agent clients")
 async def external_chat(body: ChatRequest, services: ServicesDep, principal: Caller) -> ChatReply:
     return await services.chat.external_chat(principal, body)
 
 
-@router.post("/external/chat/stream", response_class=StreamingResponse, responses={**SEND, **SSE_DOC},
+@router.post("/external/chat/stream", response_class=StreamingResponse, responses=SSE_DOC,
              summary="Streaming compatibility chat endpoint for external agent clients")
 async def external_chat_stream(body: ChatRequest, services: ServicesDep, principal: Caller) -> StreamingResponse:
     return await sse_response(services.chat.external_stream(principal, body))

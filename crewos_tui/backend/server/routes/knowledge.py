@@ -45,11 +45,9 @@ from ...schemas.knowledge import (
     WikiLinkUpdate,
 )
 from ..auth import AdminCaller, Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 IdQuery = Annotated[str | None, Query(max_length=64)]
 NamespaceQuery = Annotated[str | None, Query(max_length=120, description="One namespace.")]
 
@@ -71,19 +69,19 @@ async def list_namespaces(services: ServicesDep, principal: Caller, limit: Limit
     return await services.knowledge.namespaces(principal, limit=limit, cursor=cursor)
 
 
-@router.post("/search", response_model=KnowledgeSearchResults, responses=ONE,
+@router.post("/search", response_model=KnowledgeSearchResults,
              summary="Search accessible knowledge entries")
 async def search(body: KnowledgeSearch, services: ServicesDep, principal: Caller) -> KnowledgeSearchResults:
     return await services.knowledge.search(principal, body)
 
 
-@router.post("/retrieve", response_model=RetrievalResult, responses=ONE,
+@router.post("/retrieve", response_model=RetrievalResult,
              summary="Retrieve graph-aware knowledge context")
 async def retrieve(body: KnowledgeRetrieve, services: ServicesDep, principal: Caller) -> RetrievalResult:
     return await services.knowledge.retrieve(principal, body)
 
 
-@router.get("", response_model=Page[KnowledgeEntryBrief], responses=ONE, summary="List knowledge entries")
+@router.get("", response_model=Page[KnowledgeEntryBrief], summary="List knowledge entries")
 async def list_entries(
     services: ServicesDep, principal: Caller, namespace: NamespaceQuery = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
@@ -95,7 +93,7 @@ async def list_entries(
                                          visibility=visibility, file_id=file_id, limit=limit, cursor=cursor)
 
 
-@router.post("", status_code=201, response_model=KnowledgeEntry, responses=ONE, summary="Create a knowledge entry")
+@router.post("", status_code=201, response_model=KnowledgeEntry, summary="Create a knowledge entry")
 async def create_entry(body: KnowledgeEntryCreate, services: ServicesDep, principal: Caller) -> KnowledgeEntry:
     return await services.knowledge.create(principal, body)
 
@@ -103,19 +101,19 @@ async def create_entry(body: KnowledgeEntryCreate, services: ServicesDep, princi
 # ---- ingest and files ------------------------------------------------------------------------------
 
 
-@router.post("/ingest", status_code=201, response_model=IngestResult, responses=errors(404, 409, 413, 415),
+@router.post("/ingest", status_code=201, response_model=IngestResult,
              summary="Ingest a document into the knowledge base")
 async def ingest(body: KnowledgeIngest, services: ServicesDep, principal: Caller) -> IngestResult:
     return await services.knowledge.ingest(principal, body)
 
 
-@router.get("/files", response_model=Page[KnowledgeFile], responses=ONE, summary="List knowledge file groups")
+@router.get("/files", response_model=Page[KnowledgeFile], summary="List knowledge file groups")
 async def list_files(services: ServicesDep, principal: Caller, namespace: NamespaceQuery = None,
                      limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> Page[KnowledgeFile]:
     return await services.knowledge.list_files(principal, namespace=namespace, limit=limit, cursor=cursor)
 
 
-@router.delete("/files", response_model=KnowledgeFileDeleted, responses=CHANGE,
+@router.delete("/files", response_model=KnowledgeFileDeleted,
                summary="Delete a knowledge file group (by file_id, or namespace and filename)")
 async def delete_file(services: ServicesDep, principal: Caller, file_id: IdQuery = None,
                       namespace: NamespaceQuery = None,
@@ -123,7 +121,7 @@ async def delete_file(services: ServicesDep, principal: Caller, file_id: IdQuery
     return await services.knowledge.delete_file(principal, file_id=file_id, namespace=namespace, filename=filename)
 
 
-@router.patch("/files/visibility", response_model=KnowledgeFile, responses=CHANGE,
+@router.patch("/files/visibility", response_model=KnowledgeFile,
               summary="Toggle knowledge file visibility")
 async def set_file_visibility(body: KnowledgeFileVisibility, services: ServicesDep, principal: Caller
                               ) -> KnowledgeFile:
@@ -133,7 +131,7 @@ async def set_file_visibility(body: KnowledgeFileVisibility, services: ServicesD
 # ---- the graph and governance ----------------------------------------------------------------------
 
 
-@router.get("/wiki-graph", response_model=WikiGraph, responses=ONE, summary="Read the namespace wiki graph")
+@router.get("/wiki-graph", response_model=WikiGraph, summary="Read the namespace wiki graph")
 async def wiki_graph(
     services: ServicesDep, principal: Caller, namespace: NamespaceQuery = None, entry_id: IdQuery = None,
     depth: Annotated[int, Query(ge=1, le=3)] = 1, max_nodes: Annotated[int, Query(ge=1, le=500)] = 200,
@@ -142,7 +140,7 @@ async def wiki_graph(
                                                max_nodes=max_nodes)
 
 
-@router.get("/wiki-governance", response_model=GovernanceQueues, responses=ONE,
+@router.get("/wiki-governance", response_model=GovernanceQueues,
             summary="Read wiki governance queues")
 async def governance(
     services: ServicesDep, principal: Caller, namespace: NamespaceQuery = None, kind: GovernanceKind | None = None,
@@ -152,14 +150,14 @@ async def governance(
                                                status=status.value, limit=limit, cursor=cursor)
 
 
-@router.post("/wiki-governance/actions", response_model=GovernanceActionResult, responses=CHANGE,
+@router.post("/wiki-governance/actions", response_model=GovernanceActionResult,
              summary="Apply a wiki governance action")
 async def apply_governance(body: GovernanceActionRequest, services: ServicesDep, principal: Caller
                            ) -> GovernanceActionResult:
     return await services.knowledge.apply_governance(principal, body)
 
 
-@router.post("/wiki-meditation/trigger", status_code=201, response_model=MeditationRun, responses=ONE,
+@router.post("/wiki-meditation/trigger", status_code=201, response_model=MeditationRun,
              summary="Trigger wiki graph meditation (built-in, deterministic)")
 async def trigger_meditation(services: ServicesDep, principal: AdminCaller,
                              body: Annotated[MeditationTrigger | None, Body()] = None) -> MeditationRun:
@@ -188,13 +186,13 @@ async def research_runs(services: ServicesDep, principal: AdminCaller, limit: Li
     return await services.knowledge.research_runs(principal, limit=limit, cursor=cursor)
 
 
-@router.get("/web-research/runs/{run_id}", response_model=ResearchRun, responses=ONE,
+@router.get("/web-research/runs/{run_id}", response_model=ResearchRun,
             summary="Inspect one KB web research run")
 async def research_run(run_id: str, services: ServicesDep, principal: AdminCaller) -> ResearchRun:
     return await services.knowledge.research_run(principal, run_id)
 
 
-@router.post("/web-research/runs/{run_id}/batch", response_model=ResearchBatchResult, responses=CHANGE,
+@router.post("/web-research/runs/{run_id}/batch", response_model=ResearchBatchResult,
              summary="Batch approve or reject web research candidates")
 async def decide_research(run_id: str, body: ResearchBatch, services: ServicesDep, principal: AdminCaller
                           ) -> ResearchBatchResult:
@@ -204,33 +202,32 @@ async def decide_research(run_id: str, body: ResearchBatch, services: ServicesDe
 # ---- one entry (after every fixed path) ----------------------------------------------------------------
 
 
-@router.get("/{entry_id}", response_model=KnowledgeEntry, responses=ONE, summary="Fetch a knowledge entry")
+@router.get("/{entry_id}", response_model=KnowledgeEntry, summary="Fetch a knowledge entry")
 async def get_entry(entry_id: str, services: ServicesDep, principal: Caller,
                     version: Annotated[int | None, Query(ge=1, le=MAX_SQL_INT)] = None) -> KnowledgeEntry:
     return await services.knowledge.get(principal, entry_id, version=version)
 
 
-@router.put("/{entry_id}", response_model=KnowledgeEntry, responses=CHANGE, summary="Update a knowledge entry")
+@router.put("/{entry_id}", response_model=KnowledgeEntry, summary="Update a knowledge entry")
 async def update_entry(entry_id: str, body: KnowledgeEntryUpdate, services: ServicesDep, principal: Caller
                        ) -> KnowledgeEntry:
     return await services.knowledge.update(principal, entry_id, body)
 
 
-@router.delete("/{entry_id}", response_model=Deleted, responses=CHANGE, summary="Delete a knowledge entry")
+@router.delete("/{entry_id}", response_model=Deleted, summary="Delete a knowledge entry")
 async def delete_entry(entry_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.knowledge.delete(principal, entry_id)
 
 
 @router.get("/{entry_id}/file", response_class=Response,
-            responses={**ONE, 200: {"content": {"application/octet-stream": {}},
-                                    "description": "The source file's bytes, with its own content type."}},
+            responses=file_download("The source file's bytes"),
             summary="Download an entry source file")
 async def download_file(entry_id: str, services: ServicesDep, principal: Caller) -> Response:
     f = await services.knowledge.download_file(principal, entry_id)
     return file_response(f.content, f.content_type, f.filename)
 
 
-@router.get("/{entry_id}/links", response_model=Page[WikiLink], responses=ONE, summary="List wiki links for an entry")
+@router.get("/{entry_id}/links", response_model=Page[WikiLink], summary="List wiki links for an entry")
 async def list_links(
     entry_id: str, services: ServicesDep, principal: Caller, direction: Literal["both", "out", "in"] = "both",
     kind: LinkKind | None = None, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -239,18 +236,18 @@ async def list_links(
                                                kind=kind.value if kind else None, limit=limit, cursor=cursor)
 
 
-@router.post("/{entry_id}/links", status_code=201, response_model=WikiLink, responses=CHANGE,
+@router.post("/{entry_id}/links", status_code=201, response_model=WikiLink,
              summary="Create a wiki link from an entry")
 async def create_link(entry_id: str, body: WikiLinkCreate, services: ServicesDep, principal: Caller) -> WikiLink:
     return await services.knowledge.create_link(principal, entry_id, body)
 
 
-@router.patch("/{entry_id}/links/{link_id}", response_model=WikiLink, responses=CHANGE, summary="Update a wiki link")
+@router.patch("/{entry_id}/links/{link_id}", response_model=WikiLink, summary="Update a wiki link")
 async def update_link(entry_id: str, link_id: str, body: WikiLinkUpdate, services: ServicesDep, principal: Caller
                       ) -> WikiLink:
     return await services.knowledge.update_link(principal, entry_id, link_id, body)
 
 
-@router.delete("/{entry_id}/links/{link_id}", response_model=Deleted, responses=CHANGE, summary="Delete a wiki link")
+@router.delete("/{entry_id}/links/{link_id}", response_model=Deleted, summary="Delete a wiki link")
 async def delete_link(entry_id: str, link_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.knowledge.delete_link(principal, entry_id, link_id)

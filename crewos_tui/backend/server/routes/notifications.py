@@ -16,10 +16,9 @@ from ...schemas import (
     UnreadCount,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=AUTHED_ERRORS)
-ONE = errors(404)  # unknown, or another user's
 
 
 @router.get("", response_model=Page[Notification], summary="List notifications")
@@ -41,7 +40,7 @@ async def unread_count(services: ServicesDep, principal: Caller) -> UnreadCount:
     return await services.notifications.unread_count(principal)
 
 
-@router.post("/{notification_id}/read", response_model=Notification, responses=ONE,
+@router.post("/{notification_id}/read", response_model=Notification,
              summary="Mark one notification as read")
 async def mark_read(notification_id: str, services: ServicesDep, principal: Caller) -> Notification:
     return await services.notifications.mark_read(principal, notification_id)
@@ -56,7 +55,7 @@ async def read_all(
     return await services.notifications.read_all(principal, up_to_id=body.up_to_id, up_to=body.up_to)
 
 
-@router.post("/{notification_id}/dismiss", response_model=Notification, responses=ONE,
+@router.post("/{notification_id}/dismiss", response_model=Notification,
              summary="Dismiss one notification")
 async def dismiss(notification_id: str, services: ServicesDep, principal: Caller) -> Notification:
     return await services.notifications.dismiss(principal, notification_id)

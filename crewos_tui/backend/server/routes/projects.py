@@ -28,14 +28,12 @@ from ...schemas import (
     TeamUser,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=AUTHED_ERRORS)
-ONE = errors(404)  # routes on one project may also answer 404 (unknown or invisible)
-CHANGE = errors(404, 409)  # ... and state changes 409
 
 
-@router.post("", status_code=201, response_model=Project, responses=errors(409), summary="Create a project")
+@router.post("", status_code=201, response_model=Project, summary="Create a project")
 async def create_project(body: ProjectCreate, services: ServicesDep, principal: Caller) -> Project:
     return await services.projects.create(principal, body)
 
@@ -52,22 +50,22 @@ async def list_projects(
     return await services.projects.list(principal, limit=limit, cursor=cursor, status=status, q=q)
 
 
-@router.get("/{project_id}", response_model=Project, responses=ONE, summary="Fetch a project")
+@router.get("/{project_id}", response_model=Project, summary="Fetch a project")
 async def get_project(project_id: str, services: ServicesDep, principal: Caller) -> Project:
     return await services.projects.get(principal, project_id)
 
 
-@router.patch("/{project_id}", response_model=Project, responses=CHANGE, summary="Update project metadata")
+@router.patch("/{project_id}", response_model=Project, summary="Update project metadata")
 async def update_project(project_id: str, body: ProjectUpdate, services: ServicesDep, principal: Caller) -> Project:
     return await services.projects.update(principal, project_id, body)
 
 
-@router.delete("/{project_id}", response_model=Deleted, responses=CHANGE, summary="Delete a project")
+@router.delete("/{project_id}", response_model=Deleted, summary="Delete a project")
 async def delete_project(project_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.projects.delete(principal, project_id)
 
 
-@router.post("/{project_id}/archive", response_model=Project, responses=CHANGE, summary="Archive a project")
+@router.post("/{project_id}/archive", response_model=Project, summary="Archive a project")
 async def archive_project(project_id: str, services: ServicesDep, principal: Caller) -> Project:
     return await services.projects.archive(principal, project_id)
 
@@ -75,7 +73,7 @@ async def archive_project(project_id: str, services: ServicesDep, principal: Cal
 # ---- members and team ------------------------------------------------------------------
 
 
-@router.get("/{project_id}/members", response_model=Page[Member], responses=ONE, summary="List project members")
+@router.get("/{project_id}/members", response_model=Page[Member], summary="List project members")
 async def list_members(
     project_id: str, services: ServicesDep, principal: Caller,
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -83,7 +81,7 @@ async def list_members(
     return await services.projects.list_members(principal, project_id, limit=limit, cursor=cursor)
 
 
-@router.patch("/{project_id}/members/{member_user_id}", response_model=Member, responses=CHANGE,
+@router.patch("/{project_id}/members/{member_user_id}", response_model=Member,
               summary="Add or update a project member")
 async def upsert_member(
     project_id: str, member_user_id: str, body: MemberUpsert, services: ServicesDep, principal: Caller
@@ -91,13 +89,13 @@ async def upsert_member(
     return await services.projects.upsert_member(principal, project_id, member_user_id, body.role)
 
 
-@router.delete("/{project_id}/members/{member_user_id}", response_model=Deleted, responses=CHANGE,
+@router.delete("/{project_id}/members/{member_user_id}", response_model=Deleted,
                summary="Remove a project member")
 async def remove_member(project_id: str, member_user_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.projects.remove_member(principal, project_id, member_user_id)
 
 
-@router.get("/{project_id}/team-users", response_model=Page[TeamUser], responses=ONE,
+@router.get("/{project_id}/team-users", response_model=Page[TeamUser],
             summary="Team users available for membership")
 async def team_users(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -109,7 +107,7 @@ async def team_users(
 # ---- access requests -------------------------------------------------------------------
 
 
-@router.get("/{project_id}/access-requests", response_model=Page[AccessRequest], responses=ONE,
+@router.get("/{project_id}/access-requests", response_model=Page[AccessRequest],
             summary="List project access requests")
 async def list_access_requests(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -119,7 +117,7 @@ async def list_access_requests(
                                                         status=status)
 
 
-@router.post("/{project_id}/access-requests", status_code=201, response_model=AccessRequest, responses=CHANGE,
+@router.post("/{project_id}/access-requests", status_code=201, response_model=AccessRequest,
              summary="Ask to join a project")
 async def create_access_request(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -129,7 +127,7 @@ async def create_access_request(
     return await services.projects.create_access_request(principal, project_id, body or AccessRequestCreate())
 
 
-@router.patch("/{project_id}/access-requests/{access_request_id}", response_model=AccessRequest, responses=CHANGE,
+@router.patch("/{project_id}/access-requests/{access_request_id}", response_model=AccessRequest,
               summary="Approve or reject an access request")
 async def decide_access_request(
     project_id: str, access_request_id: str, body: AccessRequestDecision, services: ServicesDep, principal: Caller
@@ -140,7 +138,7 @@ async def decide_access_request(
 # ---- scaffold, folders, folder updates -------------------------------------------------
 
 
-@router.get("/{project_id}/scaffold-items", response_model=Page[ScaffoldItem], responses=ONE,
+@router.get("/{project_id}/scaffold-items", response_model=Page[ScaffoldItem],
             summary="List generated scaffold items")
 async def list_scaffold_items(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -149,7 +147,7 @@ async def list_scaffold_items(
     return await services.projects.list_scaffold_items(principal, project_id, limit=limit, cursor=cursor)
 
 
-@router.get("/{project_id}/folders", response_model=Page[Folder], responses=ONE, summary="List project folders")
+@router.get("/{project_id}/folders", response_model=Page[Folder], summary="List project folders")
 async def list_folders(
     project_id: str, services: ServicesDep, principal: Caller,
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -157,7 +155,7 @@ async def list_folders(
     return await services.projects.list_folders(principal, project_id, limit=limit, cursor=cursor)
 
 
-@router.get("/{project_id}/folder-updates", response_model=Page[FolderUpdate], responses=ONE,
+@router.get("/{project_id}/folder-updates", response_model=Page[FolderUpdate],
             summary="List proposed folder updates")
 async def list_folder_updates(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -168,7 +166,7 @@ async def list_folder_updates(
 
 
 @router.post("/{project_id}/folder-updates/{folder_update_id}/approve", response_model=FolderUpdate,
-             responses=CHANGE, summary="Approve a folder update (and apply it)")
+             summary="Approve a folder update (and apply it)")
 async def approve_folder_update(
     project_id: str, folder_update_id: str, services: ServicesDep, principal: Caller,
     body: Annotated[FolderUpdateDecision | None, Body()] = None,
@@ -178,7 +176,7 @@ async def approve_folder_update(
 
 
 @router.post("/{project_id}/folder-updates/{folder_update_id}/reject", response_model=FolderUpdate,
-             responses=CHANGE, summary="Reject a folder update")
+             summary="Reject a folder update")
 async def reject_folder_update(
     project_id: str, folder_update_id: str, services: ServicesDep, principal: Caller,
     body: Annotated[FolderUpdateDecision | None, Body()] = None,
@@ -190,7 +188,7 @@ async def reject_folder_update(
 # ---- documents -------------------------------------------------------------------------
 
 
-@router.get("/{project_id}/documents", response_model=Page[Document], responses=ONE,
+@router.get("/{project_id}/documents", response_model=Page[Document],
             summary="List project documents")
 async def list_documents(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -200,7 +198,7 @@ async def list_documents(
 
 
 @router.post("/{project_id}/documents/upload", status_code=201, response_model=Document,
-             responses=errors(404, 409, 413, 415), summary="Upload a text document (multipart field `file`)")
+             summary="Upload a text document (multipart field `file`)")
 async def upload_document(
     project_id: str,
     services: ServicesDep,
@@ -216,7 +214,7 @@ async def upload_document(
     )
 
 
-@router.post("/{project_id}/documents/reingest", response_model=Document, responses=CHANGE,
+@router.post("/{project_id}/documents/reingest", response_model=Document,
              summary="Re-extract a document's text and recompute its hash")
 async def reingest_document(
     project_id: str, body: DocumentReingest, services: ServicesDep, principal: Caller

@@ -20,11 +20,9 @@ from ...schemas import (
     ReviewTranscript,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
 
 router = APIRouter(prefix="/api/v1/review/queue", tags=["review"], responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 DecisionBody = Annotated[ReviewItemDecision | None, Body()]
 StateQuery = Annotated[str | None, Query(description="pending, approved, rejected, quarantined, or open "
                                                      "(pending and quarantined).")]
@@ -49,53 +47,52 @@ async def list_items(
                                       order=order.value)
 
 
-@router.post("", status_code=201, response_model=ReviewItem, responses=errors(404, 409, 413),
+@router.post("", status_code=201, response_model=ReviewItem,
              summary="Submit an item for review")
 async def submit_item(body: ReviewItemCreate, services: ServicesDep, principal: Caller) -> ReviewItem:
     return await services.review.submit(principal, body)
 
 
-@router.get("/stats", response_model=ReviewStats, responses=ONE, summary="Read review queue stats")
+@router.get("/stats", response_model=ReviewStats, summary="Read review queue stats")
 async def stats(services: ServicesDep, principal: Caller, project_id: str | None = None) -> ReviewStats:
     return await services.review.stats(principal, project_id=project_id)
 
 
-@router.post("/batch", response_model=ReviewBatchResult, responses=CHANGE,
+@router.post("/batch", response_model=ReviewBatchResult,
              summary="Apply batch review decisions (all or nothing)")
 async def decide_batch(body: ReviewBatch, services: ServicesDep, principal: Caller) -> ReviewBatchResult:
     return await services.review.decide_batch(principal, body)
 
 
-@router.get("/{item_id}", response_model=ReviewItem, responses=ONE, summary="Fetch one review item")
+@router.get("/{item_id}", response_model=ReviewItem, summary="Fetch one review item")
 async def get_item(item_id: str, services: ServicesDep, principal: Caller) -> ReviewItem:
     return await services.review.get(principal, item_id)
 
 
-@router.post("/{item_id}/approve", response_model=ReviewItem, responses=CHANGE, summary="Approve a review item")
+@router.post("/{item_id}/approve", response_model=ReviewItem, summary="Approve a review item")
 async def approve(item_id: str, services: ServicesDep, principal: Caller, body: DecisionBody = None) -> ReviewItem:
     return await services.review.approve(principal, item_id, body.reason if body else "")
 
 
-@router.post("/{item_id}/reject", response_model=ReviewItem, responses=CHANGE, summary="Reject a review item")
+@router.post("/{item_id}/reject", response_model=ReviewItem, summary="Reject a review item")
 async def reject(item_id: str, services: ServicesDep, principal: Caller, body: DecisionBody = None) -> ReviewItem:
     return await services.review.reject(principal, item_id, body.reason if body else "")
 
 
-@router.post("/{item_id}/quarantine", response_model=ReviewItem, responses=CHANGE,
+@router.post("/{item_id}/quarantine", response_model=ReviewItem,
              summary="Quarantine a review item (a reason is required)")
 async def quarantine(item_id: str, services: ServicesDep, principal: Caller, body: DecisionBody = None) -> ReviewItem:
     return await services.review.quarantine(principal, item_id, body.reason if body else "")
 
 
-@router.get("/{item_id}/transcript", response_model=ReviewTranscript, responses=ONE,
+@router.get("/{item_id}/transcript", response_model=ReviewTranscript,
             summary="Fetch a review item transcript")
 async def transcript(item_id: str, services: ServicesDep, principal: Caller) -> ReviewTranscript:
     return await services.review.transcript(principal, item_id)
 
 
 @router.get("/{item_id}/attachments/{attachment_index}/download", response_class=Response,
-            responses={**ONE, 200: {"content": {"application/octet-stream": {}},
-                                    "description": "The attachment's bytes, with its own content type."}},
+            responses=file_download("The attachment's bytes"),
             summary="Download a review attachment (0-based index)")
 async def download_attachment(item_id: str, attachment_index: int, services: ServicesDep,
                               principal: Caller) -> Response:

@@ -24,27 +24,25 @@ from ...schemas.tasks import (
     TaskUpdate,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 Optional = Annotated[str | None, Query(max_length=200)]
 
 
 # Declared before /{task_id}/...: a fixed segment must win over a path parameter.
-@router.patch("/agent-runs/{run_id}", response_model=AgentRun, responses=CHANGE,
+@router.patch("/agent-runs/{run_id}", response_model=AgentRun,
               summary="Update a task agent-run record")
 async def update_agent_run(run_id: str, body: AgentRunUpdate, services: ServicesDep, principal: Caller) -> AgentRun:
     return await services.tasks.update_agent_run(principal, run_id, body)
 
 
-@router.post("", status_code=201, response_model=Task, responses=CHANGE, summary="Create a managed task")
+@router.post("", status_code=201, response_model=Task, summary="Create a managed task")
 async def create_task(body: TaskCreate, services: ServicesDep, principal: Caller) -> Task:
     return await services.tasks.create(principal, body)
 
 
-@router.get("", response_model=Page[Task], responses=ONE, summary="List tasks visible to the caller")
+@router.get("", response_model=Page[Task], summary="List tasks visible to the caller")
 async def list_tasks(
     services: ServicesDep,
     principal: Caller,
@@ -59,40 +57,40 @@ async def list_tasks(
                                      limit=limit, cursor=cursor)
 
 
-@router.get("/{task_id}", response_model=TaskDetail, responses=ONE,
+@router.get("/{task_id}", response_model=TaskDetail,
             summary="Fetch task detail, events, dependencies, agent runs and review metadata")
 async def get_task(task_id: str, services: ServicesDep, principal: Caller) -> TaskDetail:
     return await services.tasks.get(principal, task_id)
 
 
-@router.patch("/{task_id}", response_model=Task, responses=CHANGE, summary="Update task metadata")
+@router.patch("/{task_id}", response_model=Task, summary="Update task metadata")
 async def update_task(task_id: str, body: TaskUpdate, services: ServicesDep, principal: Caller) -> Task:
     return await services.tasks.update(principal, task_id, body)
 
 
-@router.delete("/{task_id}", response_model=Deleted, responses=CHANGE, summary="Delete a task when permitted")
+@router.delete("/{task_id}", response_model=Deleted, summary="Delete a task when permitted")
 async def delete_task(task_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.tasks.delete(principal, task_id)
 
 
-@router.post("/{task_id}/status", response_model=Task, responses=CHANGE, summary="Update task status")
+@router.post("/{task_id}/status", response_model=Task, summary="Update task status")
 async def post_status(task_id: str, body: TaskStatusChange, services: ServicesDep, principal: Caller) -> Task:
     return await services.tasks.set_status(principal, task_id, body.status, body.reason)
 
 
-@router.patch("/{task_id}/status", response_model=Task, responses=CHANGE, summary="Patch task status")
+@router.patch("/{task_id}/status", response_model=Task, summary="Patch task status")
 async def patch_status(task_id: str, body: TaskStatusChange, services: ServicesDep, principal: Caller) -> Task:
     return await services.tasks.patch_status(principal, task_id, body.status, body.reason)
 
 
-@router.post("/{task_id}/retry", response_model=Task, responses=CHANGE, summary="Retry task execution")
+@router.post("/{task_id}/retry", response_model=Task, summary="Retry task execution")
 async def retry_task(
     task_id: str, services: ServicesDep, principal: Caller, body: Annotated[TaskRetry | None, Body()] = None
 ) -> Task:
     return await services.tasks.retry(principal, task_id, body.reason if body else "")
 
 
-@router.get("/{task_id}/events", response_model=Page[TaskEvent], responses=ONE, summary="List task timeline events")
+@router.get("/{task_id}/events", response_model=Page[TaskEvent], summary="List task timeline events")
 async def list_task_events(
     task_id: str, services: ServicesDep, principal: Caller,
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -100,13 +98,13 @@ async def list_task_events(
     return await services.tasks.list_events(principal, task_id, limit=limit, cursor=cursor)
 
 
-@router.post("/{task_id}/events", status_code=201, response_model=TaskEvent, responses=CHANGE,
+@router.post("/{task_id}/events", status_code=201, response_model=TaskEvent,
              summary="Append a task event")
 async def add_task_event(task_id: str, body: TaskEventCreate, services: ServicesDep, principal: Caller) -> TaskEvent:
     return await services.tasks.add_event(principal, task_id, body)
 
 
-@router.post("/{task_id}/dependencies", status_code=201, response_model=TaskDependency, responses=CHANGE,
+@router.post("/{task_id}/dependencies", status_code=201, response_model=TaskDependency,
              summary="Add a task dependency (this task waits for blocks_task_id)")
 async def add_dependency(
     task_id: str, body: DependencyCreate, services: ServicesDep, principal: Caller
@@ -114,13 +112,13 @@ async def add_dependency(
     return await services.tasks.add_dependency(principal, task_id, body.blocks_task_id)
 
 
-@router.delete("/{task_id}/dependencies/{blocks_task_id}", response_model=Deleted, responses=CHANGE,
+@router.delete("/{task_id}/dependencies/{blocks_task_id}", response_model=Deleted,
                summary="Remove a task dependency")
 async def remove_dependency(task_id: str, blocks_task_id: str, services: ServicesDep, principal: Caller) -> Deleted:
     return await services.tasks.remove_dependency(principal, task_id, blocks_task_id)
 
 
-@router.post("/{task_id}/agent-runs", status_code=201, response_model=AgentRun, responses=CHANGE,
+@router.post("/{task_id}/agent-runs", status_code=201, response_model=AgentRun,
              summary="Create or attach a task agent-run record")
 async def create_agent_run(task_id: str, body: AgentRunCreate, services: ServicesDep, principal: Caller) -> AgentRun:
     return await services.tasks.create_agent_run(principal, task_id, body)
@@ -130,14 +128,14 @@ def _comment(body: ReviewDecision | None) -> str:
     return body.comment if body else ""
 
 
-@router.post("/{task_id}/review/approve", response_model=Task, responses=CHANGE, summary="Approve a task review")
+@router.post("/{task_id}/review/approve", response_model=Task, summary="Approve a task review")
 async def approve_review(
     task_id: str, services: ServicesDep, principal: Caller, body: Annotated[ReviewDecision | None, Body()] = None
 ) -> Task:
     return await services.tasks.approve(principal, task_id, _comment(body))
 
 
-@router.post("/{task_id}/review/request-rework", response_model=Task, responses=CHANGE,
+@router.post("/{task_id}/review/request-rework", response_model=Task,
              summary="Request rework on a task review")
 async def request_rework(
     task_id: str, services: ServicesDep, principal: Caller, body: Annotated[ReviewDecision | None, Body()] = None
@@ -145,7 +143,7 @@ async def request_rework(
     return await services.tasks.request_rework(principal, task_id, _comment(body))
 
 
-@router.post("/{task_id}/review/block", response_model=Task, responses=CHANGE,
+@router.post("/{task_id}/review/block", response_model=Task,
              summary="Block a task from review completion")
 async def block_review(
     task_id: str, services: ServicesDep, principal: Caller, body: Annotated[ReviewDecision | None, Body()] = None

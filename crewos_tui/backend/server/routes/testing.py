@@ -6,12 +6,12 @@ from fastapi import APIRouter
 
 from ...schemas import Page, Scenario, ScenarioRun, ScenarioRunCreate, ScenarioRunStatus
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/testing", tags=["testing"], responses=AUTHED_ERRORS)
 
 
-@router.post("/run", status_code=201, response_model=ScenarioRun, responses=errors(404),
+@router.post("/run", status_code=201, response_model=ScenarioRun,
              summary="Start a run of configured scenarios (a durable job; poll the run)")
 async def run(body: ScenarioRunCreate, services: ServicesDep, principal: Caller) -> ScenarioRun:
     return await services.testing.run(principal, body)
@@ -26,7 +26,7 @@ async def list_runs(
                                             status=status.value if status else None)
 
 
-@router.get("/runs/{run_id}", response_model=ScenarioRun, responses=errors(404), summary="Fetch one test run")
+@router.get("/runs/{run_id}", response_model=ScenarioRun, summary="Fetch one test run")
 async def get_run(run_id: str, services: ServicesDep, principal: Caller) -> ScenarioRun:
     return await services.testing.get_run(principal, run_id)
 

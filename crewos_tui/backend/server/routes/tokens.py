@@ -29,29 +29,27 @@ from ...schemas.tokens import (
     WalletUpsert,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/projects/{project_id}/tokenization", tags=["tokenization"],
                    responses=AUTHED_ERRORS)
-ONE = errors(404)
-CHANGE = errors(404, 409)
 Decision = Annotated[TokenDecision | None, Body()]
 
 
-@router.get("/status", response_model=TokenizationStatus, responses=ONE,
+@router.get("/status", response_model=TokenizationStatus,
             summary="Read project tokenization readiness status")
 async def readiness(project_id: str, services: ServicesDep, principal: Caller) -> TokenizationStatus:
     return await services.tokenization.status(principal, project_id)
 
 
-@router.put("/settings", response_model=TokenSettings, responses=CHANGE,
+@router.put("/settings", response_model=TokenSettings,
             summary="Define the project token and its approval policy")
 async def configure(project_id: str, body: TokenSettingsUpdate, services: ServicesDep,
                     principal: Caller) -> TokenSettings:
     return await services.tokenization.configure(principal, project_id, body)
 
 
-@router.get("/wallets", response_model=Page[Wallet], responses=ONE, summary="List project token wallets")
+@router.get("/wallets", response_model=Page[Wallet], summary="List project token wallets")
 async def list_wallets(
     project_id: str, services: ServicesDep, principal: Caller,
     limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None,
@@ -59,19 +57,19 @@ async def list_wallets(
     return await services.tokenization.list_wallets(principal, project_id, limit=limit, cursor=cursor)
 
 
-@router.put("/wallets/{wallet_address}", response_model=Wallet, responses=CHANGE,
+@router.put("/wallets/{wallet_address}", response_model=Wallet,
             summary="Create or update a project token wallet")
 async def upsert_wallet(project_id: str, wallet_address: str, body: WalletUpsert, services: ServicesDep,
                         principal: Caller) -> Wallet:
     return await services.tokenization.upsert_wallet(principal, project_id, wallet_address, body)
 
 
-@router.get("/token/status", response_model=TokenStatus, responses=ONE, summary="Read token ledger status")
+@router.get("/token/status", response_model=TokenStatus, summary="Read token ledger status")
 async def token_status(project_id: str, services: ServicesDep, principal: Caller) -> TokenStatus:
     return await services.tokenization.token_status(principal, project_id)
 
 
-@router.get("/token/transactions", response_model=Page[TokenTransaction], responses=ONE,
+@router.get("/token/transactions", response_model=Page[TokenTransaction],
             summary="List ledger transactions, newest first")
 async def list_transactions(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -82,7 +80,7 @@ async def list_transactions(
                                                          wallet=wallet)
 
 
-@router.get("/token-requests", response_model=Page[TokenRequest], responses=ONE,
+@router.get("/token-requests", response_model=Page[TokenRequest],
             summary="List token change requests")
 async def list_requests(
     project_id: str, services: ServicesDep, principal: Caller,
@@ -92,14 +90,14 @@ async def list_requests(
                                                      status=status.value if status else None)
 
 
-@router.post("/token-requests", status_code=201, response_model=TokenRequest, responses=CHANGE,
+@router.post("/token-requests", status_code=201, response_model=TokenRequest,
              summary="Create a token mint, transfer, or burn request")
 async def create_request(project_id: str, body: TokenRequestCreate, services: ServicesDep,
                          principal: Caller) -> TokenRequest:
     return await services.tokenization.create_request(principal, project_id, body)
 
 
-@router.post("/token-requests/{request_id}/approve", response_model=TokenRequest, responses=CHANGE,
+@router.post("/token-requests/{request_id}/approve", response_model=TokenRequest,
              summary="Approve a token change request")
 async def approve_request(project_id: str, request_id: str, services: ServicesDep, principal: Caller,
                           body: Decision = None) -> TokenRequest:
@@ -107,7 +105,7 @@ async def approve_request(project_id: str, request_id: str, services: ServicesDe
                                                        body.comment if body else "")
 
 
-@router.post("/token-requests/{request_id}/reject", response_model=TokenRequest, responses=CHANGE,
+@router.post("/token-requests/{request_id}/reject", response_model=TokenRequest,
              summary="Reject a token change request (its requester cancels it)")
 async def reject_request(project_id: str, request_id: str, services: ServicesDep, principal: Caller,
                          body: Decision = None) -> TokenRequest:
@@ -115,25 +113,25 @@ async def reject_request(project_id: str, request_id: str, services: ServicesDep
                                                       body.comment if body else "")
 
 
-@router.post("/token-requests/{request_id}/execute", response_model=TokenRequest, responses=CHANGE,
+@router.post("/token-requests/{request_id}/execute", response_model=TokenRequest,
              summary="Execute an approved token change request")
 async def execute_request(project_id: str, request_id: str, services: ServicesDep, principal: Caller) -> TokenRequest:
     return await services.tokenization.execute_request(principal, project_id, request_id)
 
 
-@router.post("/token/mint", status_code=201, response_model=TokenTransaction, responses=CHANGE,
+@router.post("/token/mint", status_code=201, response_model=TokenTransaction,
              summary="Directly mint project tokens when permitted")
 async def mint(project_id: str, body: TokenMint, services: ServicesDep, principal: Caller) -> TokenTransaction:
     return await services.tokenization.mint(principal, project_id, body)
 
 
-@router.post("/token/transfer", status_code=201, response_model=TokenTransaction, responses=CHANGE,
+@router.post("/token/transfer", status_code=201, response_model=TokenTransaction,
              summary="Directly transfer project tokens when permitted")
 async def transfer(project_id: str, body: TokenTransfer, services: ServicesDep, principal: Caller) -> TokenTransaction:
     return await services.tokenization.transfer(principal, project_id, body)
 
 
-@router.post("/token/burn", status_code=201, response_model=TokenTransaction, responses=CHANGE,
+@router.post("/token/burn", status_code=201, response_model=TokenTransaction,
              summary="Directly burn project tokens when permitted")
 async def burn(project_id: str, body: TokenBurn, services: ServicesDep, principal: Caller) -> TokenTransaction:
     return await services.tokenization.burn(principal, project_id, body)

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 
 from ...schemas import Page, ValidationConfig, ValidationRequest, ValidationResult
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"], responses=AUTHED_ERRORS)
 
 
-@router.post("/validate", response_model=ValidationResult, responses=errors(404, 413),
+@router.post("/validate", response_model=ValidationResult,
              summary="Score an output against a rubric (the run is logged)")
 async def validate(body: ValidationRequest, services: ServicesDep, principal: Caller) -> ValidationResult:
     return await services.validation.validate(principal, body)

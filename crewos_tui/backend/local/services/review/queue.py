@@ -51,7 +51,9 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TRANSCRIPT_CHARS = 1_000_000
 #: No item holds more attachments than this; a larger index is simply not found.
 MAX_ATTACHMENT_INDEX = 2**31
-_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$")
+#: type/subtype in ASCII: it is sent back as the download's Content-Type header (``\w`` alone
+#: would let "tëxt/plain" through, a header value no client can read).
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]*/[\w.+-]+$", re.ASCII)
 STATE_FILTERS = (*(s.value for s in ReviewState), "open")
 
 
