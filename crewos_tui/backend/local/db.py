@@ -107,6 +107,9 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_tables("knowledge_namespaces", "knowledge_files", "knowledge_entries", "knowledge_entry_tags",
                 "knowledge_entry_versions", "knowledge_links", "knowledge_governance", "knowledge_meditation_runs",
                 "knowledge_research_runs", "knowledge_research_candidates", "artifacts", "artifact_revisions"),
+    # two processes on one data dir: a lease per process that owns chat runs, so a sweep
+    # interrupts only the runs of a process that is gone (see leases.py)
+    _add_tables("worker_leases"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 

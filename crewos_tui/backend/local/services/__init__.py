@@ -91,4 +91,5 @@ class Services:
 
     async def close(self) -> None:
         await self.stop_background()
+        await self.chat.close()  # its worker lease: what it leaves unfinished is swept at once
         await self.ctx.db.close()
