@@ -25,6 +25,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import (
@@ -183,6 +185,7 @@ async def _audit_chain(path: Path) -> tuple[bool, int]:
         await svc.close()
 
 
+@pytest.mark.timeout(300)  # a minute on a quiet machine; two cores shared with other work take longer
 def test_sigkill_at_random_points_loses_no_acknowledged_write(tmp_path: Path) -> None:
     path = tmp_path / "crash.db"
     rng = random.Random(SEED)
