@@ -1,9 +1,10 @@
 """Keeps the status bar's unread badge current and pops a toast for each new notification.
 
 - Local mode: every committed domain event (the app's ``data_changed`` signal, fed
-  by the service layer's after-commit listeners) triggers a recount; a slow poll
-  also catches writers in other processes (a ``crewos-tui serve`` on the same data
-  dir).
+  by the service layer's after-commit listeners) triggers a recount, and no poll: the
+  service layer also reports the commits of other processes on the same data dir (a
+  ``crewos-tui serve``, a second TUI; ``backend/local/commit_watch.py``) within a
+  second.
 - Remote mode: polls ``unread-count``. The interval starts at ``POLL_MIN`` and
   doubles while nothing changes (up to ``POLL_IDLE_MAX``) and while the server
   fails (up to ``POLL_ERROR_MAX``); any change brings it back to ``POLL_MIN``. An
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 POLL_MIN = 2.0  # s
 POLL_IDLE_MAX = 30.0
 POLL_ERROR_MAX = 60.0
-LOCAL_POLL = 30.0  # local mode: only for writers in other processes
 TOAST_MAX = 3  # more new ones at once become a single "N new notifications" toast
 TOAST_SECONDS = 6.0
 
@@ -69,8 +69,10 @@ class UnreadWatcher:
     def _schedule(self, backend: Backend) -> None:
         if self._timer is not None:
             self._timer.stop()
-        delay = LOCAL_POLL if backend.mode == "local" else self.interval
-        self._timer = self.app.set_timer(delay, self.check, name="unread-poll")
+            self._timer = None
+        if backend.mode == "local" and not self.failures:
+            return  # data_changed brings every commit, this process's and the others'; a failure retries
+        self._timer = self.app.set_timer(self.interval, self.check, name="unread-poll")
 
     # ---- one check -----------------------------------------------------------------
 

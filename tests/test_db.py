@@ -191,3 +191,129 @@ async def test_a_cancelled_transaction_leaves_the_write_lock_free(tmp_path):
         async with database.transaction() as s:  # the write lock is free again
             await s.execute(text("SELECT 1"))
         await database.close()
+
+
+# ---- another process holds the write lock ---------------------------------------------------
+
+
+def _hold_write_lock(path) -> sqlite3.Connection:
+    """What another process's writer does: take SQLite's write lock and keep it."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def _until(condition, what: str) -> None:
+    import asyncio
+
+    async with asyncio.timeout(30):  # a guard against a hang, not a measurement
+        while not condition():
+            await asyncio.sleep(0.01)
+    assert condition(), what
+
+
+async def test_a_writer_waits_past_busy_timeout_until_the_lock_is_free(tmp_path):
+    """SQLite's own wait (busy_timeout) ends with "database is locked"; the transaction
+    starts again with backoff instead of failing, and its body runs once, after the lock."""
+    import asyncio
+
+    database = dbmod.Database(tmp_path / "busy.db", busy_timeout_ms=10)
+    await database.migrate()
+    other = _hold_write_lock(tmp_path / "busy.db")
+    runs = 0
+
+    async def write() -> None:
+        nonlocal runs
+        async with database.transaction() as s:
+            runs += 1
+            await s.execute(text("PRAGMA user_version=77"))
+
+    task = asyncio.create_task(write())
+    await _until(lambda: database.busy_retries >= 3, "the writer retried")  # each try waited busy_timeout
+    assert not task.done() and runs == 0
+    other.rollback()
+    await task
+    assert runs == 1 and await database.schema_version() == 77
+    other.close()
+    await database.close()
+
+
+async def test_past_the_deadline_a_writer_says_busy_in_one_line_and_ran_nothing(tmp_path):
+    from crewos_tui.backend.errors import Unavailable
+
+    path = tmp_path / "busy.db"
+    database = dbmod.Database(path, busy_timeout_ms=10, busy_deadline=0.3)
+    await database.migrate()
+    other = _hold_write_lock(path)
+    ran = False
+    with pytest.raises(dbmod.DatabaseBusy) as caught:
+        async with database.transaction():
+            ran = True
+    assert not ran and database.busy_retries >= 1
+    assert isinstance(caught.value, Unavailable) and caught.value.status_code == 503
+    message = str(caught.value)
+    assert message == f"the database is busy (another process holds it): {path}; try again in a moment"
+    assert "\n" not in message
+    other.rollback()
+    async with database.transaction() as s:  # and it works again once the lock is free
+        await s.execute(text("SELECT 1"))
+    other.close()
+    await database.close()
+
+
+async def test_opening_a_database_waits_for_another_process_to_migrate_it(tmp_path):
+    """Two processes starting on one new data dir: the second waits for the first's lock
+    (migrate begins as a writer) and then finds the schema in place."""
+    import asyncio
+
+    path = tmp_path / "new.db"
+    other = _hold_write_lock(path)
+    database = dbmod.Database(path, busy_timeout_ms=10)
+    task = asyncio.create_task(database.migrate())
+    await _until(lambda: database.busy_retries >= 2, "migrate retried")
+    other.rollback()
+    assert await task == dbmod.SCHEMA_VERSION
+    other.close()
+    await database.close()
+
+
+async def test_a_commit_that_meets_sqlite_busy_is_tried_again_and_keeps_the_transaction(tmp_path):
+    """In rollback-journal mode a COMMIT needs the readers gone; SQLITE_BUSY there leaves the
+    transaction open, so the driver commits again until the reader leaves (or the deadline)."""
+    import asyncio
+
+    from crewos_tui.backend.local import sqlite_driver
+
+    path = tmp_path / "journal.db"
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE t (x INTEGER)")
+    setup.commit()
+    setup.close()
+    writer = await sqlite_driver.connect(path, busy_deadline=30)
+    await writer.execute("PRAGMA journal_mode=DELETE")
+    await writer.execute("PRAGMA busy_timeout=10")  # SQLite's own wait, per try
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM t").fetchone()  # a SHARED lock: COMMIT cannot write yet
+    await writer.execute("BEGIN IMMEDIATE")
+    await writer.execute("INSERT INTO t VALUES (1)")
+    commit = asyncio.create_task(writer.commit())
+    await _until(lambda: writer.busy_commits >= 2, "the commit was retried")
+    reader.rollback()
+    await commit
+    assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+    # Past the deadline the error goes up and the transaction is still there to roll back.
+    writer.busy_deadline = 0.2
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM t").fetchone()
+    await writer.execute("BEGIN IMMEDIATE")
+    await writer.execute("INSERT INTO t VALUES (2)")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await writer.commit()
+    assert writer.in_transaction
+    await writer.rollback()
+    reader.rollback()
+    assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    reader.close()
+    await writer.close()

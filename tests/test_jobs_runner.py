@@ -302,3 +302,76 @@ async def test_background_starts_and_stops_with_services(tmp_path: Path) -> None
     assert await until(svc, p, job_id, {"succeeded"}) == "succeeded"
     await svc.close()  # stops the runner too
     assert "_job_runner" not in svc.domains
+
+
+# ---- a busy database is retried, not a failure ------------------------------------------------
+
+BUSY_HOLDERS: dict[str, Any] = {}
+
+
+async def _busy_step(job: JobContext) -> dict[str, Any]:
+    """Each of the first ``busy_runs`` runs meets a write lock another process holds for
+    the whole step; that process lets go when the step has failed."""
+    import sqlite3
+
+    calls = BUSY_HOLDERS.setdefault(job.job.id, [])
+    calls.append(len(calls) + 1)
+    if len(calls) <= job.params["busy_runs"]:
+        other = sqlite3.connect(job.ctx.db.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await job.progress(40, "step one")
+        finally:
+            other.rollback()
+            other.close()
+    await job.progress(80, "step two")
+    return {"runs": len(calls)}
+
+
+register_job_kind("unit_busy_step", _busy_step)
+
+
+async def _impatient(path: Path) -> Services:
+    """A service layer whose writers give up on a held lock after 0.2 s (not 30)."""
+    from crewos_tui.backend.ids import Clock, IdGenerator
+    from crewos_tui.backend.local.context import ServiceContext
+    from crewos_tui.backend.local.db import Database
+    from crewos_tui.backend.local.events import EventBus
+
+    db = Database(path, busy_timeout_ms=10, busy_deadline=0.2)
+    await db.migrate()
+    clock = Clock()
+    ids = IdGenerator(clock)
+    return Services(ServiceContext(db=db, clock=clock, ids=ids, settings=fast_settings(), events=EventBus(clock, ids)))
+
+
+async def test_a_step_that_meets_a_busy_database_is_run_again_not_failed(tmp_path: Path) -> None:
+    svc = await _impatient(tmp_path / "busy.db")
+    try:
+        p = await owner(svc)
+        job_id = await queue(svc, p, "unit_busy_step", busy_runs=2)
+        runner = JobRunner(svc, owner="A", transient_retries=3, transient_backoff=0.01)
+        assert await runner.run_one() == job_id
+        job = await svc.agent_jobs.get(p, job_id)
+        assert (job.status.value, job.result, job.attempts) == ("succeeded", {"runs": 3}, 1)
+        messages = [e.message for e in (await svc.agent_jobs.list_events(p, job_id, limit=200)).items]
+        assert "the database was busy; trying again (1 of 3)" in messages
+        assert "the database was busy; trying again (2 of 3)" in messages
+    finally:
+        await svc.close()
+
+
+async def test_a_database_busy_past_the_retries_fails_the_job_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    svc = await _impatient(path)
+    try:
+        p = await owner(svc)
+        job_id = await queue(svc, p, "unit_busy_step", busy_runs=99)
+        runner = JobRunner(svc, owner="A", transient_retries=2, transient_backoff=0.01)
+        await runner.run_one()
+        job = await svc.agent_jobs.get(p, job_id)
+        assert BUSY_HOLDERS[job_id] == [1, 2, 3]  # the first run and two retries
+        assert job.status.value == "failed"
+        assert job.error == f"the database is busy (another process holds it): {path}; try again in a moment"
+    finally:
+        await svc.close()

@@ -4,26 +4,63 @@ SQLite specifics (pragmas, ``user_version``) live here and nowhere else. The
 schema version is ``PRAGMA user_version``. A new database gets the whole current
 schema at once; an older one is walked forward one step at a time, each step in
 its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
+
+**Two processes on one file** (``crewos-tui serve`` and a local TUI or script): every
+writer starts with ``BEGIN IMMEDIATE``, so writers queue for SQLite's one write lock.
+SQLite's own wait (``busy_timeout``) is a sleep-and-poll that is not fair, so under
+contention a writer can wait past it; ``Database`` then starts again with jittered
+backoff until ``busy_deadline`` and only then answers ``DatabaseBusy`` (503, one line
+naming the file). Only the start is retried here, where nothing of the transaction has
+run; a COMMIT that meets SQLITE_BUSY is retried by the driver (``sqlite_driver.py``),
+where SQLite keeps the transaction whole. The body of a transaction is never re-run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import os
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
 from ...paths import PRIVATE_FILE_MODE, private_dir
+from ..errors import Unavailable
 from . import sqlite_driver, tables
 
+#: SQLite's own wait for the write lock, per attempt (``PRAGMA busy_timeout``).
 BUSY_TIMEOUT_MS = 5000
+#: How long a writer keeps trying to start (or commit) before it answers ``DatabaseBusy``.
+BUSY_DEADLINE = 30.0
+
+T = TypeVar("T")
+
+
+class DatabaseBusy(Unavailable):
+    """Another process held SQLite's write lock for longer than ``busy_deadline`` (503)."""
+
+
+def busy_text(path: Path | str) -> str:
+    return f"the database is busy (another process holds it): {path}; try again in a moment"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY (any extended code) from sqlite3, raw or wrapped by SQLAlchemy."""
+    return sqlite_driver.is_busy_error(exc.orig if isinstance(exc, OperationalError) else exc)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that waiting can cure: the database was busy (here or in the driver)."""
+    return isinstance(exc, DatabaseBusy) or is_busy(exc)
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -70,17 +107,20 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_tables("knowledge_namespaces", "knowledge_files", "knowledge_entries", "knowledge_entry_tags",
                 "knowledge_entry_versions", "knowledge_links", "knowledge_governance", "knowledge_meditation_runs",
                 "knowledge_research_runs", "knowledge_research_candidates", "artifacts", "artifact_revisions"),
+    # two processes on one data dir: a lease per process that owns chat runs, so a sweep
+    # interrupts only the runs of a process that is gone (see leases.py)
+    _add_tables("worker_leases"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 
 
-def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _on_connect(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, issue BEGIN (see _on_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -94,12 +134,14 @@ def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(path: Path | str) -> AsyncEngine:
+def make_engine(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                busy_deadline: float = BUSY_DEADLINE) -> AsyncEngine:
     """An async engine on the SQLite file at ``path`` with our pragmas on every connection."""
-    # async_creator: connections that a cancelled task cannot leave holding the write lock.
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}",
-                                 async_creator=functools.partial(sqlite_driver.connect, path))
-    event.listen(engine.sync_engine, "connect", _on_connect)
+    # async_creator: connections that a cancelled task cannot leave holding the write lock,
+    # and whose COMMIT waits out SQLITE_BUSY until the deadline.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}", async_creator=functools.partial(
+        sqlite_driver.connect, path, busy_deadline=busy_deadline))
+    event.listen(engine.sync_engine, "connect", functools.partial(_on_connect, busy_timeout_ms))
     event.listen(engine.sync_engine, "begin", _on_begin)
     return engine
 
@@ -149,16 +191,36 @@ def _migrate(conn: Connection) -> int:
 class Database:
     """The engine and a session factory; ``transaction()`` is one unit of work."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                 busy_deadline: float = BUSY_DEADLINE) -> None:
         self.path = Path(path)
-        self.engine = make_engine(self.path)
+        self.busy_deadline = busy_deadline
+        #: Starts of a write that met SQLITE_BUSY and were tried again (diagnostics, tests).
+        self.busy_retries = 0
+        self.engine = make_engine(self.path, busy_timeout_ms=busy_timeout_ms, busy_deadline=busy_deadline)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def migrate(self) -> int:
         """Create or migrate the schema; returns the version now in force."""
         create_private(self.path)
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(_migrate)
+
+        async def begin() -> AsyncConnection:
+            conn = await self.engine.connect()
+            try:  # a writer from the start: two processes opening one new file queue here
+                await (await conn.execution_options(crewos_write=True)).begin()
+            except BaseException:
+                await conn.close()
+                raise
+            return conn
+
+        conn = await self._retry_busy(begin)
+        try:
+            with self._busy_is_one_line():
+                version = await conn.run_sync(_migrate)
+                await conn.commit()
+            return version
+        finally:
+            await conn.close()  # rolls back what did not commit
 
     async def schema_version(self) -> int:
         async with self.engine.connect() as conn:
@@ -166,21 +228,66 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One service call = one transaction: commit on success, roll back on any error."""
-        async with self._sessions() as session:
-            await session.connection(execution_options={"crewos_write": True})
+        """One service call = one transaction: commit on success, roll back on any error.
+
+        It begins with ``BEGIN IMMEDIATE``, retried while another process holds the write
+        lock (see the module docstring); the body runs once."""
+        session = await self._retry_busy(self._write_session)
+        async with session:
+            with self._busy_is_one_line():
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+
+    async def _retry_busy(self, start: Callable[[], Awaitable[T]]) -> T:
+        """``await start()`` again while it fails with SQLITE_BUSY, with jittered backoff,
+        until ``busy_deadline`` has passed; then ``DatabaseBusy``. Only for a ``start`` that
+        has done nothing when it fails: a BEGIN that did not begin."""
+        deadline = time.monotonic() + self.busy_deadline
+        attempt = 0
+        while True:
             try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+                return await start()
+            except OperationalError as exc:
+                left = deadline - time.monotonic()
+                if not is_busy(exc):
+                    raise
+                if left <= 0:
+                    raise DatabaseBusy(busy_text(self.path)) from exc
+            self.busy_retries += 1
+            await asyncio.sleep(min(sqlite_driver.backoff(attempt), left))
+            attempt += 1
+
+    async def _write_session(self) -> AsyncSession:
+        """A session whose transaction has begun and holds the write lock."""
+        session = self._sessions()
+        try:
+            await session.connection(execution_options={"crewos_write": True})
+        except BaseException:
+            await session.close()
+            raise
+        return session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (no commit)."""
         async with self._sessions() as session:
-            yield session
+            with self._busy_is_one_line():
+                yield session
+
+    @contextlib.contextmanager
+    def _busy_is_one_line(self) -> Iterator[None]:
+        # SQLITE_BUSY after the start (a COMMIT past the driver's deadline, a rare reader):
+        # not retried here (the body has run), but said in one line like the start's.
+        try:
+            yield
+        except OperationalError as exc:
+            if is_busy(exc):
+                raise DatabaseBusy(busy_text(self.path)) from exc
+            raise
 
     async def close(self) -> None:
         await self.engine.dispose()

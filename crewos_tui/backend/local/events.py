@@ -10,6 +10,7 @@ are called only once the transaction has committed.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,8 @@ InTransactionHandler = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
 AfterCommitListener = Callable[[DomainEvent], None]
 
 _PENDING_KEY = "crewos_pending_events"
+#: How many of its own event ids a bus remembers (for ``emitted_here``).
+OWN_IDS_KEPT = 10_000
 
 
 class EventBus:
@@ -51,6 +54,7 @@ class EventBus:
         self._ids = ids
         self._handlers: list[InTransactionHandler] = []
         self._listeners: list[AfterCommitListener] = []
+        self._own: OrderedDict[str, None] = OrderedDict()
 
     def add_handler(self, handler: InTransactionHandler) -> None:
         """Run ``handler`` inside the emitting transaction (audit, notifications)."""
@@ -84,6 +88,9 @@ class EventBus:
             data=data,
             created_at=now,
         )
+        self._own[ev.id] = None  # before the commit: a watcher may read the row before after_commit runs
+        if len(self._own) > OWN_IDS_KEPT:
+            self._own.popitem(last=False)
         session.add(
             DomainEventRow(
                 id=ev.id,
@@ -120,6 +127,18 @@ class EventBus:
             sa_event.listen(sync, "after_commit", after_commit, once=True)
             sa_event.listen(sync, "after_soft_rollback", after_rollback, once=True)
         pending.append(ev)
+
+    def emitted_here(self, event_id: str) -> bool:
+        """Whether this bus emitted ``event_id`` (so its listeners heard it after commit)."""
+        if event_id in self._own:
+            del self._own[event_id]  # seen once: forget it
+            return True
+        return False
+
+    def deliver(self, ev: DomainEvent) -> None:
+        """Hand a committed event of another process to the after-commit listeners
+        (``commit_watch.py``)."""
+        self._notify(ev)
 
     def _notify(self, ev: DomainEvent) -> None:
         for listener in list(self._listeners):

@@ -21,6 +21,13 @@ A job running longer than the policy's ``job_timeout_seconds`` is stopped and fa
 A runner that stops cleanly puts its running jobs back in the queue at once (without
 counting the attempt). Handlers are written to be safe to run again.
 
+**A busy database is not a failure.** A step that meets SQLITE_BUSY past the
+database's own retries (``DatabaseBusy``; see ``db.py``) runs the handler again after a
+doubling pause, up to ``transient_retries`` times, keeping the lease; each retry is a
+``progress`` event ("the database was busy; trying again"). Only then is the job failed,
+with the one-line busy message. ``_finish`` retries the same way, so a job's outcome
+is not lost to a busy moment.
+
 **Cancel.** ``cancel`` marks a running job ``cancel_requested``. The runner in this
 process hears the domain event and cancels the job's asyncio task at once; a runner
 in another process sees the flag at its next heartbeat. Handlers also call
@@ -48,6 +55,7 @@ from ..errors import CrewOSError, Invalid, NotFound
 from ..principal import Principal
 from ..schemas.agent_jobs import AgentJobCreate
 from ..schemas.auth import Role
+from .db import DatabaseBusy, busy_text, is_transient
 from .services.agent_jobs import job_event
 from .tables import AgentJobRow, UserRow
 
@@ -189,6 +197,8 @@ class JobRunner:
         poll_seconds: float = 2.0,
         concurrency: int = 2,
         max_attempts: int | None = None,
+        transient_retries: int = 5,
+        transient_backoff: float = 1.0,
     ) -> None:
         self.services = services
         self.owner = owner or _owner_id()
@@ -200,6 +210,10 @@ class JobRunner:
         self._fixed_attempts = max(1, max_attempts) if max_attempts is not None else None
         self.max_attempts = self._fixed_attempts or 3
         self.job_timeout: float | None = None
+        #: A busy database: how often a job (or recording its end) is tried again, and the
+        #: first pause (s), doubling.
+        self.transient_retries = max(0, transient_retries)
+        self.transient_backoff = transient_backoff
         self._running: dict[str, _Running] = {}
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -279,8 +293,11 @@ class JobRunner:
                         self._launch(job)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a locked database or a bug must not kill the runner
-                log.exception("job runner loop failed; retrying")
+            except Exception as exc:  # a busy database or a bug must not kill the runner
+                if is_transient(exc):
+                    log.warning("job runner: the database is busy; trying again in %g s", self.poll_seconds)
+                else:
+                    log.exception("job runner loop failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -400,11 +417,8 @@ class JobRunner:
         heartbeat = asyncio.create_task(self._heartbeat(job.id, context))
         try:
             try:
-                context.principal = await self._principal_of(job)
-                if job.cancel_requested:
-                    raise JobCancelled()
                 async with asyncio.timeout(self.job_timeout):
-                    result = await job_kind(job.kind).handler(context)
+                    result = await self._run_handler(job, context)
             except TimeoutError:
                 await self._finish(job.id, "failed", None,
                                    f"timed out after {self.job_timeout:g} s (the pipeline policy's job timeout)")
@@ -431,7 +445,53 @@ class JobRunner:
             self._running.pop(job.id, None)
             self._wake.set()
 
+    async def _run_handler(self, job: AgentJobRow, context: JobContext) -> dict[str, Any] | None:
+        """The job's handler, run again (bounded) while the database is busy."""
+        tries = 0
+        while True:
+            try:
+                context.principal = await self._principal_of(job)
+                if job.cancel_requested:
+                    raise JobCancelled()
+                return await job_kind(job.kind).handler(context)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if tries >= self.transient_retries:
+                    if isinstance(exc, DatabaseBusy):
+                        raise
+                    raise DatabaseBusy(busy_text(self.ctx.db.path)) from exc
+                tries += 1
+                log.warning("job %s: the database was busy; trying again (%d of %d)", job.id, tries,
+                            self.transient_retries)
+            await self._note_busy(job.id, context, tries)
+            await asyncio.sleep(self.transient_backoff * 2 ** (tries - 1))
+            await context.checkpoint()
+
+    async def _note_busy(self, job_id: str, context: JobContext, tries: int) -> None:
+        message = f"the database was busy; trying again ({tries} of {self.transient_retries})"
+        try:
+            async with self.ctx.db.transaction() as s:
+                row = await self._owned(s, job_id)
+                row.message, row.updated_at = message, self.ctx.clock.now()
+                await job_event(self.ctx, s, context.principal, row, "progress", message, row.progress,
+                                busy_retry=tries)
+        except Exception as exc:  # still busy: the retry itself is what matters
+            if not is_transient(exc):
+                raise
+
     async def _finish(self, job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> None:
+        for tries in range(self.transient_retries + 1):
+            try:
+                await self._record_end(job_id, status, result, error)
+                return
+            except Exception as exc:
+                if not is_transient(exc) or tries >= self.transient_retries:
+                    raise
+                log.warning("job %s: the database was busy recording its end; trying again", job_id)
+            await asyncio.sleep(self.transient_backoff * 2 ** tries)
+
+    async def _record_end(self, job_id: str, status: str, result: dict[str, Any] | None, error: str | None) -> None:
         now = self.ctx.clock.now()
         try:
             async with self.ctx.db.transaction() as s:
@@ -458,8 +518,11 @@ class JobRunner:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
                 held, cancel = await self._renew(job_id)
-            except Exception:  # a busy database: try again next beat, the lease has slack
-                log.exception("job %s: heartbeat failed", job_id)
+            except Exception as exc:  # a busy database: try again next beat, the lease has slack
+                if is_transient(exc):
+                    log.warning("job %s: heartbeat waited for a busy database; next beat", job_id)
+                else:
+                    log.exception("job %s: heartbeat failed", job_id)
                 continue
             running = self._running.get(job_id)
             if running is None:

@@ -58,11 +58,16 @@ class Services:
         """Every domain service by its Backend attribute name (the local backend binds these)."""
         return {name: svc for name, svc in vars(self).items() if name != "ctx" and not name.startswith("_")}
 
-    async def start_background(self, **runner_options: Any) -> None:
-        """Start the work this process does for the database it owns: the durable
-        job runner (``local/jobs.py``). The TUI's local mode and the server call it."""
+    async def start_background(self, *, watch_seconds: float | None = None, **runner_options: Any) -> None:
+        """Start the work this process does for the database it owns: the durable job
+        runner (``local/jobs.py``) and the watch for other processes' commits
+        (``local/commit_watch.py``). The TUI's local mode and the server call it."""
+        from ..commit_watch import CommitWatcher
         from ..jobs import JobRunner
 
+        if getattr(self, "_commit_watch", None) is None:
+            self._commit_watch = CommitWatcher(self.ctx.db.path, self.ctx.events, interval=watch_seconds)
+            await self._commit_watch.start()
         if getattr(self, "_job_runner", None) is None:
             self._job_runner = JobRunner(self, **runner_options)
             await self._job_runner.start()
@@ -71,6 +76,9 @@ class Services:
         runner, self._job_runner = getattr(self, "_job_runner", None), None
         if runner is not None:
             await runner.stop()
+        watch, self._commit_watch = getattr(self, "_commit_watch", None), None
+        if watch is not None:
+            await watch.stop()
 
     @classmethod
     async def open(
@@ -91,4 +99,5 @@ class Services:
 
     async def close(self) -> None:
         await self.stop_background()
+        await self.chat.close()  # its worker lease: what it leaves unfinished is swept at once
         await self.ctx.db.close()

@@ -10,8 +10,13 @@ Cancelling (``cancel``, or a streaming client that goes away) sets the run's can
 event: the agent stops at its next chunk and the partial reply is kept, marked
 ``cancelled``. A run that does not stop within a second is cancelled hard, and its
 partial reply is still recorded. Durable runs (``durable=True``) answer at once with
-the run id as ``job_id`` and wait for one of ``MAX_CONCURRENT_RUNS`` slots; runs left
-unfinished by an earlier process are marked ``interrupted`` when this one starts chatting.
+the run id as ``job_id`` and wait for one of ``MAX_CONCURRENT_RUNS`` slots.
+
+Runs left unfinished by a process that is gone are marked ``interrupted``: each run row
+carries its process's worker token, the process keeps a lease on that token while it has
+runs (``leases.py``), and a sweep (when a turn starts, or the orchestrator status is read;
+at most every ``SWEEP_SECONDS``) touches only runs whose worker's lease is missing or
+expired. A live process's runs, a ``crewos-tui serve`` next to a local TUI, are left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +47,7 @@ from ....schemas import (
 from ...agents import registry
 from ...agents import runtime as agent_runtime
 from ...context import ServiceContext
+from ...leases import WorkerLease, gone_workers
 from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
 from ..artifacts import artifact_for_reply
@@ -52,6 +58,8 @@ from .sessions import new_session
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_RUNS = 4
+#: How often (service clock) a process looks for runs whose process is gone.
+SWEEP_SECONDS = 10.0
 #: How long ``cancel`` waits for a run to stop by itself before cancelling it hard.
 CANCEL_GRACE = 1.0
 TITLE_CHARS = 60
@@ -120,7 +128,8 @@ class ChatService:
         # This process's token on the runs it owns (not from ctx.ids: constructing the
         # service must not move the demo's seeded ids and clock).
         self._worker = secrets.token_hex(8)
-        self._recovered = False
+        self._lease = WorkerLease(ctx, self._worker)
+        self._swept_at: datetime | None = None
         self._completed = 0
         self._interrupted = 0
         self._slots: asyncio.Semaphore | None = None
@@ -144,7 +153,9 @@ class ChatService:
         name = registry.route(message, agent)
         prepared = await agent_runtime.prepare_run(self.ctx, None, principal, name, message, project_id=project_id)
         async with self.ctx.db.transaction() as s:
-            await self._recover(s)
+            if self._sweep_due():
+                await self._sweep(s)
+            await self._lease.renew(s)  # with the run row: it is never seen without a live lease
             if session_id:
                 acc = await load_session(s, principal, session_id)
                 acc.accepts_messages()
@@ -179,6 +190,7 @@ class ChatService:
                         agent=name, project_id=project_id, durable=durable, streaming=streaming, created_at=now,
                         started_at=None if durable else now, status="queued" if durable else "running")
         self._runs[run.run_id] = run
+        self._lease.keep_alive(lambda: bool(self._runs))
         run.task = asyncio.get_running_loop().create_task(self._work(run, prepared), name=f"chat-run-{run.run_id}")
         return run
 
@@ -283,14 +295,23 @@ class ChatService:
                                   user_message_id=run.user_message_id, run_id=run.run_id, agent=run.agent,
                                   status=status, job_id=run.run_id if run.durable else None)
 
-    async def _recover(self, s: AsyncSession) -> None:
-        """Once per process: runs another process left queued or running are interrupted."""
-        if self._recovered:
-            return
-        self._recovered = True
-        stale = (await s.execute(select(ChatRunRow).where(col(ChatRunRow.status).in_(("queued", "running")),
-                                                          col(ChatRunRow.worker) != self._worker))).scalars().all()
+    def _sweep_due(self) -> bool:
         now = self.ctx.clock.now()
+        return self._swept_at is None or now - self._swept_at >= timedelta(seconds=SWEEP_SECONDS)
+
+    async def _orphans(self, s: AsyncSession, *, forget: bool = False) -> list[ChatRunRow]:
+        """Queued or running runs of other workers whose process is gone (``forget``: and
+        delete those workers' lease rows; in a write transaction)."""
+        rows = (await s.execute(select(ChatRunRow).where(col(ChatRunRow.status).in_(("queued", "running")),
+                                                         col(ChatRunRow.worker) != self._worker))).scalars().all()
+        gone = await gone_workers(s, {r.worker for r in rows}, self.ctx.clock.now(), forget=forget)
+        return [r for r in rows if r.worker in gone]
+
+    async def _sweep(self, s: AsyncSession) -> None:
+        """Mark the runs of processes that are gone ``interrupted`` (in a write transaction)."""
+        now = self.ctx.clock.now()
+        self._swept_at = now
+        stale = await self._orphans(s, forget=True)
         for row in stale:
             row.status, row.error, row.finished_at = "interrupted", "the process running it stopped", now
             msg = await s.get(ChatMessageRow, row.message_id)
@@ -299,6 +320,22 @@ class ChatService:
             await self.ctx.events.emit(s, Principal.system(), "chat.run_interrupted", "chat_session", row.session_id,
                                        row.project_id, user_id=row.user_id, run_id=row.id, agent=row.agent)
         self._interrupted += len(stale)
+
+    async def sweep(self) -> None:
+        """Sweep now if it is due; a write only when there is something to mark."""
+        if not self._sweep_due():
+            return
+        async with self.ctx.db.read() as s:
+            needed = bool(await self._orphans(s))
+        if needed:
+            async with self.ctx.db.transaction() as s:
+                await self._sweep(s)
+        else:
+            self._swept_at = self.ctx.clock.now()
+
+    async def close(self) -> None:
+        """This process stops: its lease goes, so its unfinished runs are orphans at once."""
+        await self._lease.release()
 
     # ---- the Backend methods -------------------------------------------------------------
 
@@ -379,9 +416,7 @@ class ChatService:
     async def orchestrator_status(self, principal: Principal) -> OrchestratorStatus:
         """Active runs (the caller's; everyone's for an admin), queue depth and counters."""
         require_user(principal)
-        if not self._recovered:
-            async with self.ctx.db.transaction() as s:
-                await self._recover(s)
+        await self.sweep()
         runs = sorted(self._runs.values(), key=lambda r: r.run_id)
         mine = [r for r in runs if principal.is_admin or r.user_id == principal.user_id]
         st = self.ctx.settings
