@@ -109,8 +109,9 @@ async def test_a_newer_schema_is_refused(tmp_path):
     con = sqlite3.connect(path)
     con.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 5}")
     con.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(errors.DatabaseTooNew, match="newer") as raised:
         await Services.open(path, settings=fast_settings())
+    assert str(path) in str(raised.value) and "upgrade crewos-tui" in str(raised.value)
 
 
 async def test_readiness_reports_an_unmigrated_database(services):

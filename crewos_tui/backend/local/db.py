@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
 from ...paths import PRIVATE_FILE_MODE, private_dir
-from . import sqlite_driver, tables
+from . import sqlite_driver, sqlite_errors, tables
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -101,7 +102,16 @@ def make_engine(path: Path | str) -> AsyncEngine:
                                  async_creator=functools.partial(sqlite_driver.connect, path))
     event.listen(engine.sync_engine, "connect", _on_connect)
     event.listen(engine.sync_engine, "begin", _on_begin)
+    event.listen(engine.sync_engine, "handle_error", functools.partial(_on_error, Path(path)))
     return engine
+
+
+def _on_error(path: Path, context: ExceptionContext) -> BaseException | None:
+    # Every statement, connect and commit: a failure of the file itself (disk full,
+    # read-only, damaged, I/O) becomes one DatabaseError line. A lock held by another
+    # process stays an OperationalError here, for the retry around BEGIN IMMEDIATE;
+    # Database._translated turns what outlives the retries into DatabaseLocked.
+    return sqlite_errors.database_error(context.original_exception, path, busy=False)
 
 
 def create_private(path: Path) -> None:
@@ -123,19 +133,16 @@ def _user_version(conn: Connection) -> int:
     return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
 
-def _migrate(conn: Connection) -> int:
+def _migrate(path: Path, conn: Connection) -> int:
     version = _user_version(conn)
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"database schema version {version} is newer than this crewos-tui understands ({SCHEMA_VERSION}); "
-            "upgrade crewos-tui"
-        )
+        raise sqlite_errors.too_new(path, version, SCHEMA_VERSION)
     if version == 0:
         has_tables = conn.exec_driver_sql(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
         ).scalar()
         if has_tables:
-            raise RuntimeError("the database file has tables but no crewos-tui schema version")
+            raise sqlite_errors.foreign(path)
         SQLModel.metadata.create_all(conn)
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
         return SCHEMA_VERSION
@@ -146,8 +153,31 @@ def _migrate(conn: Connection) -> int:
     return version
 
 
+def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an async context manager method: a SQLite error that reaches its caller
+    after the engine's hook (a lock that outlived the retries) becomes DatabaseLocked."""
+
+    @asynccontextmanager
+    @functools.wraps(method)
+    async def wrapper(self: Database, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        try:
+            async with method(self, *args, **kwargs) as value:
+                yield value
+        except DBAPIError as exc:
+            error = sqlite_errors.database_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper
+
+
 class Database:
-    """The engine and a session factory; ``transaction()`` is one unit of work."""
+    """The engine and a session factory; ``transaction()`` is one unit of work.
+
+    Every failure of the file itself reaches callers as a ``DatabaseError``
+    (``backend/errors.py``): one line naming the file and what to do
+    (``sqlite_errors.py``)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -156,14 +186,24 @@ class Database:
 
     async def migrate(self) -> int:
         """Create or migrate the schema; returns the version now in force."""
-        create_private(self.path)
-        async with self.engine.begin() as conn:
-            return await conn.run_sync(_migrate)
+        try:
+            create_private(self.path)
+        except OSError as exc:
+            raise sqlite_errors.os_error(exc, self.path) from exc
+        try:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(functools.partial(_migrate, self.path))
+        except DBAPIError as exc:
+            error = sqlite_errors.database_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
 
     async def schema_version(self) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text("PRAGMA user_version"))).scalar() or 0)
 
+    @_translated
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One service call = one transaction: commit on success, roll back on any error."""
@@ -176,6 +216,7 @@ class Database:
                 await session.rollback()
                 raise
 
+    @_translated
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (no commit)."""
