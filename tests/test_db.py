@@ -80,6 +80,8 @@ async def test_new_database_gets_current_schema_and_pragmas(tmp_path):
             assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
             assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == dbmod.BUSY_TIMEOUT_MS
+            # FULL (2): with WAL every commit is synced, so a power loss keeps acknowledged writes
+            assert (await s.execute(text("PRAGMA synchronous"))).scalar() == 2
     finally:
         await svc.close()
 

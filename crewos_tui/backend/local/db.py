@@ -25,6 +25,13 @@ from ...paths import PRIVATE_FILE_MODE, private_dir
 from . import sqlite_driver, sqlite_errors, tables
 
 BUSY_TIMEOUT_MS = 5000
+#: ``PRAGMA synchronous`` of every connection. With WAL, NORMAL syncs only at checkpoints, so
+#: a power loss (not a crash) can take the last commits; FULL syncs the WAL at each commit.
+#: Every state change writes its audit event (and a ledger move its postings) in the same
+#: transaction, so durable audit and ledger writes mean durable commits: FULL, for all of
+#: them. It costs one fsync per commit, measured in benchmarks/durability.py
+#: (docs/ARCHITECTURE.md, "Durability").
+SYNCHRONOUS = "FULL"
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -82,7 +89,7 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     cur.close()
 
 
