@@ -175,6 +175,13 @@ async def test_over_http_a_full_disk_is_a_503_naming_the_file_but_not_the_server
                        for rec in caplog.records)
             listed = (await client.get("/api/v1/projects", params={"limit": 200})).json()["items"]
             assert len(listed) == answers.count(201)  # reads go on; the refused create left nothing
+        # The remote client (a TUI in remote mode) raises the same line as Unavailable.
+        from crewos_tui.backend.remote import RemoteBackend
+
+        async with RemoteBackend("http://crewos.test", key, transport=httpx.ASGITransport(app=app)) as remote:
+            with pytest.raises(errors.Unavailable) as raised:
+                await remote.projects.create(ProjectCreate(name="Remote", description="z" * 2000))
+        assert str(raised.value) == detail
         undo()
     finally:
         await svc.close()
