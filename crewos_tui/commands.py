@@ -453,6 +453,8 @@ def check_database(db: Path) -> tuple[str, bool]:
     from .backend.local.maintenance import SCHEMA_VERSION, inspect
 
     head = f"database:    {db}:"
+    if db.stat().st_size == 0:  # made before SQLite first opened it: an empty database
+        return f"{head} empty (crewos-tui sets it up on first use)", True
     try:
         found = inspect(db)
     except CrewOSError as exc:

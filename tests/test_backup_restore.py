@@ -301,6 +301,12 @@ async def test_doctor_runs_the_integrity_check_and_names_the_first_problems(fres
     assert ok and line == f"database:    {fresh_db}: ok (schema version {SCHEMA_VERSION}, integrity check passed)"
     empty = tmp_path / "empty"
     assert database_checks([empty]) == [(f"database:    {empty / 'crewos.db'} (created on first use)", True)]
+    (empty / "crewos.db").parent.mkdir()
+    (empty / "crewos.db").touch()  # made, not yet set up: an empty database, not a damaged one
+    assert database_checks([empty]) == [(f"database:    {empty / 'crewos.db'}: empty (crewos-tui sets it up on "
+                                         "first use)", True)]
+    with pytest.raises(errors.Invalid, match="not a crewos-tui database"):
+        maintenance.restore(empty / "crewos.db", tmp_path / "target" / "crewos.db")
 
     break_database(fresh_db, "malformed")
     [(line, ok)] = database_checks([data])

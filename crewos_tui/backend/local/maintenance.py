@@ -117,7 +117,7 @@ def inspect(path: Path | str, *, integrity: bool = True, max_problems: int = MAX
     if not path.is_file():
         raise NotFound(f"no database at {path}")
     found = Inspection(path, size=path.stat().st_size)
-    if _header(path) != SQLITE_HEADER:
+    if found.size and _header(path) != SQLITE_HEADER:  # an empty file is an empty database
         found.problems.append("not a SQLite database (the file does not start with SQLite's header)")
         return found
     try:
