@@ -21,7 +21,7 @@ def _add_tui_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as", dest="as_user", metavar="USERNAME", help="local mode: act as another local user")
 
 
-COMMANDS = frozenset({"serve", "users", "login", "logout", "profiles", "doctor"})
+COMMANDS = frozenset({"serve", "users", "login", "logout", "profiles", "doctor", "backup", "restore"})
 
 
 def _tui_parser() -> argparse.ArgumentParser:
@@ -45,10 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .backend.serve import add_serve_parser, add_users_parser
     from .commands import add_account_parsers
+    from .data_commands import add_data_parsers
 
     add_serve_parser(sub)
     add_users_parser(sub)
     add_account_parsers(sub)
+    add_data_parsers(sub)
     return parser
 
 

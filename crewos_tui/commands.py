@@ -85,8 +85,9 @@ def add_account_parsers(subparsers: argparse._SubParsersAction) -> None:
 
     doctor = subparsers.add_parser(
         "doctor",
-        help="check config, data dir, keyring and servers",
-        description="Show the config and data paths, whether the config file is valid, which "
+        help="check config, data dir, databases, keyring and servers",
+        description="Show the config and data paths, whether the config file is valid, whether each "
+                    "local database passes SQLite's integrity check (the first problems if not), which "
                     "keyring backend is in use and whether it works (stores, reads and deletes "
                     "a probe entry), and for each remote profile whether its server is ready.",
     )
@@ -395,10 +396,12 @@ def doctor_command(args: argparse.Namespace) -> int:
     data = paths.data_dir()
     state = "exists" if data.is_dir() else "created on first use"
     print(f"data dir:    {data} ({state})")
-    print(f"database:    {paths.database_file()}")
     for warning in open_to_others(data):
         problems += 1
         print(f"WARNING:     {warning}")
+    for line, ok in database_checks(_data_dirs(data, cfg)):
+        problems += 0 if ok else 1
+        print(line)
 
     status = secrets.probe_keyring()
     verdict = "works" if status.usable else "UNUSABLE"
@@ -419,6 +422,53 @@ def doctor_command(args: argparse.Namespace) -> int:
             print(line)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+def _data_dirs(default: Path, cfg: Config | None) -> list[Path]:
+    """The default data dir and every local profile's, each once."""
+    dirs = [default]
+    for profile in (cfg.profiles.values() if cfg is not None else ()):
+        if profile.mode == "local" and profile.data_dir and profile.data_dir not in dirs:
+            dirs.append(profile.data_dir)
+    return dirs
+
+
+def database_checks(data_dirs: list[Path]) -> list[tuple[str, bool]]:
+    """One line per database (workspace and demo) of each data dir, with SQLite's
+    ``PRAGMA integrity_check`` verdict; (line, ok)."""
+    from . import paths
+
+    lines: list[tuple[str, bool]] = []
+    for data in data_dirs:
+        for db in (paths.database_file(data), paths.database_file(data, demo=True)):
+            if db.is_file():
+                lines.append(check_database(db))
+            elif not db.name.startswith("demo"):
+                lines.append((f"database:    {db} (created on first use)", True))
+    return lines
+
+
+def check_database(db: Path) -> tuple[str, bool]:
+    from .backend.errors import CrewOSError
+    from .backend.local.maintenance import SCHEMA_VERSION, inspect
+
+    head = f"database:    {db}:"
+    if db.stat().st_size == 0:  # made before SQLite first opened it: an empty database
+        return f"{head} empty (crewos-tui sets it up on first use)", True
+    try:
+        found = inspect(db)
+    except CrewOSError as exc:
+        return f"{head} CANNOT CHECK: {exc}", False
+    if found.ok:
+        return f"{head} ok (schema version {found.version}, integrity check passed)", True
+    first = found.problems[0]
+    more = f" (and {len(found.problems) - 1} more)" if len(found.problems) > 1 else ""
+    if found.version > SCHEMA_VERSION:
+        return f"{head} NEWER SCHEMA: {first}; upgrade crewos-tui", False
+    if first.startswith("not a crewos-tui"):
+        return f"{head} NOT USABLE: {first}; move it aside or choose another data dir", False
+    return (f"{head} DAMAGED: {first}{more}; restore a backup with `crewos-tui restore BACKUP`, "
+            "or move the file aside", False)
 
 
 def open_to_others(data: Path) -> list[str]:

@@ -80,6 +80,8 @@ async def test_new_database_gets_current_schema_and_pragmas(tmp_path):
             assert (await s.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
             assert (await s.execute(text("PRAGMA foreign_keys"))).scalar() == 1
             assert (await s.execute(text("PRAGMA busy_timeout"))).scalar() == dbmod.BUSY_TIMEOUT_MS
+            # FULL (2): with WAL every commit is synced, so a power loss keeps acknowledged writes
+            assert (await s.execute(text("PRAGMA synchronous"))).scalar() == 2
     finally:
         await svc.close()
 
@@ -109,8 +111,9 @@ async def test_a_newer_schema_is_refused(tmp_path):
     con = sqlite3.connect(path)
     con.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 5}")
     con.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(errors.DatabaseTooNew, match="newer") as raised:
         await Services.open(path, settings=fast_settings())
+    assert str(path) in str(raised.value) and "upgrade crewos-tui" in str(raised.value)
 
 
 async def test_readiness_reports_an_unmigrated_database(services):
@@ -239,20 +242,21 @@ async def test_a_writer_waits_past_busy_timeout_until_the_lock_is_free(tmp_path)
 
 
 async def test_past_the_deadline_a_writer_says_busy_in_one_line_and_ran_nothing(tmp_path):
-    from crewos_tui.backend.errors import Unavailable
+    from crewos_tui.backend.errors import DatabaseLocked, Unavailable
 
     path = tmp_path / "busy.db"
     database = dbmod.Database(path, busy_timeout_ms=10, busy_deadline=0.3)
     await database.migrate()
     other = _hold_write_lock(path)
     ran = False
-    with pytest.raises(dbmod.DatabaseBusy) as caught:
+    with pytest.raises(DatabaseLocked) as caught:
         async with database.transaction():
             ran = True
     assert not ran and database.busy_retries >= 1
     assert isinstance(caught.value, Unavailable) and caught.value.status_code == 503
     message = str(caught.value)
-    assert message == f"the database is busy (another process holds it): {path}; try again in a moment"
+    assert message == (f"database {path}: another process (a `crewos-tui serve`, a TUI or a script) kept it "
+                       "locked; try again in a moment, or stop the other process")
     assert "\n" not in message
     other.rollback()
     async with database.transaction() as s:  # and it works again once the lock is free

@@ -372,6 +372,7 @@ async def test_a_database_busy_past_the_retries_fails_the_job_in_one_line(tmp_pa
         job = await svc.agent_jobs.get(p, job_id)
         assert BUSY_HOLDERS[job_id] == [1, 2, 3]  # the first run and two retries
         assert job.status.value == "failed"
-        assert job.error == f"the database is busy (another process holds it): {path}; try again in a moment"
+        assert job.error == (f"database {path}: another process (a `crewos-tui serve`, a TUI or a script) kept "
+                             "it locked; try again in a moment, or stop the other process")
     finally:
         await svc.close()

@@ -76,6 +76,43 @@ class Unavailable(CrewOSError):
     status_code = 503
 
 
+class DatabaseError(Unavailable):
+    """The workspace's SQLite database cannot be used (503): one line naming the file and
+    what to do. ``path`` is the file. ``client_detail`` is what clients of a server read
+    instead: it names the file but not where the server keeps it (the server's log has the
+    whole line). Made by ``backend/local/sqlite_errors.py``."""
+
+    def __init__(self, detail: str, *, path: str = "", client_detail: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.path = path
+        self.client_detail = client_detail or detail
+
+
+class DatabaseFull(DatabaseError):
+    """The disk (or the file's size limit) is full: the change was not saved."""
+
+
+class DatabaseReadOnly(DatabaseError):
+    """The database file or its folder cannot be written (or the folder cannot be made)."""
+
+
+class DatabaseDamaged(DatabaseError):
+    """The file is not a SQLite database, or its pages are malformed."""
+
+
+class DatabaseForeign(DatabaseError):
+    """A SQLite database, but not a crewos-tui one (tables without our schema version)."""
+
+
+class DatabaseTooNew(DatabaseError):
+    """The schema version is newer than this crewos-tui understands."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process held the write lock for longer than the retries wait."""
+
+
 _BY_STATUS: dict[int, type[CrewOSError]] = {
     400: Invalid,
     401: Unauthorized,

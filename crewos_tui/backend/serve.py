@@ -110,11 +110,14 @@ def add_serve_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 def run_serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path | str | None = None,
               demo: bool = False, trusted_proxies: list[str] | None = None) -> int:
-    """Run the server until interrupted; returns the process exit code."""
-    import uvicorn
+    """Run the server until interrupted; returns the process exit code.
 
-    from ..paths import database_file
-    from .server.app import create_app_for_data_dir
+    The database is opened (and migrated, and bootstrapped) before uvicorn starts, in the
+    loop uvicorn then serves on: a database that cannot be used (damaged, newer schema,
+    read-only, disk full) stops ``serve`` with its one line (``cli.main`` prints the
+    ``DatabaseError``), not with uvicorn's traceback of a failed lifespan."""
+    import asyncio
+
     from .server.ratelimit import parse_trusted_proxies
 
     proxies = trusted_proxies or []
@@ -123,15 +126,29 @@ def run_serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, data_dir: Path
     except ValueError as exc:
         _say(f"serve: --trusted-proxy: {exc}")
         return 2
-    directory = resolve_data_dir(data_dir)
-    app = create_app_for_data_dir(directory, demo=demo, trusted_proxies=proxies)
-    _say(f"serving {database_file(directory, demo=demo)} at http://{host}:{port} (API docs at /docs)")
-    if proxies:
-        _say(f"trusting X-Forwarded-For from {', '.join(proxies)}")
-    # uvicorn's own proxy headers would believe X-Forwarded-For from any loopback peer;
-    # the app reads it itself, from the trusted proxies only.
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    asyncio.run(_serve(host, port, resolve_data_dir(data_dir), demo, proxies))
     return 0
+
+
+async def _serve(host: str, port: int, directory: Path, demo: bool, proxies: list[str]) -> None:
+    import uvicorn
+
+    from ..paths import database_file
+    from .server.app import create_app
+
+    services = await open_data_dir(directory, demo=demo, bootstrap=True)
+    try:
+        # background: the app's lifespan runs the durable job runner (this process owns the database).
+        app = create_app(services, background=True, trusted_proxies=proxies)
+        _say(f"serving {database_file(directory, demo=demo)} at http://{host}:{port} (API docs at /docs)")
+        if proxies:
+            _say(f"trusting X-Forwarded-For from {', '.join(proxies)}")
+        # uvicorn's own proxy headers would believe X-Forwarded-For from any loopback peer;
+        # the app reads it itself, from the trusted proxies only.
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+        await uvicorn.Server(config).serve()
+    finally:
+        await services.close()
 
 
 def trusted_proxies_of(args: argparse.Namespace) -> list[str]:

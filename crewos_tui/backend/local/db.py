@@ -9,7 +9,7 @@ its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
 writer starts with ``BEGIN IMMEDIATE``, so writers queue for SQLite's one write lock.
 SQLite's own wait (``busy_timeout``) is a sleep-and-poll that is not fair, so under
 contention a writer can wait past it; ``Database`` then starts again with jittered
-backoff until ``busy_deadline`` and only then answers ``DatabaseBusy`` (503, one line
+backoff until ``busy_deadline`` and only then answers ``DatabaseLocked`` (503, one line
 naming the file). Only the start is retried here, where nothing of the transaction has
 run; a COMMIT that meets SQLITE_BUSY is retried by the driver (``sqlite_driver.py``),
 where SQLite keeps the transaction whole. The body of a transaction is never re-run.
@@ -28,39 +28,38 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
 from ...paths import PRIVATE_FILE_MODE, private_dir
-from ..errors import Unavailable
-from . import sqlite_driver, tables
+from ..errors import DatabaseLocked
+from . import sqlite_driver, sqlite_errors, tables
 
 #: SQLite's own wait for the write lock, per attempt (``PRAGMA busy_timeout``).
 BUSY_TIMEOUT_MS = 5000
-#: How long a writer keeps trying to start (or commit) before it answers ``DatabaseBusy``.
+#: How long a writer keeps trying to start (or commit) before it answers ``DatabaseLocked``.
 BUSY_DEADLINE = 30.0
+#: ``PRAGMA synchronous`` of every connection. With WAL, NORMAL syncs only at checkpoints, so
+#: a power loss (not a crash) can take the last commits; FULL syncs the WAL at each commit.
+#: Every state change writes its audit event (and a ledger move its postings) in the same
+#: transaction, so durable audit and ledger writes mean durable commits: FULL, for all of
+#: them. It costs one fsync per commit, measured in benchmarks/durability.py
+#: (docs/ARCHITECTURE.md, "Durability").
+SYNCHRONOUS = "FULL"
 
 T = TypeVar("T")
 
 
-class DatabaseBusy(Unavailable):
-    """Another process held SQLite's write lock for longer than ``busy_deadline`` (503)."""
-
-
-def busy_text(path: Path | str) -> str:
-    return f"the database is busy (another process holds it): {path}; try again in a moment"
-
-
 def is_busy(exc: BaseException) -> bool:
-    """SQLITE_BUSY (any extended code) from sqlite3, raw or wrapped by SQLAlchemy."""
-    return sqlite_driver.is_busy_error(exc.orig if isinstance(exc, OperationalError) else exc)
+    """SQLITE_BUSY or SQLITE_LOCKED (any extended code) from sqlite3, raw or wrapped by SQLAlchemy."""
+    return sqlite_errors.is_busy(exc)
 
 
 def is_transient(exc: BaseException) -> bool:
     """A failure that waiting can cure: the database was busy (here or in the driver)."""
-    return isinstance(exc, DatabaseBusy) or is_busy(exc)
+    return isinstance(exc, DatabaseLocked) or is_busy(exc)
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -121,7 +120,7 @@ def _on_connect(busy_timeout_ms: int, dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     cur.close()
 
 
@@ -143,7 +142,16 @@ def make_engine(path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
         sqlite_driver.connect, path, busy_deadline=busy_deadline))
     event.listen(engine.sync_engine, "connect", functools.partial(_on_connect, busy_timeout_ms))
     event.listen(engine.sync_engine, "begin", _on_begin)
+    event.listen(engine.sync_engine, "handle_error", functools.partial(_on_error, Path(path)))
     return engine
+
+
+def _on_error(path: Path, context: ExceptionContext) -> BaseException | None:
+    # Every statement, connect and commit: a failure of the file itself (disk full,
+    # read-only, damaged, I/O) becomes one DatabaseError line. A lock held by another
+    # process stays an OperationalError here, for the retry around BEGIN IMMEDIATE;
+    # Database._translated turns what outlives the retries into DatabaseLocked.
+    return sqlite_errors.database_error(context.original_exception, path, busy=False)
 
 
 def create_private(path: Path) -> None:
@@ -165,19 +173,16 @@ def _user_version(conn: Connection) -> int:
     return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
 
 
-def _migrate(conn: Connection) -> int:
+def _migrate(path: Path, conn: Connection) -> int:
     version = _user_version(conn)
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"database schema version {version} is newer than this crewos-tui understands ({SCHEMA_VERSION}); "
-            "upgrade crewos-tui"
-        )
+        raise sqlite_errors.too_new(path, version, SCHEMA_VERSION)
     if version == 0:
         has_tables = conn.exec_driver_sql(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
         ).scalar()
         if has_tables:
-            raise RuntimeError("the database file has tables but no crewos-tui schema version")
+            raise sqlite_errors.foreign(path)
         SQLModel.metadata.create_all(conn)
         conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
         return SCHEMA_VERSION
@@ -188,8 +193,31 @@ def _migrate(conn: Connection) -> int:
     return version
 
 
+def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an async context manager method: a SQLite error that reaches its caller
+    after the engine's hook (a lock that outlived the retries) becomes DatabaseLocked."""
+
+    @asynccontextmanager
+    @functools.wraps(method)
+    async def wrapper(self: Database, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        try:
+            async with method(self, *args, **kwargs) as value:
+                yield value
+        except DBAPIError as exc:
+            error = sqlite_errors.database_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper
+
+
 class Database:
-    """The engine and a session factory; ``transaction()`` is one unit of work."""
+    """The engine and a session factory; ``transaction()`` is one unit of work.
+
+    Every failure of the file itself reaches callers as a ``DatabaseError``
+    (``backend/errors.py``): one line naming the file and what to do
+    (``sqlite_errors.py``)."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
                  busy_deadline: float = BUSY_DEADLINE) -> None:
@@ -202,7 +230,10 @@ class Database:
 
     async def migrate(self) -> int:
         """Create or migrate the schema; returns the version now in force."""
-        create_private(self.path)
+        try:
+            create_private(self.path)
+        except OSError as exc:
+            raise sqlite_errors.os_error(exc, self.path) from exc
 
         async def begin() -> AsyncConnection:
             conn = await self.engine.connect()
@@ -213,19 +244,26 @@ class Database:
                 raise
             return conn
 
-        conn = await self._retry_busy(begin)
         try:
-            with self._busy_is_one_line():
-                version = await conn.run_sync(_migrate)
-                await conn.commit()
-            return version
-        finally:
-            await conn.close()  # rolls back what did not commit
+            conn = await self._retry_busy(begin)
+            try:
+                with self._busy_is_one_line():
+                    version = await conn.run_sync(functools.partial(_migrate, self.path))
+                    await conn.commit()
+                return version
+            finally:
+                await conn.close()  # rolls back what did not commit
+        except DBAPIError as exc:
+            error = sqlite_errors.database_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
 
     async def schema_version(self) -> int:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text("PRAGMA user_version"))).scalar() or 0)
 
+    @_translated
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One service call = one transaction: commit on success, roll back on any error.
@@ -244,7 +282,7 @@ class Database:
 
     async def _retry_busy(self, start: Callable[[], Awaitable[T]]) -> T:
         """``await start()`` again while it fails with SQLITE_BUSY, with jittered backoff,
-        until ``busy_deadline`` has passed; then ``DatabaseBusy``. Only for a ``start`` that
+        until ``busy_deadline`` has passed; then ``DatabaseLocked``. Only for a ``start`` that
         has done nothing when it fails: a BEGIN that did not begin."""
         deadline = time.monotonic() + self.busy_deadline
         attempt = 0
@@ -256,7 +294,7 @@ class Database:
                 if not is_busy(exc):
                     raise
                 if left <= 0:
-                    raise DatabaseBusy(busy_text(self.path)) from exc
+                    raise sqlite_errors.locked(self.path) from exc
             self.busy_retries += 1
             await asyncio.sleep(min(sqlite_driver.backoff(attempt), left))
             attempt += 1
@@ -271,6 +309,7 @@ class Database:
             raise
         return session
 
+    @_translated
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session (no commit)."""
@@ -286,7 +325,7 @@ class Database:
             yield
         except OperationalError as exc:
             if is_busy(exc):
-                raise DatabaseBusy(busy_text(self.path)) from exc
+                raise sqlite_errors.locked(self.path) from exc
             raise
 
     async def close(self) -> None:

@@ -22,7 +22,7 @@ A runner that stops cleanly puts its running jobs back in the queue at once (wit
 counting the attempt). Handlers are written to be safe to run again.
 
 **A busy database is not a failure.** A step that meets SQLITE_BUSY past the
-database's own retries (``DatabaseBusy``; see ``db.py``) runs the handler again after a
+database's own retries (``DatabaseLocked``; see ``db.py``) runs the handler again after a
 doubling pause, up to ``transient_retries`` times, keeping the lease; each retry is a
 ``progress`` event ("the database was busy; trying again"). Only then is the job failed,
 with the one-line busy message. ``_finish`` retries the same way, so a job's outcome
@@ -51,11 +51,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from ..errors import CrewOSError, Invalid, NotFound
+from ..errors import CrewOSError, DatabaseLocked, Invalid, NotFound
 from ..principal import Principal
 from ..schemas.agent_jobs import AgentJobCreate
 from ..schemas.auth import Role
-from .db import DatabaseBusy, busy_text, is_transient
+from . import sqlite_errors
+from .db import is_transient
 from .services.agent_jobs import job_event
 from .tables import AgentJobRow, UserRow
 
@@ -458,9 +459,9 @@ class JobRunner:
                 if not is_transient(exc):
                     raise
                 if tries >= self.transient_retries:
-                    if isinstance(exc, DatabaseBusy):
+                    if isinstance(exc, DatabaseLocked):
                         raise
-                    raise DatabaseBusy(busy_text(self.ctx.db.path)) from exc
+                    raise sqlite_errors.locked(self.ctx.db.path) from exc
                 tries += 1
                 log.warning("job %s: the database was busy; trying again (%d of %d)", job.id, tries,
                             self.transient_retries)

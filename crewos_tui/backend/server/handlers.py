@@ -1,6 +1,7 @@
 """One place that turns failures into ``{"detail": "..."}`` responses.
 
-``CrewOSError`` → its status code; request validation, and a body that fails to parse,
+``CrewOSError`` → its status code (a ``DatabaseError`` → 503 with its line for clients, the
+whole line logged); request validation, and a body that fails to parse,
 → 422 with a readable string; anything else → 500 "internal error", logged. The catch-all is a pure ASGI
 middleware rather than an ``Exception`` handler because Starlette's
 ``ServerErrorMiddleware`` re-raises after answering, which would crash in-process
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import CrewOSError, Unauthorized
+from ..errors import CrewOSError, DatabaseError, Unauthorized
 
 log = logging.getLogger("crewos_tui.server")
 
@@ -48,8 +49,17 @@ def error_headers(exc: CrewOSError) -> dict[str, str]:
     return headers
 
 
+def client_detail(exc: CrewOSError) -> str:
+    """What a client reads. A ``DatabaseError`` names the problem without the server's paths;
+    the operator reads its whole line (file, what to do) in the server's log."""
+    if isinstance(exc, DatabaseError):
+        log.error("%s", exc.detail)
+        return exc.client_detail
+    return exc.detail
+
+
 def error_response(exc: CrewOSError) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=error_headers(exc))
+    return JSONResponse({"detail": client_detail(exc)}, status_code=exc.status_code, headers=error_headers(exc))
 
 
 def _loc_text(loc: Sequence[Any]) -> str:
