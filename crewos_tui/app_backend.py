@@ -1,5 +1,6 @@
 """How the app holds its Backend: open it after the first frame, show the login
-screen when a remote profile has no usable key, close it on exit, and turn the
+screen when a remote profile has no usable key, close it on exit (``CrewOSApp.on_unmount``,
+after held work is sent), and turn the
 local service layer's domain events into one coalesced "data changed" signal.
 
 A mixin of ``CrewOSApp``, kept apart so ``app.py`` stays a table of contents.
@@ -131,9 +132,6 @@ class BackendHolder(_App):
         backend, self.backend = self.backend, None
         if backend is not None:
             await backend.close()
-
-    async def on_unmount(self) -> None:
-        await self._close_backend()
 
     def make_remote(self, url: str, **kwargs: Any) -> RemoteBackend:
         """A client for ``url`` (login, key rotation); tests swap in an in-process transport."""
