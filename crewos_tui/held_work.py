@@ -12,6 +12,10 @@ skipping the rest of its wait:
 - SIGTERM, SIGHUP, SIGINT (handlers in the app's own event loop, ``install_signal_handlers``):
   send, then exit through Textual's normal shutdown, so the terminal is restored. No
   dialog: nobody may be there to answer it.
+- SIGHUP from a terminal that is gone (a dropped SSH session): nothing more is drawn
+  (every write would fail, and Textual's shutdown can hang on its output thread); the
+  app sends, closes the backend, writes what was not sent to unsent.log and ends the
+  process itself.
 - anything else that ends the app (a crash, a dead terminal): ``CrewOSApp.on_unmount``
   sends before the backend closes.
 
@@ -30,7 +34,7 @@ import asyncio
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import RenderableType
 
@@ -69,6 +73,7 @@ class ExitGuard(_App):
     _exit_flush: Worker[None] | None
     _asking: list[str] | None
     _signal: int | None
+    _frozen: Any
 
     def init_exit_guard(self) -> None:
         self.held_work = []
@@ -77,6 +82,7 @@ class ExitGuard(_App):
         self._exit_flush = None
         self._asking = None  # the unsent lines while the dialog asks whether to quit anyway
         self._signal = None
+        self._frozen = None  # the open batch that stops drawing once the terminal is gone
 
     def hold(self, work: HeldWork) -> None:
         if work not in self.held_work:
@@ -173,7 +179,54 @@ class ExitGuard(_App):
 
     def on_exit_signal(self, signum: int) -> None:
         self._signal = signum
+        if signum == getattr(signal, "SIGHUP", None) and terminal_gone():
+            if self._frozen is None:  # once
+                self._leave_without_terminal()
+            return
         self.exit()
+
+    def _leave_without_terminal(self) -> None:
+        """The terminal hung up (a dropped SSH session): draw nothing more, since every write
+        fails and Textual's shutdown can wait forever on its writer; send what is held, close
+        the backend, say what was not sent (in unsent.log), and end the process."""
+        self._frozen = self.batch_update()  # no more frames: nothing is drawn while a batch is open
+        self._frozen.__enter__()
+        asyncio.get_running_loop().create_task(self._send_and_leave())  # not a worker: those go with the loop
+
+    async def _send_and_leave(self) -> None:
+        import os
+
+        from . import paths
+
+        code = 1
+        try:
+            self.unsent += await self.flush_held()
+            close: Any = getattr(self, "_close_backend", None)  # BackendHolder's
+            if close is not None:
+                await close()
+            spec: Any = getattr(self, "spec", None)
+            data = (spec.data_dir if spec is not None else None) or paths.data_dir()
+            report_unsent(self.unsent, data, spec.profile if spec is not None else "?")
+            code = 1 if self.unsent else 0
+        finally:
+            os._exit(code)  # the rest of shutdown is the terminal's, and there is none
+
+
+def terminal_gone() -> bool:
+    """Whether the app's terminal hung up: asking it for its settings fails with EIO."""
+    import errno
+    import termios
+
+    stream = sys.__stdin__
+    if stream is None:
+        return False
+    try:
+        termios.tcgetattr(stream.fileno())
+    except termios.error as exc:
+        return bool(exc.args) and exc.args[0] == errno.EIO
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def report_unsent(lines: list[str], data: Path, profile: str) -> None:

@@ -282,3 +282,27 @@ async def test_a_send_without_an_answer_is_given_up_after_the_flush_limit(
         stalled.set()
     assert app.return_code == 1
     assert app.unsent == [f'approve of "{title}": no answer within 0.3 s; it may or may not be recorded']
+
+
+async def test_a_hang_up_without_a_terminal_sends_logs_what_failed_and_ends_the_process(
+        demo_spec: LaunchSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGHUP after the terminal went away: no more frames, send, close, log, ``os._exit``
+    (Textual's own shutdown would wait on a terminal that is gone)."""
+    import os
+
+    ended: list[int] = []
+    monkeypatch.setattr(held_work, "terminal_gone", lambda: True)
+    monkeypatch.setattr(os, "_exit", ended.append)
+    app = make_app(demo_spec)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, item_id = await hold_approval(pilot)
+        title = screen.items[item_id].title
+        refuse_approvals(app)
+        app.on_exit_signal(signal.SIGHUP)
+        await until(pilot, lambda: ended != [])
+        assert ended == [1] and app.backend is None  # closed before the end
+        app.exit()  # os._exit was only recorded: let the test's app go
+    assert demo_spec.data_dir is not None
+    log = (demo_spec.data_dir / "unsent.log").read_text()
+    assert f'[demo] not sent: approve of "{title}": {OFFLINE}' in log
+    assert await recorded(demo_spec, item_id) == "pending"
