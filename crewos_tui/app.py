@@ -67,6 +67,8 @@ class CrewOSApp(ExitGuard, BackendHolder, ReportsWorkerErrors, App[int]):
         self._opener: Opener = opener or open_backend
         self.backend_ready: Signal[Backend] = Signal(self, "backend-ready")
         self.data_changed: Signal[frozenset[str | None]] = Signal(self, "data-changed")
+        #: The status bar went from offline (or signed out) back to online: every open screen reloads.
+        self.connection_back: Signal[Backend] = Signal(self, "connection-back")
         self._unsubscribe: Callable[[], None] | None = None
         self._changed: set[str | None] = set()
         self._change_timer: Any = None

@@ -35,7 +35,7 @@ from ..widgets.review_preview import age, preview
 from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .review_actions import ReviewActions
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class ReviewScreen(ReviewActions, BackendScreen):
         Binding("right_square_bracket", "scroll_preview(1)", "Preview down", show=False,
                 id="review.preview_down"),
         Binding("left_square_bracket", "scroll_preview(-1)", "Preview up", show=False, id="review.preview_up"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="review.reload"),
+        reload_binding("review"),
     ]
 
     def __init__(self) -> None:
@@ -436,9 +436,6 @@ class ReviewScreen(ReviewActions, BackendScreen):
 
     def action_scroll_preview(self, step: int) -> None:
         self.preview_pane.scroll_page(step)
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def action_gaps(self) -> None:
         from .gaps import GapsScreen
