@@ -42,7 +42,7 @@ class ReportsWorkerErrors:
 
 def reload_binding(name: str) -> Binding:
     """``ctrl+r`` on screen ``name``, shown in the footer and the help, id ``<name>.reload``."""
-    return Binding("ctrl+r", "reload", "Reload", tooltip="Fetch again everything this screen shows",
+    return Binding("ctrl+r", "reload", "Reload", tooltip="Reload everything shown",
                    id=f"{name}.reload")
 
 
