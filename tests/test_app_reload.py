@@ -314,3 +314,30 @@ async def test_help_and_footer_list_ctrl_r(demo_spec: LaunchSpec) -> None:
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_the_task_dialog_open_during_an_outage_loads_when_the_connection_is_back(
+        flaky_app: tuple[Any, list[Flaky]]) -> None:
+    from textual.widgets import Label
+
+    from crewos_tui.widgets.task_detail import TaskDetailScreen
+
+    app, made = flaky_app
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        backend = made[0]
+        await pilot.press("2")
+        await settle(pilot)
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        task = board.focused_column.tasks[0]
+        backend.down = True
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TaskDetailScreen))
+        dialog = app.screen
+        await until(pilot, lambda: app.session.health == "offline")
+        await settle(pilot)
+        assert dialog.detail is None  # type: ignore[attr-defined]
+        backend.down = False
+        await until(pilot, lambda: dialog.detail is not None)  # type: ignore[attr-defined]
+        assert str(dialog.query_one("#task-detail-title", Label).render()) == task.title
