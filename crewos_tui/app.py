@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.signal import Signal
 
 from .app_backend import BackendHolder, Opener, open_backend
+from .held_work import ExitGuard
 from .launch import LaunchSpec
 from .screens.base import ReportsWorkerErrors
 from .screens.registry import MODES as MODE_SPECS
@@ -38,7 +39,7 @@ def _palette() -> Any:
     return CrewOSCommands
 
 
-class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
+class CrewOSApp(ExitGuard, BackendHolder, ReportsWorkerErrors, App[int]):
     TITLE = "crewos"
     # Every style sheet at once: a screen that brings its own CSS_PATH later makes
     # Textual re-parse the whole stylesheet, which costs the first frame ~50 ms.
@@ -55,23 +56,30 @@ class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
 
     session: reactive[SessionStatus | None] = reactive(None, always_update=True)
 
-    def __init__(self, spec: LaunchSpec, *, opener: Opener | None = None, cursor_blink: bool = True) -> None:
+    def __init__(self, spec: LaunchSpec, *, opener: Opener | None = None, cursor_blink: bool = True,
+                 handle_signals: bool = False) -> None:
         super().__init__()
         self.spec = spec
+        self.handle_signals = handle_signals  # run_app: SIGTERM/SIGHUP/SIGINT send held work, then exit
         self.backend: Backend | None = None
         self.key_source: str | None = None
         self.cursor_blink = cursor_blink  # read by TextInput; off in snapshot tests
         self._opener: Opener = opener or open_backend
         self.backend_ready: Signal[Backend] = Signal(self, "backend-ready")
         self.data_changed: Signal[frozenset[str | None]] = Signal(self, "data-changed")
+        #: The status bar went from offline (or signed out) back to online: every open screen reloads.
+        self.connection_back: Signal[Backend] = Signal(self, "connection-back")
         self._unsubscribe: Callable[[], None] | None = None
         self._changed: set[str | None] = set()
         self._change_timer: Any = None
         self.set_reactive(CrewOSApp.session, SessionStatus(spec.profile, spec.badge))
+        self.init_exit_guard()
 
     # ---- start-up ------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.handle_signals:
+            self.install_signal_handlers()
         self.set_keymap(dict(self.spec.keymap))
         if self.spec.theme:
             try:
@@ -84,6 +92,13 @@ class CrewOSApp(BackendHolder, ReportsWorkerErrors, App[int]):
         from .unread_watch import UnreadWatcher  # light: the unread badge and toasts
 
         self.unread_watcher = UnreadWatcher(self)
+
+    async def on_unmount(self) -> None:
+        # Every way out ends here, after the screens are gone: send what is still held
+        # (a crash or a dead terminal skipped ``exit``), then close the backend.
+        if self.held_count():
+            self.unsent += await self.flush_held()
+        await self._close_backend()
 
     # ---- errors and messages -------------------------------------------------------
 
@@ -162,6 +177,13 @@ def run_app(spec: LaunchSpec) -> int:
     # Everything imported so far lives as long as the process: move it out of the
     # collector's way, so start-up does not pay for full collections over it.
     gc.freeze()
-    app = CrewOSApp(spec)
+    app = CrewOSApp(spec, handle_signals=True)
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    if app.unsent:  # the terminal is restored by now
+        from . import paths
+        from .held_work import report_unsent
+
+        report_unsent(app.unsent, spec.data_dir or paths.data_dir(), spec.profile)
+        code = code or 1
+    return code

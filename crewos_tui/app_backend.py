@@ -1,5 +1,6 @@
 """How the app holds its Backend: open it after the first frame, show the login
-screen when a remote profile has no usable key, close it on exit, and turn the
+screen when a remote profile has no usable key, close it on exit (``CrewOSApp.on_unmount``,
+after held work is sent), and turn the
 local service layer's domain events into one coalesced "data changed" signal.
 
 A mixin of ``CrewOSApp``, kept apart so ``app.py`` stays a table of contents.
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 Opener = Callable[[LaunchSpec], Awaitable["Connection"]]
 LIVE_UPDATE_DELAY = 0.2  # s: a burst of domain events becomes one reload
+RECONNECT_MIN = 2.0  # s: the first retry when the backend could not be reached at start
+RECONNECT_MAX = 60.0  # s: the retries double up to this
 
 
 async def open_backend(spec: LaunchSpec) -> Connection:
@@ -91,19 +94,30 @@ class BackendHolder(_App):
     session: SessionStatus | None
     backend_ready: Signal[Backend]
     data_changed: Signal[frozenset[str | None]]
+    connection_back: Signal[Backend]
     _opener: Opener
     _unsubscribe: Callable[[], None] | None
     _changed: set[str | None]
     _change_timer: Any
+    _connect_tries: int = 0  # failed attempts to reach the backend since the last success
+    _reconnect_timer: Any = None
 
     def update_session(self, **changes: Any) -> None:
         assert self.session is not None
+        was = self.session.health
         self.session = replace(self.session, **changes)
+        if was in ("offline", "signed-out") and self.session.health == "online" and self.backend is not None:
+            # Back after an outage, on the same backend (a reconnect goes through "connecting"
+            # and backend_ready instead): the screens fetch again what they could not.
+            self.connection_back.publish(self.backend)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self) -> None:
         from .connect import LoginRequired
 
+        if self._reconnect_timer is not None:
+            self._reconnect_timer.stop()
+            self._reconnect_timer = None
         await self._close_backend()
         self.update_session(health="connecting")
         try:
@@ -112,17 +126,39 @@ class BackendHolder(_App):
             self.update_session(health="signed-out")
             self.show_login(str(exc))
             return
-        except Exception:
-            self.update_session(health="offline")
+        except Exception as exc:
+            if self._offline_at_start(exc):
+                return
             raise
         self.backend, self.key_source = conn.backend, conn.key_source
-        me = await conn.backend.auth.me()
+        try:
+            me = await conn.backend.auth.me()
+        except Exception as exc:
+            if self._offline_at_start(exc):
+                return
+            raise
+        self._connect_tries = 0
         self.update_session(health="online", username=me.username, role=str(getattr(me.role, "value", me.role)),
                             key_source=conn.key_source)
         subscribe: Callable[..., Any] | None = getattr(conn.backend, "subscribe", None)
         if callable(subscribe):
             self._unsubscribe = subscribe(self._on_domain_event)
         self.backend_ready.publish(conn.backend)
+
+    def _offline_at_start(self, exc: BaseException) -> bool:
+        """Connecting failed: offline. When the server could not be reached, try again by
+        itself (``RECONNECT_MIN`` s, doubling to ``RECONNECT_MAX``), so that a server that
+        was down at start is found once it is up. True when this failure was already said
+        (the first one is reported; the retries are quiet)."""
+        from .backend.errors import Unavailable
+
+        self.update_session(health="offline")
+        if not isinstance(exc, Unavailable):
+            return False
+        self._connect_tries += 1
+        delay = min(RECONNECT_MAX, RECONNECT_MIN * 2 ** (self._connect_tries - 1))
+        self._reconnect_timer = self.set_timer(delay, self.connect, name="reconnect")
+        return self._connect_tries > 1
 
     async def _close_backend(self) -> None:
         if self._unsubscribe is not None:
@@ -131,9 +167,6 @@ class BackendHolder(_App):
         backend, self.backend = self.backend, None
         if backend is not None:
             await backend.close()
-
-    async def on_unmount(self) -> None:
-        await self._close_backend()
 
     def make_remote(self, url: str, **kwargs: Any) -> RemoteBackend:
         """A client for ``url`` (login, key rotation); tests swap in an in-process transport."""

@@ -42,7 +42,7 @@ from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import safe
 from ..widgets.workers import work
 from .admin_actions import AdminActions
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 
 if TYPE_CHECKING:
     from ..backend.schemas import AdminUser, AuditEvent, PromptStandard
@@ -102,7 +102,7 @@ class AdminScreen(AdminActions, BackendScreen):
         Binding("s", "edit_standard", "Standard", tooltip="Edit the agent's prompt standard", id="admin.standard"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="admin.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="admin.prev_tab"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="admin.reload"),
+        reload_binding("admin"),
     ]
     VIEW_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "edit_user": ("users",), "unlock_user": ("users",),
@@ -287,9 +287,6 @@ class AdminScreen(AdminActions, BackendScreen):
     def action_tab(self, step: int) -> None:
         view = self.current_view() or "users"
         self.show_view(TABS[(TABS.index(view) + step) % len(TABS)])
-
-    def action_reload(self) -> None:
-        self.reload()
 
 
 __all__ = ["AdminScreen"]

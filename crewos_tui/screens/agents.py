@@ -15,7 +15,7 @@ from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import safe_markdown
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 
 if TYPE_CHECKING:
     from ..backend.schemas import AgentCard, AgentInfo, SkillDiscovery
@@ -61,7 +61,7 @@ class AgentsScreen(BackendScreen):
 
     BINDINGS = [
         Binding("c", "card", "Card", tooltip="Show the agent card", id="agents.card"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="agents.reload"),
+        reload_binding("agents"),
     ]
 
     def __init__(self) -> None:
@@ -105,9 +105,6 @@ class AgentsScreen(BackendScreen):
         card = await self.backend.agents.agent_card()
         self.showing_card = True
         await self.query_one("#agent-detail", Markdown).update(safe_markdown(card_markdown(card)))
-
-    def action_reload(self) -> None:
-        self.reload()
 
     @on(DataTable.RowHighlighted, "#agents-table")
     def _highlighted(self) -> None:

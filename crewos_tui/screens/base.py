@@ -1,5 +1,6 @@
 """What every top-level screen shares: the status bar and footer frame, access to
-the backend, reloading when the backend arrives or data changes, and the one
+the backend, the one reload path (``Reloads``: when the backend arrives, data
+changes, the connection comes back after an outage, or on ``ctrl+r``), and the one
 place a failed worker becomes a notification."""
 
 from __future__ import annotations
@@ -39,8 +40,85 @@ class ReportsWorkerErrors:
             app.report_error(worker.error)
 
 
-class BackendScreen(ReportsWorkerErrors, Screen[None]):
-    """A mode screen. Subclasses set ``MODE`` and implement ``compose_body`` and ``reload``."""
+def reload_binding(name: str) -> Binding:
+    """``ctrl+r`` on screen ``name``, shown in the footer and the help, id ``<name>.reload``."""
+    return Binding("ctrl+r", "reload", "Reload", tooltip="Reload everything shown",
+                   id=f"{name}.reload")
+
+
+class Reloads:
+    """Mixin: the one reload path of a screen that shows backend data.
+
+    ``reload()`` fetches what the screen shows (in workers); the screen implements it.
+    ``forget_cached()`` drops what ``reload()`` keeps between calls (a list of choices,
+    namespaces, kinds), so that ``reload_all()``, which is both, fetches everything.
+    Who calls what:
+
+    - the backend arriving (``backend_ready``) and live updates (``data_changed``,
+      ``BackendScreen.on_data_changed``): ``reload()``, now if the screen is on top,
+      else when it is next shown;
+    - the connection coming back after an outage (``connection_back``: the status bar
+      goes from offline to online) and ``ctrl+r``: ``reload_all()``, likewise.
+    """
+
+    if TYPE_CHECKING:
+        @property
+        def app(self) -> CrewOSApp: ...
+        @property
+        def is_current(self) -> bool: ...
+
+    _stale: bool = False  # data changed while the screen was not on top
+    _stale_all: bool = False  # the connection came back while the screen was not on top
+
+    def reload(self) -> None:
+        """Fetch everything the screen shows (in workers)."""
+
+    def forget_cached(self) -> None:
+        """Drop what ``reload`` keeps between calls, so the next one fetches it too."""
+
+    def reload_all(self) -> None:
+        """``ctrl+r``, and the connection back after an outage: fetch everything again."""
+        self.forget_cached()
+        self.reload()
+
+    def follow_the_connection(self) -> None:
+        """On mount: reload everything when the connection comes back."""
+        self.app.connection_back.subscribe(self, self._connection_back)  # type: ignore[arg-type]
+
+    def _connection_back(self, _backend: object) -> None:
+        if self.app.backend is None:
+            return
+        if self.is_current:
+            self.reload_all()
+        else:
+            self._stale_all = True
+
+    def action_reload(self) -> None:
+        app = self.app
+        health = app.session.health if app.session is not None else None
+        if app.backend is None:
+            if health != "connecting":
+                app.connect()  # never connected (the server was down at start): try again now
+            return
+        self.reload_all()
+        if health == "offline":
+            app.unread_watcher.check()  # ask now whether the connection is back, for the status bar
+
+    def on_screen_resume(self) -> None:
+        if self.app.backend is None:
+            return
+        if self._stale_all:
+            self._stale_all = self._stale = False
+            self.reload_all()
+        elif self._stale:
+            self._stale = False
+            self.reload()
+
+
+class BackendScreen(Reloads, ReportsWorkerErrors, Screen[None]):
+    """A mode screen. Subclasses set ``MODE``, implement ``compose_body`` and ``reload``
+    (and ``forget_cached`` if ``reload`` keeps something), and bind ``ctrl+r`` to
+    ``reload``, shown, with the id ``<MODE>.reload``."""
 
     MODE: ClassVar[str] = ""
     #: Actions that only make sense on a sub-view (tab) of the screen: action -> views.
@@ -74,11 +152,9 @@ class BackendScreen(ReportsWorkerErrors, Screen[None]):
     def on_mount(self) -> None:
         self.crewos.backend_ready.subscribe(self, lambda _backend: self.reload())
         self.crewos.data_changed.subscribe(self, self.on_data_changed)
+        self.follow_the_connection()
         if self.crewos.backend is not None:
             self.call_after_refresh(self.reload)
-
-    def reload(self) -> None:
-        """Fetch everything the screen shows (in workers)."""
 
     def on_data_changed(self, project_ids: frozenset[str | None]) -> None:
         """Live update (local mode): someone changed data; by default reload now if
@@ -89,11 +165,6 @@ class BackendScreen(ReportsWorkerErrors, Screen[None]):
             self.reload()
         else:
             self._stale = True
-
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_stale", False) and self.crewos.backend is not None:
-            self._stale = False
-            self.reload()
 
     # ---- actions for the command palette and help ----------------------------------
 

@@ -27,7 +27,7 @@ from ..widgets.kanban import KanbanColumn
 from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .board_actions import BoardActions
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class BoardScreen(BoardActions, BackendScreen):
                 id="board.toggle_hidden"),
         Binding("i", "cycle_refresh", "Refresh", show=False, tooltip="Change the refresh interval (remote mode)",
                 id="board.refresh"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="board.reload"),
+        reload_binding("board"),
     ]
 
     def __init__(self) -> None:
@@ -329,6 +329,11 @@ class BoardScreen(BoardActions, BackendScreen):
         self._show_info()
 
     def _tick(self) -> None:
+        session = self.crewos.session
+        if session is not None and session.health != "online":
+            # Offline: no polling into the outage. The status bar's own probe backs off
+            # (unread_watch.py); when it finds the server again, connection_back reloads.
+            return
         if self.is_current and self.project is not None:
             self.load_columns()
             if self.jobs_shown:
@@ -411,7 +416,9 @@ class BoardScreen(BoardActions, BackendScreen):
         if backend is not None and backend.mode == "local":
             self.crewos.say("Local mode updates live; the interval applies to remote profiles.")
 
-    def action_reload(self) -> None:
+    def reload_all(self) -> None:
+        """The project list too (a project may have appeared or gone), then its columns."""
+        self._arm_refresh()
         self.load_projects()
 
     def open_link(self, link: Any) -> None:

@@ -28,7 +28,7 @@ from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -90,7 +90,7 @@ class ChatScreen(BackendScreen):
         Binding("g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
         Binding("p", "choose_project", "Project", show=False, tooltip="Choose the project", id="chat.project"),
         Binding("i", "focus_input", "Write", show=False, tooltip="Write a message", id="chat.write"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="chat.reload"),
+        reload_binding("chat"),
     ]
     NEEDS_REPLY = frozenset({"rate", "to_tasks", "copy_reply"})
 
@@ -417,9 +417,8 @@ class ChatScreen(BackendScreen):
     def action_focus_input(self) -> None:
         self.input.focus()
 
-    def action_reload(self) -> None:
+    def forget_cached(self) -> None:
         self._choices_loaded = False
-        self.reload()
 
     @on(Select.Changed, "#agent-select")
     def _agent_changed(self, event: Select.Changed) -> None:

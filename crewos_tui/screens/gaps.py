@@ -25,6 +25,7 @@ from ..widgets.forms import Field, FormModal
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import safe
 from ..widgets.workers import work
+from .base import reload_binding
 from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class GapsScreen(PagedListScreen):
         Binding("w", "set_status('wont_fix')", "Won't fix", id="gaps.wont_fix"),
         Binding("t", "create_task", "Task", tooltip="Create a task from the finding", id="gaps.task"),
         Binding("f", "cycle_status", "Status", tooltip="Show open/acknowledged/resolved/…", id="gaps.status"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="gaps.reload"),
+        reload_binding("gaps"),
     ]
 
     def __init__(self) -> None:

@@ -50,7 +50,7 @@ from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe, safe_markdown
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .knowledge_actions import KnowledgeActions
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
                 id="knowledge.namespace"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="knowledge.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="knowledge.prev_tab"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="knowledge.reload"),
+        reload_binding("knowledge"),
     ]
     VIEW_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "decide": ("queue",),
@@ -427,9 +427,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
         index = TABS.index(self.tabs.active) if self.tabs.active in TABS else 0
         self.tabs.active = TABS[(index + step) % len(TABS)]
 
-    def action_reload(self) -> None:
+    def forget_cached(self) -> None:
         self._namespaces_loaded = False
-        self.reload()
 
     def open_link(self, link: Any) -> None:
         """From a notification: open the entry it is about."""

@@ -36,7 +36,7 @@ from ..widgets.ledger_text import (
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .ledger_actions import LedgerActions
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         Binding("p", "pick_project", "Project", tooltip="Choose the project", id="ledger.project"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="ledger.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="ledger.prev_tab"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="ledger.reload"),
+        reload_binding("ledger"),
     ]
     VIEW_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "approve": ("requests",), "reject": ("requests",), "execute": ("requests",), "cycle_filter": ("requests",),
@@ -437,9 +437,6 @@ class LedgerScreen(LedgerActions, BackendScreen):
     def action_tab(self, step: int) -> None:
         current = self.current_view() or self.TABS[0]
         self.show_view(self.TABS[(self.TABS.index(current) + step) % len(self.TABS)])
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def open_link(self, link: Any) -> None:
         """Show the project (and request) a notification points to."""

@@ -26,7 +26,7 @@ from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 
 if TYPE_CHECKING:
     from ..backend.schemas import Notification, Page
@@ -97,7 +97,7 @@ class NotificationsScreen(BackendScreen):
                 id="notifications.unread"),
         Binding("k", "focus_kind", "Kind", show=False, tooltip="Filter by kind", id="notifications.kind"),
         Binding("p", "preferences", "Prefs", tooltip="Notification preferences", id="notifications.preferences"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="notifications.reload"),
+        reload_binding("notifications"),
     ]
     NEEDS_SELECTION = frozenset({"open_link", "read", "dismiss"})
 
@@ -273,9 +273,8 @@ class NotificationsScreen(BackendScreen):
     def action_focus_kind(self) -> None:
         self.query_one("#kind-filter", Select).focus()
 
-    def action_reload(self) -> None:
+    def forget_cached(self) -> None:
         self._kinds_loaded = False
-        self.reload()
 
     def action_preferences(self) -> None:
         self.edit_preferences()

@@ -19,12 +19,12 @@ from textual.widgets import DataTable, Static
 from ..widgets.paged_table import PagedTable
 from ..widgets.safe_text import safe
 from ..widgets.workers import work
-from .base import ReportsWorkerErrors
+from .base import Reloads, ReportsWorkerErrors
 
 Fetch = Callable[[str | None], Awaitable[tuple[list[Any], str | None]]]
 
 
-class PagedListScreen(ReportsWorkerErrors, Screen[None]):
+class PagedListScreen(Reloads, ReportsWorkerErrors, Screen[None]):
     # Textual annotates these `ClassVar[...] | None`, which reads as an instance variable.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
         (0, "-narrow"), (120, "-wide")]
@@ -42,6 +42,7 @@ class PagedListScreen(ReportsWorkerErrors, Screen[None]):
         return self.app.backend  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
+        self.follow_the_connection()
         self.reload()
 
     def reload(self) -> None:
@@ -80,6 +81,3 @@ class PagedListScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-    def action_reload(self) -> None:
-        self.reload()

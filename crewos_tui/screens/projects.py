@@ -24,7 +24,7 @@ from ..widgets.paged_table import Column, PagedTable
 from ..widgets.project_detail import TABS, ProjectDetail
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .project_actions import ProjectActions
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="projects.sort_reverse"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="projects.next_tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="projects.prev_tab"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="projects.reload"),
+        reload_binding("projects"),
     ]
     VIEW_ACTIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "add_member": ("members",),
@@ -298,9 +298,6 @@ class ProjectsScreen(ProjectActions, BackendScreen):
 
     def action_tab(self, step: int) -> None:
         self.detail.cycle_tab(step)
-
-    def action_reload(self) -> None:
-        self.reload()
 
     # ---- links (a notification's "open") ---------------------------------------------
 

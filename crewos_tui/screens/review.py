@@ -4,7 +4,8 @@ A queue table (mark, state, age, project, kind, title, submitter) and a preview 
 the highlighted item. One key per decision: ``a`` approve, ``r`` reject (reason
 prompt with quick reasons), ``q`` quarantine (reason), ``p`` release from
 quarantine. A decision waits ``GRACE_SECONDS`` before it is sent, so ``u`` can take
-it back; meanwhile the next item is already shown — showing it needs no backend
+it back; leaving the screen, quitting or a signal sends it at once (``review_held.py``).
+Meanwhile the next item is already shown — showing it needs no backend
 call, because the list's page carries everything the preview shows first. The
 transcript and the decision history load afterwards, once the cursor rests.
 
@@ -34,7 +35,7 @@ from ..widgets.review_preview import age, preview
 from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .review_actions import ReviewActions
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class ReviewScreen(ReviewActions, BackendScreen):
         Binding("right_square_bracket", "scroll_preview(1)", "Preview down", show=False,
                 id="review.preview_down"),
         Binding("left_square_bracket", "scroll_preview(-1)", "Preview up", show=False, id="review.preview_up"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="review.reload"),
+        reload_binding("review"),
     ]
 
     def __init__(self) -> None:
@@ -126,11 +127,16 @@ class ReviewScreen(ReviewActions, BackendScreen):
         self.shown_id: str | None = None  # the item the preview shows
         self._detail_timer: Any = None
         self._stats_timer: Any = None
-        self.init_actions()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.listen_to_held()
         self.set_interval(1.0, self._tick)
+
+    def on_unmount(self) -> None:
+        # Popped or pruned: what waits in its undo window is sent now, by the app's store.
+        self.stop_listening()
+        self.flush_pending()
 
     def _tick(self) -> None:
         if self.pending:
@@ -430,9 +436,6 @@ class ReviewScreen(ReviewActions, BackendScreen):
 
     def action_scroll_preview(self, step: int) -> None:
         self.preview_pane.scroll_page(step)
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def action_gaps(self) -> None:
         from .gaps import GapsScreen

@@ -1,16 +1,18 @@
 """The decisions of the review screen: one key per decision with an undo window,
-marks and batch decisions with a receipt, validation and attachment downloads.
+marks and batches decisions with a receipt, validation and attachment downloads.
 
-A single decision is *pending* for ``GRACE_SECONDS``: its row shows ``→appr`` and the
+A single decision is *pending* for ``GRACE_SECONDS``: its row shows ``»appr`` and the
 cursor has already moved on. ``u`` takes back the newest pending decision (and goes
-back to its item); otherwise a timer sends it. A send that fails is reported and the
+back to its item); otherwise a timer sends it. The decisions are held by the app
+(``review_held.HeldDecisions``), not by this screen: leaving the screen, quitting and
+a signal send them first (``held_work.py``). A send that fails is reported and the
 row returns to what the server says. Batches are sent at once, after a confirmation.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,35 +27,36 @@ from ..widgets.review_modals import (
 )
 from ..widgets.typed_confirm import TypedConfirmModal
 from ..widgets.workers import work
+from .review_held import PAST, VERB, HeldDecisions, PendingDecision
 from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
     from ..app import CrewOSApp
     from ..backend.schemas import ReviewBatchResult, ReviewItem
 
+
+def undo_seconds() -> float:
+    """The undo window: CREWOS_TUI_REVIEW_UNDO seconds (0 to 3600; 0 sends at once), default 3."""
+    try:
+        seconds = float(os.environ.get("CREWOS_TUI_REVIEW_UNDO", "3"))
+    except ValueError:
+        return 3.0
+    return min(3600.0, max(0.0, seconds)) if seconds == seconds else 3.0  # NaN is not a number of seconds
+
+
 #: Seconds a decision waits before it is sent (``u`` undoes it meanwhile).
-GRACE_SECONDS = 3.0
+GRACE_SECONDS = undo_seconds()
 #: Batches larger than this need the count typed, not just ``y``.
 TYPE_TO_CONFIRM_ABOVE = 10
 #: Which decisions each state allows (mirrors the service's state machine for the UI's
 #: hints; the backend's answer is what counts).
 ALLOWED = {"pending": {"approve", "reject", "quarantine"}, "quarantined": {"reject", "release"}}
-VERB = {"approve": "Approve", "reject": "Reject", "quarantine": "Quarantine", "release": "Release"}
-PAST = {"approve": "approved", "reject": "rejected", "quarantine": "quarantined", "release": "pending"}
+__all__ = ["ALLOWED", "GRACE_SECONDS", "PAST", "VERB", "PendingDecision", "ReviewActions", "clock"]
 
 
 def clock() -> float:
     """Seconds on a monotonic clock (the undo countdown; snapshot tests pin it)."""
     return time.monotonic()
-
-
-@dataclass
-class PendingDecision:
-    item: ReviewItem
-    action: str
-    reason: str
-    due: float  # clock() when it is sent
-    timer: Any = None
 
 
 class ReviewActions(ScreenHalf):
@@ -77,9 +80,29 @@ class ReviewActions(ScreenHalf):
         def show_header(self) -> None: ...
         def select(self, item_id: str) -> bool: ...
 
-    def init_actions(self) -> None:
-        self.pending: dict[str, PendingDecision] = {}
-        self.sending: set[str] = set()
+    # ---- the app's held decisions ---------------------------------------------------------
+
+    @property
+    def held(self) -> HeldDecisions:
+        return HeldDecisions.of(self.crewos)
+
+    @property
+    def pending(self) -> dict[str, PendingDecision]:
+        """Decisions in their undo window, by item id, newest last."""
+        return self.held.pending
+
+    @property
+    def sending(self) -> dict[str, Any]:
+        """Decisions being sent, by item id."""
+        return self.held.sending
+
+    def listen_to_held(self) -> None:
+        """On mount: draw what the store does (sends started by its timers, or on the way out)."""
+        self.held.listener = self
+
+    def stop_listening(self) -> None:
+        if self.held.listener is self:
+            self.held.listener = None
 
     # ---- single decisions with undo ----------------------------------------------------
 
@@ -108,27 +131,23 @@ class ReviewActions(ScreenHalf):
 
     def queue_decision(self, item: ReviewItem, action: str, reason: str) -> None:
         """Record the decision locally, move on, and send it when the undo window closes."""
-        decision = PendingDecision(item, action, reason, clock() + GRACE_SECONDS)
-        decision.timer = self.set_timer(GRACE_SECONDS, lambda: self.send_decision(item.id))  # type: ignore[attr-defined]
-        self.pending[item.id] = decision
+        self.held.hold(PendingDecision(item, action, reason, clock() + GRACE_SECONDS), GRACE_SECONDS)
         self.marked.discard(item.id)
-        self.refresh_row(item.id)  # type: ignore[attr-defined]
+        self.refresh_row(item.id)
         self.advance_from(item.id)  # type: ignore[attr-defined]
-        self.show_header()  # type: ignore[attr-defined]
+        self.show_header()
 
     def action_undo(self) -> None:
-        if not self.pending:
+        decision = self.held.take_back()
+        if decision is None:
             self.crewos.say("Nothing to undo: decisions already sent cannot be taken back here.",
                             severity="warning")
             return
-        item_id = next(reversed(self.pending))
-        decision = self.pending.pop(item_id)
-        if decision.timer is not None:
-            decision.timer.stop()
-        self.refresh_row(item_id)  # type: ignore[attr-defined]
-        self.select(item_id)  # type: ignore[attr-defined]
+        item_id = decision.item.id
+        self.refresh_row(item_id)
+        self.select(item_id)
         self.show_current()  # type: ignore[attr-defined]
-        self.show_header()  # type: ignore[attr-defined]
+        self.show_header()
         self.crewos.say(f"Undone: {decision.action} of {decision.item.title}")
 
     def undo_text(self) -> Text:
@@ -139,12 +158,8 @@ class ReviewActions(ScreenHalf):
         return Text.assemble(("u", "bold reverse"), f" undoes {decision_text(newest)}{more}, sent in {left:.0f}s")
 
     def flush_pending(self) -> None:
-        """Send every decision still waiting (leaving the screen must not lose them)."""
-        for item_id in list(self.pending):
-            decision = self.pending[item_id]
-            if decision.timer is not None:
-                decision.timer.stop()
-            self.send_decision(item_id)
+        """Send every decision still waiting, now (leaving the screen must not lose them)."""
+        self.held.send_all()
 
     def on_screen_suspend(self) -> None:
         from textual.screen import ModalScreen
@@ -154,36 +169,27 @@ class ReviewActions(ScreenHalf):
         if not isinstance(self.app.screen, ModalScreen):
             self.flush_pending()
 
-    @work(group="review-send", exit_on_error=False)
-    async def send_decision(self, item_id: str) -> None:
-        decision = self.pending.pop(item_id, None)
-        if decision is None:  # undone meanwhile
-            return
-        self.show_header()  # type: ignore[attr-defined]
-        self.sending.add(item_id)
-        try:
-            review = self.backend.review
-            if decision.action == "release":
-                from ..backend.schemas import ReviewAction, ReviewBatch, ReviewBatchDecision
+    def decision_sending(self, decision: PendingDecision) -> None:
+        self.show_header()
 
-                await review.decide_batch(ReviewBatch(decisions=[ReviewBatchDecision(
-                    item_id=item_id, action=ReviewAction.release, reason=decision.reason)]))
-            else:
-                await getattr(review, decision.action)(item_id, decision.reason)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported and the row restored
+    def decision_sent(self, decision: PendingDecision, error: BaseException | None) -> None:
+        """A send ended: a failure is reported and the row shows the server's state again."""
+        item_id = decision.item.id
+        if error is not None:
             from ..widgets.format import error_text
 
-            self.crewos.say(f"{VERB[decision.action]} of {decision.item.title} failed: {error_text(exc)}",
+            self.crewos.say(f"{VERB[decision.action]} of {decision.item.title} failed: {error_text(error)}",
                             severity="error")
         else:
             self.decided[item_id] = PAST[decision.action]
             self.details.pop(item_id, None)  # its history changed
-        finally:
-            self.sending.discard(item_id)
-            self.refresh_row(item_id)  # type: ignore[attr-defined]
-            if self.current is not None and self.current.id == item_id:
-                self.show_current()  # type: ignore[attr-defined]
-            self.stats_soon()  # type: ignore[attr-defined]
+        if not self.is_attached:  # type: ignore[attr-defined]
+            return
+        self.refresh_row(item_id)
+        if self.current is not None and self.current.id == item_id:
+            self.show_current()  # type: ignore[attr-defined]
+        self.show_header()
+        self.stats_soon()  # type: ignore[attr-defined]
 
     # ---- marks and batches ---------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from ..widgets.format import utc
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import md_escape, safe, safe_markdown
 from ..widgets.workers import work
-from .base import BackendScreen
+from .base import BackendScreen, reload_binding
 from .chat import export_dir, slug
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class SessionsScreen(BackendScreen):
         Binding("r", "replay", "Replay", tooltip="Replay the session", id="sessions.replay"),
         Binding("e", "export", "Export", tooltip="Export the session bundle (JSON)", id="sessions.export"),
         Binding("f", "focus_filter", "Filter", show=False, tooltip="Choose what to show", id="sessions.filter"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="sessions.reload"),
+        reload_binding("sessions"),
     ]
     #: action → the access the selected session must have (None: any readable one).
     NEEDS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -340,9 +340,6 @@ class SessionsScreen(BackendScreen):
 
     def action_focus_filter(self) -> None:
         self.query_one("#sessions-filter", Select).focus()
-
-    def action_reload(self) -> None:
-        self.reload()
 
     # ---- events --------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from ..widgets.format import one_line, utc
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import safe
 from ..widgets.workers import work
+from .base import reload_binding
 from .paged_list import PagedListScreen
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class ValidationsScreen(PagedListScreen):
         Binding("i", "toggle_item", "This item/all", tooltip="Only this item's runs, or every run",
                 id="validations.item"),
         Binding("f", "cycle_result", "Pass/fail", tooltip="Show all, failed or passed runs", id="validations.result"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="validations.reload"),
+        reload_binding("validations"),
     ]
 
     def __init__(self, item_id: str | None = None, item_title: str = "") -> None:

@@ -118,6 +118,11 @@ class TaskDetailScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         box = self.query_one("#task-detail-box")
         box.styles.width, box.styles.height = 100, "90%"  # wider than the app's .dialog
+        # A dialog is on top when the connection comes back: it fetches again itself.
+        self.board.crewos.connection_back.subscribe(self, self._connection_back)
+        self.load()
+
+    def _connection_back(self, _backend: object) -> None:
         self.load()
 
     @work(exclusive=True, group="task-detail", exit_on_error=False)
