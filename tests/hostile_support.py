@@ -176,7 +176,7 @@ async def seed_hostile(data_dir: Path, text: str = HOSTILE) -> Seeded:
         out.kinds.append("token request memo")
 
         shared = await svc.sessions.create(devon, ChatSessionCreate.model_construct(title=text))
-        await svc.chat.send(devon, text, session_id=shared.id)
+        await svc.chat.send(devon, f"{text}\n\n{LINKS}", session_id=shared.id)
         share = await svc.sessions.create_share(devon, shared.id, SessionShareCreate(username="maya"))
         await svc.sessions.accept_share(maya, shared.id, share.id)  # mentions reach readers of a session
         await svc.chat.send(devon, f"@maya {text}", session_id=shared.id)  # a mention: a notification

@@ -125,3 +125,29 @@ def test_a_receipt_quotes_titles_and_reasons() -> None:
     row = next(line for line in md.splitlines() if line.startswith("| 1 |"))
     assert r"\[x\](http://e.x) \| \*\*b\*\* ␛\[2J" in row and r"\<img src=x\>" in row
     assert "\x1b" not in md and row.count(" | ") == 5  # the cells stay in their columns
+
+
+def test_every_markdown_the_app_builds_leaves_links_to_the_app() -> None:
+    """A Textual ``Markdown`` opens a clicked link itself unless ``open_links=False``;
+    then ``CrewOSApp.on_markdown_link_clicked`` asks first. A Rich ``Markdown`` writes
+    terminal hyperlinks unless ``hyperlinks=False``. Every one the package builds says so."""
+    import ast
+    from pathlib import Path
+
+    import crewos_tui
+
+    wanted = {"textual.widgets": ("open_links", False), "rich.markdown": ("hyperlinks", False)}
+    seen = 0
+    for path in Path(crewos_tui.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.asname or alias.name: wanted[node.module]
+                 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module in wanted
+                 for alias in node.names if alias.name in ("Markdown", "MarkdownViewer")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+                keyword, value = names[node.func.id]
+                given = {k.arg: k.value for k in node.keywords}.get(keyword)
+                assert isinstance(given, ast.Constant) and given.value is value, \
+                    f"{path}:{node.lineno}: {node.func.id}(... {keyword}={value})"
+                seen += 1
+    assert seen >= 8  # the chat log, knowledge, agents, sessions, the jobs panel's two, review preview and receipt
