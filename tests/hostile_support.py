@@ -37,7 +37,8 @@ HOSTILE = (f"x [/] [@click=app.quit]Q[/] [link=http://e.x]L[/link] {CLEAR_SCREEN
 HOSTILE_NAME = "eve[b]\x1b[2JZQ8\u202e"
 #: Markdown links of every form a member can write (chat, knowledge bodies): each must ask first.
 LINKS = ("bare http://zq9.evil.example/bare, angle <http://zq9.evil.example/angle>, "
-         "named [site](http://zq9.evil.example/named) and fuzzy www.zq9.evil.example/fuzzy")
+         "named [site](http://zq9.evil.example/named), fuzzy www.zq9.evil.example/fuzzy and raw HTML "
+         '<a href="http://zq9.evil.example/html">html</a>')
 
 #: What the payload looks like once shown literally (control pictures, one for one).
 SHOWN = {

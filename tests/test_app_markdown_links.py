@@ -23,7 +23,7 @@ SIZE = (160, 50)
 BASE = "http://zq9.evil.example/"
 #: Each form of link in LINKS, and the address it must name.
 HREFS = {"bare": f"{BASE}bare", "angle": f"{BASE}angle", "named": f"{BASE}named",
-         "fuzzy": "http://www.zq9.evil.example/fuzzy"}
+         "fuzzy": "http://www.zq9.evil.example/fuzzy", "html": f"{BASE}html"}
 
 
 def link_cells(pilot: Pilot[Any]) -> dict[str, tuple[int, int]]:
@@ -44,7 +44,8 @@ def link_cells(pilot: Pilot[Any]) -> dict[str, tuple[int, int]]:
 async def clicks_ask_first(pilot: Pilot[Any], opened: list[str]) -> None:
     cells = link_cells(pilot)
     # The www. form is a link only if linkify's fuzzy matching is on (it is not, today): asked about if it is.
-    assert set(cells) >= set(HREFS) - {"fuzzy"}, f"links drawn: {sorted(cells)}"
+    assert set(cells) >= set(HREFS) - {"fuzzy", "html"}, f"links drawn: {sorted(cells)}"
+    assert "html" not in cells  # raw HTML is never rendered, so <a href> is no link
     for form, href in HREFS.items():
         if form not in cells:
             continue
