@@ -1,7 +1,8 @@
 """Text for the admin screen's panels, built from wire models (no widgets here).
 
 Times are absolute UTC (never "3 minutes ago"), so a panel reads the same over SSH
-in any time zone and snapshots do not depend on the real clock.
+in any time zone and snapshots do not depend on the real clock. One state compares with
+the current time: whether a user's sign-in wait still runs (no demo user has one).
 """
 
 from __future__ import annotations
