@@ -16,7 +16,7 @@ from textual.content import Content
 from crewos_tui.backend.local.services.admin.audit import csv_row, csv_text
 from crewos_tui.backend.schemas.audit import AUDIT_CSV_COLUMNS
 from crewos_tui.backend.text_safety import csv_safe, md_escape, visible
-from crewos_tui.widgets.safe_text import literal, safe, safe_markdown, safe_renderable
+from crewos_tui.widgets.safe_text import literal, safe, safe_markdown, safe_renderable, visible_source
 
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u2028\u2029")
 
@@ -36,6 +36,18 @@ def test_visible_leaves_no_control_escape_or_bidi_character(text: str, multiline
     for before, after in zip(text, out, strict=True):
         if not forbidden(before, multiline):
             assert before == after  # printable text is unchanged
+
+
+@given(st.text())
+def test_a_source_for_the_editor_keeps_only_its_line_breaks_and_tabs(text: str) -> None:
+    out = visible_source(text)
+    assert len(out) == len(text)
+    assert out.split("\r\n") == [visible(part, multiline=True) for part in text.split("\r\n")]
+    assert not [c for c in out.replace("\r\n", "") if forbidden(c, multiline=True)]
+
+
+def test_a_source_keeps_crlf_and_shows_a_lone_cr() -> None:
+    assert visible_source("a\r\nb\tc\rd\x1b[2J\n") == "a\r\nb\tc␍d␛[2J\n"
 
 
 def test_escapes_become_their_pictures() -> None:
@@ -113,3 +125,29 @@ def test_a_receipt_quotes_titles_and_reasons() -> None:
     row = next(line for line in md.splitlines() if line.startswith("| 1 |"))
     assert r"\[x\](http://e.x) \| \*\*b\*\* ␛\[2J" in row and r"\<img src=x\>" in row
     assert "\x1b" not in md and row.count(" | ") == 5  # the cells stay in their columns
+
+
+def test_every_markdown_the_app_builds_leaves_links_to_the_app() -> None:
+    """A Textual ``Markdown`` opens a clicked link itself unless ``open_links=False``;
+    then ``CrewOSApp.on_markdown_link_clicked`` asks first. A Rich ``Markdown`` writes
+    terminal hyperlinks unless ``hyperlinks=False``. Every one the package builds says so."""
+    import ast
+    from pathlib import Path
+
+    import crewos_tui
+
+    wanted = {"textual.widgets": ("open_links", False), "rich.markdown": ("hyperlinks", False)}
+    seen = 0
+    for path in Path(crewos_tui.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.asname or alias.name: wanted[node.module]
+                 for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module in wanted
+                 for alias in node.names if alias.name in ("Markdown", "MarkdownViewer")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+                keyword, value = names[node.func.id]
+                given = {k.arg: k.value for k in node.keywords}.get(keyword)
+                assert isinstance(given, ast.Constant) and given.value is value, \
+                    f"{path}:{node.lineno}: {node.func.id}(... {keyword}={value})"
+                seen += 1
+    assert seen >= 8  # the chat log, knowledge, agents, sessions, the jobs panel's two, review preview and receipt

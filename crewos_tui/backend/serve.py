@@ -239,13 +239,19 @@ async def _users(args: argparse.Namespace) -> None:
 
 
 async def _print_users(services: Services, system: Principal) -> None:
+    """One line per user. STATE says what the record says: sign-in throttles after wrong
+    passwords (``throttled until ... UTC``, ``2 failed sign-ins``), it never locks. Names
+    and teams are shown with their control characters made visible."""
+    from .schemas.admin import sign_in_state
+    from .text_safety import visible
+
     rows = [("USERNAME", "ROLE", "TEAM", "STATE", "ID")]
+    now = services.ctx.clock.now()  # the clock the throttle was set by
     cursor: str | None = None
     while True:
-        page = await services.auth.list_users(system, limit=200, cursor=cursor)
+        page = await services.admin.list_users(system, limit=200, cursor=cursor)
         for u in page.items:
-            state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
-            rows.append((u.username, str(u.role), u.team, state, u.id))
+            rows.append((visible(u.username), str(u.role), visible(u.team), sign_in_state(u, now), u.id))
         cursor = page.next_cursor
         if not cursor:
             break

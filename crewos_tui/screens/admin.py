@@ -90,7 +90,8 @@ class AdminScreen(AdminActions, BackendScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit_user", "Edit", tooltip="Edit the user (role, team, disabled, namespaces)",
                 id="admin.edit_user"),
-        Binding("u", "unlock_user", "Unlock", tooltip="Unlock the user after failed logins", id="admin.unlock"),
+        Binding("u", "unlock_user", "Unlock", tooltip="End the user's sign-in throttle and reset their failed sign-ins",
+                id="admin.unlock"),
         Binding("r", "edit_route", "Route", tooltip="Set an agent's model route", id="admin.route"),
         Binding("b", "edit_budget", "Budgets", tooltip="Edit daily token budgets", id="admin.budget"),
         Binding("c", "toggle_cache", "Cache on/off", tooltip="Switch the answer cache on or off", id="admin.cache"),

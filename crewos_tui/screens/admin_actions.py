@@ -153,8 +153,8 @@ class AdminActions:
     def action_unlock_user(self) -> None:
         user = self._selected("users", "a user")
         if user is not None:
-            self.run_write(lambda: self.backend.admin.unlock_user(user.id), lambda u: f"Unlocked {u.username}.",
-                           "users")
+            self.run_write(lambda: self.backend.admin.unlock_user(user.id),
+                           lambda u: f"{u.username} may sign in again; failed sign-ins reset.", "users")
 
     # ---- LLM, budgets, cache -------------------------------------------------------
 

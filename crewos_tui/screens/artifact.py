@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Label, Static, TextArea
 
 from ..widgets.form_fields import Field, FieldError
 from ..widgets.format import size, utc
-from ..widgets.safe_text import literal, safe
+from ..widgets.safe_text import literal, safe, visible_source
 from ..widgets.workers import work
 from .base import ReportsWorkerErrors
 
@@ -79,11 +79,14 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
         self.query_one("#artifact-title", Label).update(safe(art.filename))
         state = "editable" if art.editable and current else "read-only"
         note = "" if current else f" · showing revision {art.revision} (enter on the newest to edit)"
+        shown = visible_source(art.source)
+        if shown != art.source:  # someone else's control characters: drawn as pictures, and an edit keeps those
+            note += " · control characters shown as pictures (␛)"
         self.query_one("#artifact-meta", Static).update(safe(Text(
             f"{art.kind.replace('_', ' ')} · {art.content_type} · revision {art.revision} of {art.current_revision}"
             f" · {state} · made by {art.created_by} {utc(art.created_at)} UTC{note}", style="dim")))
         area = self.query_one(TextArea)
-        area.load_text(art.source)
+        area.load_text(shown)  # never a raw escape in the editor: it would reach the terminal
         area.read_only = not (art.editable and current)
         table = cast("DataTable[Any]", self.query_one(DataTable))
         table.clear()
@@ -121,7 +124,7 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
             self.app.notify("This revision cannot be edited here.", severity="warning")
             return
         text = self.query_one(TextArea).text
-        if text == art.source:
+        if text == visible_source(art.source):
             self.app.notify("Nothing changed.", severity="warning")
             return
         self.save_revision(text, art.revision)

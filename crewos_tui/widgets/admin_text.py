@@ -1,12 +1,14 @@
 """Text for the admin screen's panels, built from wire models (no widgets here).
 
 Times are absolute UTC (never "3 minutes ago"), so a panel reads the same over SSH
-in any time zone and snapshots do not depend on the real clock.
+in any time zone and snapshots do not depend on the real clock. One state compares with
+the current time: whether a user's sign-in wait still runs (no demo user has one).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -23,14 +25,16 @@ def tokens(n: int | None) -> str:
     return "no limit" if n is None else f"{n:,}"
 
 
-def user_state(u: Any) -> Text:
-    if u.disabled:
-        return Text("disabled", style="bold")
-    if u.locked_until is not None:
-        return Text(f"locked to {utc(u.locked_until)}", style="bold")
-    if u.failed_logins:
-        return Text(f"{u.failed_logins} failed", style="italic")
-    return Text("active", style="dim")
+def user_state(u: Any, now: datetime | None = None) -> Text:
+    """The sign-in state a user record shows (``schemas/admin.py::sign_in_state``): sign-in
+    throttles after wrong passwords, it never locks; "throttled until" is an absolute UTC
+    time, so a table loaded a while ago still reads true."""
+    from ..backend.schemas.admin import sign_in_state
+
+    state = sign_in_state(u, now or datetime.now(UTC))
+    if u.disabled or state.startswith("throttled"):
+        return Text(state, style="bold")
+    return Text(state, style="italic" if u.failed_logins else "dim")
 
 
 def routes_text(cfg: Any) -> Text:

@@ -22,7 +22,8 @@ from textual.content import Content
 
 from ..backend.text_safety import md_escape, visible
 
-__all__ = ["clean_text", "literal", "md_escape", "safe", "safe_markdown", "safe_renderable", "visible"]
+__all__ = ["clean_text", "literal", "md_escape", "safe", "safe_markdown", "safe_renderable", "visible",
+           "visible_source"]
 
 
 def literal(text: str, style: str = "", multiline: bool = False) -> Text:
@@ -60,3 +61,13 @@ def safe_markdown(source: str) -> str:
     overrides made visible; the Markdown itself is rendered on purpose."""
     return visible(source, multiline=True)
 
+
+def visible_source(source: str) -> str:
+    """A text for a ``TextArea`` (an artifact's source): control characters, escape bytes
+    and bidi overrides made visible, line breaks (LF and CRLF) and tabs kept.
+
+    The editor holds this text itself, not the original: Textual's ``TextArea`` measures
+    and wraps its document as written, so a cursor and line widths stay right only when
+    what it holds is what it draws. A lone CR (which would move a terminal's cursor) is
+    made visible like the other controls."""
+    return "\r\n".join(visible(part, multiline=True) for part in source.split("\r\n"))

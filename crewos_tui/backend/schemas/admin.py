@@ -8,7 +8,7 @@ same readable 422 (naming the field) comes back from both backends.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from pydantic import Field, SecretStr
@@ -31,6 +31,26 @@ class AdminUser(Wire):
     failed_logins: int = 0
     created_at: datetime
     updated_at: datetime | None = None
+
+
+def sign_in_state(user: AdminUser, now: datetime) -> str:
+    """What a user record says about signing in, for an admin to read.
+
+    Sign-in never locks an account for good: after too many wrong passwords in a row it
+    refuses every attempt until ``locked_until`` (each further wrong one doubles the wait),
+    and an admin's unlock ends the wait and resets the count. So: ``disabled``,
+    ``throttled until 2026-03-02 09:30 UTC`` (a wait still running), ``2 failed sign-ins``
+    (wrong passwords in a row, no wait now), or ``active``."""
+    if user.disabled:
+        return "disabled"
+    until = user.locked_until
+    if until is not None:
+        until = until if until.tzinfo is not None else until.replace(tzinfo=UTC)
+        if until > now:
+            return f"throttled until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if user.failed_logins:
+        return f"{user.failed_logins} failed sign-in{'s' if user.failed_logins != 1 else ''}"
+    return "active"
 
 
 class UserUpdate(Request):
