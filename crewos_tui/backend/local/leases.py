@@ -68,9 +68,8 @@ class WorkerLease:
         self._task: asyncio.Task[None] | None = None
         self._written = False
 
-    async def renew(self, s: AsyncSession) -> None:
-        """Write (or extend) the lease in the caller's write transaction."""
-        now = self.ctx.clock.now()
+    async def renew(self, s: AsyncSession, now: datetime) -> None:
+        """Write (or extend) the lease, from ``now``, in the caller's write transaction."""
         row = await s.get(WorkerLeaseRow, self.worker)
         if row is None:
             s.add(WorkerLeaseRow(worker=self.worker, host=HOST, pid=os.getpid(), started_at=now, heartbeat_at=now,
@@ -91,7 +90,7 @@ class WorkerLease:
                 return
             try:
                 async with self.ctx.db.transaction() as s:
-                    await self.renew(s)
+                    await self.renew(s, self.ctx.clock.now())
             except Exception as exc:  # noqa: BLE001 - the lease has slack; try at the next beat
                 if is_transient(exc):
                     log.warning("lease %s: the database is busy; renewing at the next beat", self.worker)
@@ -131,3 +130,8 @@ async def gone_workers(s: AsyncSession, workers: Iterable[str], now: datetime, *
         elif not dead:
             alive.add(row.worker)
     return wanted - alive
+
+
+async def forget_expired(s: AsyncSession, now: datetime) -> None:
+    """Delete the leases that ran out (a process that crashed with nothing left to sweep)."""
+    await s.execute(delete(WorkerLeaseRow).where(col(WorkerLeaseRow.expires_at) < now))

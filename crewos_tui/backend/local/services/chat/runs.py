@@ -47,7 +47,7 @@ from ....schemas import (
 from ...agents import registry
 from ...agents import runtime as agent_runtime
 from ...context import ServiceContext
-from ...leases import WorkerLease, gone_workers
+from ...leases import WorkerLease, forget_expired, gone_workers
 from ...tables import ChatMessageRow, ChatRunRow, ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
 from ..artifacts import artifact_for_reply
@@ -153,9 +153,11 @@ class ChatService:
         name = registry.route(message, agent)
         prepared = await agent_runtime.prepare_run(self.ctx, None, principal, name, message, project_id=project_id)
         async with self.ctx.db.transaction() as s:
-            if self._sweep_due():
-                await self._sweep(s)
-            await self._lease.renew(s)  # with the run row: it is never seen without a live lease
+            # Clock readings are counted: the demo's seeded clock moves on each one, so this
+            # reads it as often as it always did (once more on a process's first turn).
+            first_sweep = self._swept_at is None
+            if first_sweep:
+                await self._sweep(s, self.ctx.clock.now())
             if session_id:
                 acc = await load_session(s, principal, session_id)
                 acc.accepts_messages()
@@ -164,6 +166,9 @@ class ChatService:
                 session = await new_session(self.ctx, s, principal, title=_title_from(message), project_id=project_id,
                                             agent=agent)
             now = self.ctx.clock.now()
+            if not first_sweep and self._sweep_due(now):
+                await self._sweep(s, now)
+            await self._lease.renew(s, now)  # with the run row: it is never seen without a live lease
             user_msg = ChatMessageRow(id=self.ctx.ids.new(), session_id=session.id, role="user", content=message,
                                       author_id=principal.user_id, author=principal.username, created_at=now,
                                       completed_at=now)
@@ -295,23 +300,21 @@ class ChatService:
                                   user_message_id=run.user_message_id, run_id=run.run_id, agent=run.agent,
                                   status=status, job_id=run.run_id if run.durable else None)
 
-    def _sweep_due(self) -> bool:
-        now = self.ctx.clock.now()
+    def _sweep_due(self, now: datetime) -> bool:
         return self._swept_at is None or now - self._swept_at >= timedelta(seconds=SWEEP_SECONDS)
 
-    async def _orphans(self, s: AsyncSession, *, forget: bool = False) -> list[ChatRunRow]:
+    async def _orphans(self, s: AsyncSession, now: datetime, *, forget: bool = False) -> list[ChatRunRow]:
         """Queued or running runs of other workers whose process is gone (``forget``: and
         delete those workers' lease rows; in a write transaction)."""
         rows = (await s.execute(select(ChatRunRow).where(col(ChatRunRow.status).in_(("queued", "running")),
                                                          col(ChatRunRow.worker) != self._worker))).scalars().all()
-        gone = await gone_workers(s, {r.worker for r in rows}, self.ctx.clock.now(), forget=forget)
+        gone = await gone_workers(s, {r.worker for r in rows}, now, forget=forget)
         return [r for r in rows if r.worker in gone]
 
-    async def _sweep(self, s: AsyncSession) -> None:
+    async def _sweep(self, s: AsyncSession, now: datetime) -> None:
         """Mark the runs of processes that are gone ``interrupted`` (in a write transaction)."""
-        now = self.ctx.clock.now()
         self._swept_at = now
-        stale = await self._orphans(s, forget=True)
+        stale = await self._orphans(s, now, forget=True)
         for row in stale:
             row.status, row.error, row.finished_at = "interrupted", "the process running it stopped", now
             msg = await s.get(ChatMessageRow, row.message_id)
@@ -320,18 +323,20 @@ class ChatService:
             await self.ctx.events.emit(s, Principal.system(), "chat.run_interrupted", "chat_session", row.session_id,
                                        row.project_id, user_id=row.user_id, run_id=row.id, agent=row.agent)
         self._interrupted += len(stale)
+        await forget_expired(s, now)
 
     async def sweep(self) -> None:
         """Sweep now if it is due; a write only when there is something to mark."""
-        if not self._sweep_due():
+        now = self.ctx.clock.now()
+        if not self._sweep_due(now):
             return
         async with self.ctx.db.read() as s:
-            needed = bool(await self._orphans(s))
+            needed = bool(await self._orphans(s, now))
         if needed:
             async with self.ctx.db.transaction() as s:
-                await self._sweep(s)
+                await self._sweep(s, now)
         else:
-            self._swept_at = self.ctx.clock.now()
+            self._swept_at = now
 
     async def close(self) -> None:
         """This process stops: its lease goes, so its unfinished runs are orphans at once."""
