@@ -43,21 +43,34 @@ async def test_a_trusted_proxy_names_the_client_and_a_spoofed_prefix_changes_not
     assert await statuses(app, ["198.51.100.8"]) == [401]  # another real client has its own budget
 
 
+def capture_serve(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """``uvicorn.Server.serve`` records the server's config instead of serving."""
+    import uvicorn
+
+    ran: dict[str, Any] = {}
+
+    async def serve_(self: uvicorn.Server, sockets: Any = None) -> None:
+        ran["config"] = self.config
+
+    monkeypatch.setattr(uvicorn.Server, "serve", serve_)
+    return ran
+
+
 async def test_serve_hands_uvicorn_an_app_that_ignores_forwarded_for_from_loopback(
     services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """uvicorn's own proxy headers believe X-Forwarded-For from any loopback peer: the
     app `serve` runs must get each attempt counted against the real peer anyway."""
-    import uvicorn
+    import asyncio
 
-    ran: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, kw=kw))
+    ran = capture_serve(monkeypatch)
     monkeypatch.delenv(serve.TRUSTED_PROXIES_ENV, raising=False)
     args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path)])
-    assert args.handler(args) == 0
-    config = uvicorn.Config(ran["app"], **ran["kw"])
+    assert await asyncio.to_thread(args.handler, args) == 0  # serve runs its own event loop
+    config = ran["config"]
+    assert config.proxy_headers is False
     config.load()  # wraps the app the way the real server does
-    ran["app"].state.services = services  # instead of the lifespan opening the data dir
+    config.app.state.services = services  # serve closed the data dir's on the way out
     got = await statuses(config.loaded_app, rotating(LOGIN_ATTEMPTS_PER_MINUTE + 2))
     assert got[-2:] == [429, 429]
 
@@ -65,15 +78,12 @@ async def test_serve_hands_uvicorn_an_app_that_ignores_forwarded_for_from_loopba
 def test_trusted_proxies_come_from_the_flag_or_else_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
-
-    ran: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app))
+    ran = capture_serve(monkeypatch)
 
     def trusted(*flags: str) -> TrustedProxies:
         args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), *flags])
         assert args.handler(args) == 0
-        return ran["app"].state.trusted_proxies
+        return ran["config"].app.state.trusted_proxies
 
     monkeypatch.setenv(serve.TRUSTED_PROXIES_ENV, "192.0.2.1, 192.0.2.2")
     from_env = trusted()
@@ -86,12 +96,11 @@ def test_trusted_proxies_come_from_the_flag_or_else_the_environment(
 def test_a_bad_trusted_proxy_is_refused_before_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import uvicorn
-
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: pytest.fail("served with a bad --trusted-proxy"))
+    ran = capture_serve(monkeypatch)
     args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), "--trusted-proxy", "proxy.local"])
     assert args.handler(args) == 2
     assert "not an IP address or network: 'proxy.local'" in capsys.readouterr().err
+    assert not ran and not (tmp_path / "crewos.db").exists()  # refused before the database was opened
 
 
 @pytest.mark.parametrize(
