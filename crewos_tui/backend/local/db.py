@@ -8,10 +8,12 @@ its own transaction. Later slices add a step at the end of ``MIGRATIONS``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ from ...paths import PRIVATE_FILE_MODE, private_dir
 from . import sqlite_driver, tables
 
 BUSY_TIMEOUT_MS = 5000
+
+#: The enclosing transaction this task has open, if any: (database, task, session).
+#: Transactions and reads opened inside it join it (``transaction(enclosing=True)``).
+_open: ContextVar[tuple[Database, asyncio.Task[Any], AsyncSession] | None] = ContextVar("crewos_open_tx",
+                                                                                      default=None)
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -70,6 +77,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _add_tables("knowledge_namespaces", "knowledge_files", "knowledge_entries", "knowledge_entry_tags",
                 "knowledge_entry_versions", "knowledge_links", "knowledge_governance", "knowledge_meditation_runs",
                 "knowledge_research_runs", "knowledge_research_candidates", "artifacts", "artifact_revisions"),
+    # idempotent creates: the key, request hash and answer of each create made with a key
+    _add_tables("idempotency_keys"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 
@@ -164,21 +173,46 @@ class Database:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text("PRAGMA user_version"))).scalar() or 0)
 
+    def _joined(self) -> AsyncSession | None:
+        """The session of the enclosing transaction this task has open on this database."""
+        current = _open.get()
+        if current is not None and current[0] is self and current[1] is asyncio.current_task():
+            return current[2]
+        return None
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One service call = one transaction: commit on success, roll back on any error."""
+    async def transaction(self, *, enclosing: bool = False) -> AsyncIterator[AsyncSession]:
+        """One service call = one transaction: commit on success, roll back on any error.
+
+        ``enclosing``: the service calls made inside (by this task) are part of this
+        transaction: their transactions and reads join it, it commits or rolls back all
+        of them. An idempotent create (``local/idempotency.py``) records its key so."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         async with self._sessions() as session:
             await session.connection(execution_options={"crewos_write": True})
+            task = asyncio.current_task()
+            token = _open.set((self, task, session)) if enclosing and task is not None else None
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
                 raise
+            finally:
+                if token is not None:
+                    _open.reset(token)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (no commit)."""
+        """A read-only session (no commit); inside an enclosing transaction of this task, that
+        one (so a call reads what its own transaction wrote)."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         async with self._sessions() as session:
             yield session
 

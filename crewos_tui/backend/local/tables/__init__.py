@@ -242,3 +242,4 @@ from .admin import *  # noqa: E402,F403
 from .chat import *  # noqa: E402,F403
 from .knowledge import *  # noqa: E402,F403
 from .artifacts import *  # noqa: E402,F403
+from .idempotency import *  # noqa: E402,F403

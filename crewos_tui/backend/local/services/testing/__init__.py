@@ -28,6 +28,7 @@ from ....schemas import (
 from ....schemas.agent_jobs import AgentJobCreate
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import check_limit, decode_cursor, encode_cursor, paginate
 from ...tables import AgentJobRow, ProjectMemberRow, ScenarioResultRow, ScenarioRunRow
 from .._common import require_user
@@ -92,6 +93,7 @@ class ScenarioTestingService:
         more = encode_cursor([page[-1].id]) if len(specs) > limit else None
         return Page[Scenario](items=[s.model() for s in page], next_cursor=more)
 
+    @idempotent(ScenarioRun)
     async def run(self, principal: Principal, data: ScenarioRunCreate) -> ScenarioRun:
         """Queue a run of the chosen scenarios (all when none are named)."""
         require_user(principal)
