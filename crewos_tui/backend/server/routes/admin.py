@@ -39,9 +39,9 @@ from ...schemas import (
 )
 from ...schemas.common import MAX_SQL_INT
 from ..auth import AdminCaller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1", responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1", responses=AUTHED_ERRORS)
 ONE = errors(404)
 CHANGE = errors(404, 409)
 TOTAL_ROWS_HEADER = "X-Total-Rows"

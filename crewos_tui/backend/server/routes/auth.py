@@ -23,9 +23,9 @@ from ...schemas import (
 )
 from ..auth import Anonymous, Caller, JwtCaller, ServicesDep
 from ..ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/auth", tags=["auth"])
 
 
 def login_client(request: Request) -> str:

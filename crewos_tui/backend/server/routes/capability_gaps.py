@@ -18,9 +18,10 @@ from ...schemas import (
     Page,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/capability-gaps", tags=["capability gaps"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/capability-gaps", tags=["capability gaps"],
+                   responses=AUTHED_ERRORS)
 CHANGE = errors(404, 409)
 
 

@@ -16,9 +16,10 @@ from ...schemas import (
     UnreadCount,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/notifications", tags=["notifications"],
+                   responses=AUTHED_ERRORS)
 ONE = errors(404)  # unknown, or another user's
 
 

@@ -28,9 +28,9 @@ from ...schemas import (
     TeamUser,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/projects", tags=["projects"], responses=AUTHED_ERRORS)
 ONE = errors(404)  # routes on one project may also answer 404 (unknown or invisible)
 CHANGE = errors(404, 409)  # ... and state changes 409
 

@@ -20,9 +20,9 @@ from ...schemas import (
     ReviewTranscript,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/review/queue", tags=["review"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/review/queue", tags=["review"], responses=AUTHED_ERRORS)
 ONE = errors(404)
 CHANGE = errors(404, 409)
 DecisionBody = Annotated[ReviewItemDecision | None, Body()]

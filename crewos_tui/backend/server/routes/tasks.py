@@ -24,9 +24,9 @@ from ...schemas.tasks import (
     TaskUpdate,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/tasks", tags=["tasks"], responses=AUTHED_ERRORS)
 ONE = errors(404)
 CHANGE = errors(404, 409)
 Optional = Annotated[str | None, Query(max_length=200)]
