@@ -72,13 +72,16 @@ def new_key() -> str:
 
 
 def check_key(key: str) -> str:
-    """``key`` if it is 1-255 printable ASCII characters, else a 422 saying what is wrong."""
-    if not key or not key.strip():
+    """``key`` if it is 1-255 printable ASCII characters, not starting or ending with a
+    space; else a 422 saying what is wrong."""
+    if not key.strip():
         raise Invalid(f"the {HEADER} is empty; send 1 to {MAX_KEY_LENGTH} printable ASCII characters")
     if len(key) > MAX_KEY_LENGTH:
         raise Invalid(f"the {HEADER} is {len(key)} characters long; at most {MAX_KEY_LENGTH} are allowed")
     if not all(" " <= ch <= "~" for ch in key):
         raise Invalid(f"the {HEADER} may hold only printable ASCII characters (no controls, no accents)")
+    if key != key.strip():
+        raise Invalid(f"the {HEADER} must not start or end with a space")
     return key
 
 

@@ -100,12 +100,12 @@ def idempotent(model: type[R], *, shown_once: str | None = None,
                     if row.operation != operation or row.request_hash != digest:
                         raise Conflict(f"idempotency key {key!r} was already used for a different request in the "
                                        f"last {KEPT.total_seconds() / 3600:g} hours; use a new key for a new request")
-                    slot.mark_replayed()
                     if row.withheld:
                         stored = json.loads(row.response)
                         raise Conflict(describe(stored) if describe is not None else
                                        "this idempotency key's first answer held a secret shown once; "
                                        "it cannot be shown again")
+                    slot.mark_replayed()
                     return adapter.validate_json(row.response)
                 with without_key():
                     result = await method(self, principal, *args, **kwargs)

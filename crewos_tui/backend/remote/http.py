@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from ... import __version__
 from ..errors import CrewOSError, Unavailable, error_for_status
 from ..idempotency import HEADER as IDEMPOTENCY_HEADER
-from ..idempotency import REPLAYED_HEADER, SUPPORT_HEADER, current_key, new_key
+from ..idempotency import REPLAYED_HEADER, SUPPORT_HEADER, check_key, current_key, new_key
 from ..schemas import Page
 
 M = TypeVar("M", bound=BaseModel)
@@ -187,7 +187,7 @@ class HttpClient:
         kwargs: dict[str, Any] = {"headers": self.credential_headers(credential)}
         slot = current_key() if idempotent else None
         if idempotent:
-            key = slot.key if slot is not None else new_key()
+            key = check_key(slot.key) if slot is not None else new_key()  # as the service would
             kwargs["headers"][IDEMPOTENCY_HEADER] = key
             if files is not None:  # the same key must come with the same bytes: fix the boundary
                 boundary = hashlib.sha256(key.encode()).hexdigest()[:32]
