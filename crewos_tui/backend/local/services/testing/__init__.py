@@ -33,7 +33,7 @@ from ...pagination import check_limit, decode_cursor, encode_cursor, paginate
 from ...tables import AgentJobRow, ProjectMemberRow, ScenarioResultRow, ScenarioRunRow
 from .._common import require_user
 from ..projects.access import load_project
-from .runner import execute_run
+from .runner import execute_run, run_summary
 from .scenarios import SCENARIOS, select_scenarios
 
 try:  # the tasks slice's durable jobs
@@ -174,6 +174,13 @@ if jobs is not None:
         run.job_id = job.id
 
     async def _run_job(job: Any) -> dict[str, Any]:
+        async with job.ctx.db.read() as s:
+            run = await s.get(ScenarioRunRow, job.params["run_id"])
+        if run is not None and run.finished_at is not None and run.status in ("passed", "failed"):
+            # An earlier attempt finished the run, then stopped before the job was marked done.
+            note = f"already done by an earlier attempt (run {run.status})"
+            await job.progress(95, note)
+            return {**run_summary(run), "already_done": True, "note": note}
         return await execute_run(job.ctx, job.principal, job.params["run_id"], progress=job.progress)
 
     jobs.register_job_kind(JOB_KIND, _run_job, prepare=_prepare, on_queued=_on_queued,
