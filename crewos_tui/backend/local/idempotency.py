@@ -85,6 +85,7 @@ def idempotent(model: type[R], *, shown_once: str | None = None,
             slot = current_key()
             if slot is None:
                 return await method(self, principal, *args, **kwargs)
+            slot.replayed = False
             key = check_key(slot.key)
             digest = request_hash(signature, (self, principal, *args), kwargs)
             ctx = self.ctx
@@ -116,10 +117,8 @@ def idempotent(model: type[R], *, shown_once: str | None = None,
                 s.add(IdempotencyKeyRow(owner=owner, key=key, operation=operation, request_hash=digest,
                                         response=json.dumps(stored, separators=(",", ":")),
                                         withheld=shown_once is not None, created_at=now))
-            slot.replayed = False
             return result
 
-        call.__crewos_idempotent__ = operation  # type: ignore[attr-defined]
         return call  # type: ignore[return-value]
 
     return decorate

@@ -186,6 +186,8 @@ class HttpClient:
         ``idempotent=True`` (creates) sends an ``Idempotency-Key`` and may send it again."""
         kwargs: dict[str, Any] = {"headers": self.credential_headers(credential)}
         slot = current_key() if idempotent else None
+        if slot is not None:
+            slot.replayed = False
         if idempotent:
             key = check_key(slot.key) if slot is not None else new_key()  # as the service would
             kwargs["headers"][IDEMPOTENCY_HEADER] = key
