@@ -1,5 +1,6 @@
 """Audit coverage: every state-changing endpoint implemented so far writes exactly one
-audit event per change.
+audit event per change (and every create, sent again with its idempotency key, answers
+the same and writes none: ``idempotency_support.ReplayingTransport``).
 
 Each scenario calls one endpoint through the real HTTP app (``RemoteBackend`` over an
 in-process ASGI transport) and checks what that one request recorded: at least one
@@ -54,6 +55,7 @@ from crewos_tui.backend.server.app import create_app
 from .conftest import PASSWORD, fast_settings, unique
 from .endpoint_map import ENDPOINTS
 from .endpoint_map import GROUPS as IMPLEMENTED_GROUPS
+from .idempotency_support import ReplayingTransport, create_routes
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SYSTEM = Principal.system()
@@ -140,7 +142,12 @@ class Env:
 async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
     services = await Services.open(tmp_path_factory.mktemp("coverage") / "crewos.db", settings=fast_settings())
     app = create_app(services, login_attempts_per_minute=100_000)
-    e = Env(services, app, httpx.ASGITransport(app))
+
+    async def events() -> int:
+        async with services.ctx.db.read() as s:
+            return len((await s.scalars(select(DomainEventRow.id))).all())
+
+    e = Env(services, app, ReplayingTransport(app, events))
     yield e
     for c in e.clients:
         await c.close()
@@ -623,6 +630,8 @@ async def test_each_change_writes_exactly_one_audit_event(env: Env, name: str, r
     await run(env)
     missing = [e for e in run.endpoints if e not in env.measured]  # type: ignore[attr-defined]
     assert missing == [], f"scenario did not measure {missing}"
+    creates = [e for e in run.endpoints if e in create_routes(env.app)]  # type: ignore[attr-defined]
+    assert [e for e in creates if e not in env.transport.replayed] == [], "creates not replayed"  # type: ignore
 
 
 async def test_the_chain_stays_valid_and_complete(env: Env) -> None:

@@ -83,7 +83,7 @@ async def test_an_older_database_gets_the_index_by_migration(tmp_path):
     con = sqlite3.connect(path)  # make it look like the schema before the knowledge slice
     for name in ("knowledge_fts", *reversed(KNOWLEDGE_TABLES), "artifact_revisions", "artifacts"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION - 1}")
+    con.execute("PRAGMA user_version = 8")  # before MIGRATIONS[7], the knowledge slice's step
     con.commit()
     con.close()
     svc = await Services.open(path, settings=fast_settings())

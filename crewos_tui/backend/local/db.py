@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,6 +61,11 @@ def is_busy(exc: BaseException) -> bool:
 def is_transient(exc: BaseException) -> bool:
     """A failure that waiting can cure: the database was busy (here or in the driver)."""
     return isinstance(exc, DatabaseLocked) or is_busy(exc)
+
+#: The enclosing transaction this task has open, if any: (database, task, session).
+#: Transactions and reads opened inside it join it (``transaction(enclosing=True)``).
+_open: ContextVar[tuple[Database, asyncio.Task[Any], AsyncSession] | None] = ContextVar("crewos_open_tx",
+                                                                                      default=None)
 
 
 def _add_tables(*names: str) -> Callable[[Connection], None]:
@@ -109,6 +115,8 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     # two processes on one data dir: a lease per process that owns chat runs, so a sweep
     # interrupts only the runs of a process that is gone (see leases.py)
     _add_tables("worker_leases"),
+    # idempotent creates: the key, request hash and answer of each create made with a key
+    _add_tables("idempotency_keys"),
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 
@@ -263,15 +271,32 @@ class Database:
         async with self.engine.connect() as conn:
             return int((await conn.execute(text("PRAGMA user_version"))).scalar() or 0)
 
+    def _joined(self) -> AsyncSession | None:
+        """The session of the enclosing transaction this task has open on this database."""
+        current = _open.get()
+        if current is not None and current[0] is self and current[1] is asyncio.current_task():
+            return current[2]
+        return None
+
     @_translated
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, enclosing: bool = False) -> AsyncIterator[AsyncSession]:
         """One service call = one transaction: commit on success, roll back on any error.
 
         It begins with ``BEGIN IMMEDIATE``, retried while another process holds the write
-        lock (see the module docstring); the body runs once."""
+        lock (see the module docstring); the body runs once.
+
+        ``enclosing``: the service calls made inside (by this task) are part of this
+        transaction: their transactions and reads join it, it commits or rolls back all
+        of them. An idempotent create (``local/idempotency.py``) records its key so."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         session = await self._retry_busy(self._write_session)
         async with session:
+            task = asyncio.current_task()
+            token = _open.set((self, task, session)) if enclosing and task is not None else None
             with self._busy_is_one_line():
                 try:
                     yield session
@@ -279,6 +304,9 @@ class Database:
                 except BaseException:
                     await session.rollback()
                     raise
+                finally:
+                    if token is not None:
+                        _open.reset(token)
 
     async def _retry_busy(self, start: Callable[[], Awaitable[T]]) -> T:
         """``await start()`` again while it fails with SQLITE_BUSY, with jittered backoff,
@@ -312,7 +340,12 @@ class Database:
     @_translated
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only session (no commit)."""
+        """A read-only session (no commit); inside an enclosing transaction of this task, that
+        one (so a call reads what its own transaction wrote)."""
+        joined = self._joined()
+        if joined is not None:
+            yield joined
+            return
         async with self._sessions() as session:
             with self._busy_is_one_line():
                 yield session

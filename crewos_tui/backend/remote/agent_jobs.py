@@ -18,7 +18,7 @@ class RemoteAgentJobs:
         self._b = backend
 
     async def create(self, data: AgentJobCreate) -> AgentJob:
-        return as_model(AgentJob, await self._b.request("POST", f"{API}/agent-jobs", json=data.model_dump(mode="json")))
+        return as_model(AgentJob, await self._b.create(f"{API}/agent-jobs", json=data.model_dump(mode="json")))
 
     async def list(
         self,

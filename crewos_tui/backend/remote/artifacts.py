@@ -50,8 +50,8 @@ class RemoteArtifacts:
         return as_model(ArtifactSource, await self._b.request("GET", self._p(reference_token, "source"), params=params))
 
     async def save_revision(self, reference_token: str, data: ArtifactRevisionCreate) -> ArtifactSource:
-        payload = await self._b.request("POST", self._p(reference_token, "revisions"),
-                                        json=data.model_dump(mode="json", exclude_none=True))
+        payload = await self._b.create(self._p(reference_token, "revisions"),
+                                       json=data.model_dump(mode="json", exclude_none=True))
         return as_model(ArtifactSource, payload)
 
     async def layout_cleanup(self, reference_token: str, data: LayoutCleanupRequest | None = None

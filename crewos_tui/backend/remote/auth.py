@@ -63,8 +63,8 @@ class RemoteAuth:
         return as_page(ApiKeyInfo, payload)
 
     async def create_api_key(self, data: ApiKeyCreate) -> ApiKeyCreated:
-        payload = await self._b.request(
-            "POST", f"{API}/auth/api-keys", credential="jwt", json=data.model_dump(mode="json", exclude_none=True)
+        payload = await self._b.create(
+            f"{API}/auth/api-keys", credential="jwt", json=data.model_dump(mode="json", exclude_none=True)
         )
         return as_model(ApiKeyCreated, payload)
 

@@ -3,7 +3,11 @@
 One ``httpx.AsyncClient`` per backend. Idempotent requests (GET/HEAD/PUT/DELETE)
 are retried with exponential backoff on connection errors, 429 and 502/503/504,
 honouring a (capped) ``Retry-After``; other requests are sent once, since a retry
-could do the change twice. Status codes become the same ``errors`` the local
+could do the change twice. A create (``idempotent=True``) carries an
+``Idempotency-Key`` (``backend/idempotency.py``: a fresh one per call, or the one the
+caller set) and is retried like the others with that same key, once the server has
+said it honours keys (``X-CrewOS-Idempotency`` on any answer); before that only when
+the request never left (no connection). Status codes become the same ``errors`` the local
 backend raises. Answers may carry fields we do not know (ignored) and lists may be
 bare JSON arrays or ``{"items": ...}`` pages.
 """
@@ -11,6 +15,7 @@ bare JSON arrays or ``{"items": ...}`` pages.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +27,8 @@ from pydantic import BaseModel, ValidationError
 
 from ... import __version__
 from ..errors import CrewOSError, Unavailable, error_for_status
+from ..idempotency import HEADER as IDEMPOTENCY_HEADER
+from ..idempotency import REPLAYED_HEADER, SUPPORT_HEADER, check_key, current_key, new_key
 from ..schemas import Page
 
 M = TypeVar("M", bound=BaseModel)
@@ -122,6 +129,8 @@ class HttpClient:
         self.api_key = api_key
         self.access_token = access_token
         self.refresh_token: str | None = None  # set by login/refresh through this client
+        #: The server said it honours Idempotency-Key (so a create may be sent again).
+        self.server_keeps_keys = False
         self.timeout = timeout
         self.max_tries = max(1, max_tries)
         self.backoff = backoff
@@ -169,11 +178,22 @@ class HttpClient:
         files: Any = None,
         data: dict[str, str] | None = None,
         raw: bool = False,
+        idempotent: bool = False,
     ) -> Any:
         """Send one API request (retrying when safe); the decoded JSON answer or an error.
 
-        ``raw=True`` returns the ``httpx.Response`` itself (downloads of bytes)."""
+        ``raw=True`` returns the ``httpx.Response`` itself (downloads of bytes);
+        ``idempotent=True`` (creates) sends an ``Idempotency-Key`` and may send it again."""
         kwargs: dict[str, Any] = {"headers": self.credential_headers(credential)}
+        slot = current_key() if idempotent else None
+        if slot is not None:
+            slot.replayed = False
+        if idempotent:
+            key = check_key(slot.key) if slot is not None else new_key()  # as the service would
+            kwargs["headers"][IDEMPOTENCY_HEADER] = key
+            if files is not None:  # the same key must come with the same bytes: fix the boundary
+                boundary = hashlib.sha256(key.encode()).hexdigest()[:32]
+                kwargs["headers"]["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         if params:
             kwargs["params"] = {k: str(v) for k, v in params.items() if v is not None}
         if json is not NO_BODY:
@@ -185,22 +205,35 @@ class HttpClient:
         retryable = method in IDEMPOTENT
         for attempt in range(1, self.max_tries + 1):
             response: httpx.Response | None = None
+            unsent = False  # the request never reached the server: sending it again is safe
             try:
                 response = await self._client.request(method, path, **kwargs)
-            except httpx.TimeoutException:
+                if SUPPORT_HEADER in response.headers:
+                    self.server_keeps_keys = True
+            except httpx.TimeoutException as exc:
                 error: CrewOSError = Unavailable(f"cannot reach {self.base_url}: no answer within {self.timeout:g} s")
+                unsent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
             except httpx.TransportError as exc:
                 error = Unavailable(f"cannot reach {self.base_url}: {str(exc) or exc.__class__.__name__}")
+                unsent = isinstance(exc, httpx.ConnectError)
             else:
                 if response.status_code < 400:
+                    if slot is not None and response.headers.get(REPLAYED_HEADER) == "true":
+                        slot.mark_replayed()
                     return response if raw else self._decode(response)
                 error = error_for_status(response.status_code, detail_of(response), retry_after(response))
                 if response.status_code not in RETRY_STATUSES:
                     raise error
-            if not retryable or attempt == self.max_tries:
+            # A create with a key may be sent again: to a server that keeps keys, or if it never left.
+            again = retryable or (idempotent and (self.server_keeps_keys or unsent))
+            if not again or attempt == self.max_tries:
                 raise error
             await asyncio.sleep(self._delay(attempt, response))
         raise AssertionError("unreachable")
+
+    async def create(self, path: str, **kwargs: Any) -> Any:
+        """A create (POST answering 201): sent with an ``Idempotency-Key``, so it may be sent again."""
+        return await self.request("POST", path, idempotent=True, **kwargs)
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:

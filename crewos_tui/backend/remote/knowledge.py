@@ -94,7 +94,7 @@ class RemoteKnowledge:
         return as_page(KnowledgeEntryBrief, await self._b.request("GET", BASE, params=params))
 
     async def create(self, data: KnowledgeEntryCreate) -> KnowledgeEntry:
-        return as_model(KnowledgeEntry, await self._b.request("POST", BASE, json=data.model_dump(mode="json")))
+        return as_model(KnowledgeEntry, await self._b.create(BASE, json=data.model_dump(mode="json")))
 
     async def get(self, entry_id: str, version: int | None = None) -> KnowledgeEntry:
         params = {"version": version} if version is not None else None
@@ -108,7 +108,7 @@ class RemoteKnowledge:
 
     async def ingest(self, data: KnowledgeIngest) -> IngestResult:
         payload = data.model_dump(mode="json", exclude_none=True)
-        return as_model(IngestResult, await self._b.request("POST", f"{BASE}/ingest", json=payload))
+        return as_model(IngestResult, await self._b.create(f"{BASE}/ingest", json=payload))
 
     async def list_files(
         self, namespace: str | None = None, limit: int = DEFAULT_LIMIT, cursor: str | None = None
@@ -157,7 +157,7 @@ class RemoteKnowledge:
         return as_page(WikiLink, await self._b.request("GET", self._e(entry_id, "links"), params=params))
 
     async def create_link(self, entry_id: str, data: WikiLinkCreate) -> WikiLink:
-        payload = await self._b.request("POST", self._e(entry_id, "links"), json=data.model_dump(mode="json"))
+        payload = await self._b.create(self._e(entry_id, "links"), json=data.model_dump(mode="json"))
         return as_model(WikiLink, payload)
 
     async def update_link(self, entry_id: str, link_id: str, data: WikiLinkUpdate) -> WikiLink:
@@ -169,8 +169,8 @@ class RemoteKnowledge:
         return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id, "links", seg(link_id))))
 
     async def trigger_meditation(self, data: MeditationTrigger | None = None) -> MeditationRun:
-        payload = await self._b.request("POST", f"{BASE}/wiki-meditation/trigger",
-                                        json=_body(data) if data is not None else {})
+        payload = await self._b.create(f"{BASE}/wiki-meditation/trigger",
+                                       json=_body(data) if data is not None else {})
         return as_model(MeditationRun, payload)
 
     async def meditation_runs(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[MeditationRun]:
@@ -178,8 +178,8 @@ class RemoteKnowledge:
                                                           params=paging(limit, cursor)))
 
     async def start_research(self, data: ResearchRunCreate) -> ResearchRun:
-        payload = await self._b.request("POST", f"{BASE}/web-research/runs",
-                                        json=data.model_dump(mode="json", exclude_none=True))
+        payload = await self._b.create(f"{BASE}/web-research/runs",
+                                       json=data.model_dump(mode="json", exclude_none=True))
         return as_model(ResearchRun, payload)
 
     async def research_runs(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page[ResearchRun]:

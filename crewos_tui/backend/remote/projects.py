@@ -37,7 +37,7 @@ class RemoteProjects:
         return "/".join([f"{API}/projects", seg(project_id), *rest])
 
     async def create(self, data: ProjectCreate) -> Project:
-        payload = await self._b.request("POST", f"{API}/projects", json=data.model_dump(mode="json"))
+        payload = await self._b.create(f"{API}/projects", json=data.model_dump(mode="json"))
         return as_model(Project, payload)
 
     async def list(
@@ -88,8 +88,8 @@ class RemoteProjects:
         return as_page(AccessRequest, payload)
 
     async def create_access_request(self, project_id: str, data: AccessRequestCreate) -> AccessRequest:
-        payload = await self._b.request("POST", self._p(project_id, "access-requests"),
-                                        json=data.model_dump(mode="json"))
+        payload = await self._b.create(self._p(project_id, "access-requests"),
+                                       json=data.model_dump(mode="json"))
         return as_model(AccessRequest, payload)
 
     async def decide_access_request(
@@ -144,8 +144,8 @@ class RemoteProjects:
     ) -> Document:
         # Without a content type httpx guesses one from the file name.
         part = (filename, content, content_type) if content_type else (filename, content)
-        payload = await self._b.request("POST", self._p(project_id, "documents", "upload"), files={"file": part},
-                                        data={"folder_path": folder_path} if folder_path else None)
+        payload = await self._b.create(self._p(project_id, "documents", "upload"), files={"file": part},
+                                       data={"folder_path": folder_path} if folder_path else None)
         return as_model(Document, payload)
 
     async def reingest_document(self, project_id: str, document_id: str) -> Document:

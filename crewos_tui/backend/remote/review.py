@@ -74,7 +74,7 @@ class RemoteReview:
         return as_page(ReviewItem, await self._b.request("GET", QUEUE, params=params))
 
     async def submit(self, data: ReviewItemCreate) -> ReviewItem:
-        payload = await self._b.request("POST", QUEUE, json=data.model_dump(mode="json", exclude_unset=True))
+        payload = await self._b.create(QUEUE, json=data.model_dump(mode="json", exclude_unset=True))
         return as_model(ReviewItem, payload)
 
     async def stats(self, project_id: str | None = None) -> ReviewStats:
@@ -141,7 +141,7 @@ class RemoteTesting:
         self._b = backend
 
     async def run(self, data: ScenarioRunCreate) -> ScenarioRun:
-        payload = await self._b.request("POST", f"{API}/testing/run", json=data.model_dump(mode="json"))
+        payload = await self._b.create(f"{API}/testing/run", json=data.model_dump(mode="json"))
         return as_model(ScenarioRun, payload)
 
     async def list_runs(
@@ -170,8 +170,8 @@ class RemoteCapabilityGaps:
         return as_page(CapabilityGapReport, payload)
 
     async def run_report(self, data: CapabilityGapReportRun) -> CapabilityGapReport:
-        payload = await self._b.request("POST", f"{API}/capability-gaps/reports/run",
-                                        json=data.model_dump(mode="json"))
+        payload = await self._b.create(f"{API}/capability-gaps/reports/run",
+                                       json=data.model_dump(mode="json"))
         return as_model(CapabilityGapReport, payload)
 
     async def get_report(self, report_id: str) -> CapabilityGapReport:
@@ -197,6 +197,6 @@ class RemoteCapabilityGaps:
         return as_model(CapabilityGapFinding, payload)
 
     async def create_task(self, finding_id: str, data: FindingTaskCreate) -> FindingTaskCreated:
-        payload = await self._b.request("POST", f"{API}/capability-gaps/findings/{seg(finding_id)}/create-task",
-                                        json=data.model_dump(mode="json", exclude_none=True))
+        payload = await self._b.create(f"{API}/capability-gaps/findings/{seg(finding_id)}/create-task",
+                                       json=data.model_dump(mode="json", exclude_none=True))
         return as_model(FindingTaskCreated, payload)

@@ -35,7 +35,7 @@ class RemoteSessions:
         return "/".join([f"{API}/sessions", seg(session_id), *rest])
 
     async def create(self, data: ChatSessionCreate) -> ChatSession:
-        payload = await self._b.request("POST", f"{API}/sessions", json=data.model_dump(mode="json"))
+        payload = await self._b.create(f"{API}/sessions", json=data.model_dump(mode="json"))
         return as_model(ChatSession, payload)
 
     async def list(
@@ -75,7 +75,7 @@ class RemoteSessions:
 
     async def create_share(self, session_id: str, data: SessionShareCreate) -> SessionShare:
         body = data.model_dump(mode="json", exclude_none=True)
-        return as_model(SessionShare, await self._b.request("POST", self._p(session_id, "shares"), json=body))
+        return as_model(SessionShare, await self._b.create(self._p(session_id, "shares"), json=body))
 
     async def accept_share(self, session_id: str, share_id: str) -> SessionShare:
         path = self._p(session_id, "shares", seg(share_id), "accept")
@@ -86,7 +86,7 @@ class RemoteSessions:
 
     async def submit_feedback(self, session_id: str, data: MessageFeedbackCreate) -> MessageFeedback:
         body = data.model_dump(mode="json")
-        return as_model(MessageFeedback, await self._b.request("POST", self._p(session_id, "feedback"), json=body))
+        return as_model(MessageFeedback, await self._b.create(self._p(session_id, "feedback"), json=body))
 
     async def feedback_metrics(
         self, days: int = 30, agent: str | None = None, project_id: str | None = None

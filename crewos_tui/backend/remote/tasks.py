@@ -33,7 +33,7 @@ class RemoteTasks:
         return "/".join([f"{API}/tasks", seg(task_id), *rest])
 
     async def create(self, data: TaskCreate) -> Task:
-        return as_model(Task, await self._b.request("POST", f"{API}/tasks", json=data.model_dump(mode="json")))
+        return as_model(Task, await self._b.create(f"{API}/tasks", json=data.model_dump(mode="json")))
 
     async def list(
         self,
@@ -79,12 +79,12 @@ class RemoteTasks:
         return as_page(TaskEvent, payload)
 
     async def add_event(self, task_id: str, data: TaskEventCreate) -> TaskEvent:
-        payload = await self._b.request("POST", self._t(task_id, "events"), json=data.model_dump(mode="json"))
+        payload = await self._b.create(self._t(task_id, "events"), json=data.model_dump(mode="json"))
         return as_model(TaskEvent, payload)
 
     async def add_dependency(self, task_id: str, blocks_task_id: str) -> TaskDependency:
-        payload = await self._b.request("POST", self._t(task_id, "dependencies"),
-                                        json={"blocks_task_id": blocks_task_id})
+        payload = await self._b.create(self._t(task_id, "dependencies"),
+                                       json={"blocks_task_id": blocks_task_id})
         return as_model(TaskDependency, payload)
 
     async def remove_dependency(self, task_id: str, blocks_task_id: str) -> Deleted:
@@ -92,8 +92,8 @@ class RemoteTasks:
         return as_model(Deleted, payload)
 
     async def create_agent_run(self, task_id: str, data: AgentRunCreate) -> AgentRun:
-        payload = await self._b.request("POST", self._t(task_id, "agent-runs"),
-                                        json=data.model_dump(mode="json", exclude_none=True))
+        payload = await self._b.create(self._t(task_id, "agent-runs"),
+                                       json=data.model_dump(mode="json", exclude_none=True))
         return as_model(AgentRun, payload)
 
     async def update_agent_run(self, run_id: str, data: AgentRunUpdate) -> AgentRun:

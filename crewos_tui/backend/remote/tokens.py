@@ -70,8 +70,8 @@ class RemoteTokenization:
         return as_page(TokenRequest, payload)
 
     async def create_request(self, project_id: str, data: TokenRequestCreate) -> TokenRequest:
-        payload = await self._b.request("POST", self._p(project_id, "token-requests"),
-                                        json=data.model_dump(mode="json", exclude_none=True))
+        payload = await self._b.create(self._p(project_id, "token-requests"),
+                                       json=data.model_dump(mode="json", exclude_none=True))
         return as_model(TokenRequest, payload)
 
     async def _decide(self, project_id: str, request_id: str, action: str, body: dict[str, Any] | None
@@ -91,7 +91,7 @@ class RemoteTokenization:
 
     async def _move(self, project_id: str, action: str, data: TokenMint | TokenTransfer | TokenBurn
                     ) -> TokenTransaction:
-        payload = await self._b.request("POST", self._p(project_id, "token", action), json=data.model_dump(mode="json"))
+        payload = await self._b.create(self._p(project_id, "token", action), json=data.model_dump(mode="json"))
         return as_model(TokenTransaction, payload)
 
     async def mint(self, project_id: str, data: TokenMint) -> TokenTransaction:

@@ -22,6 +22,7 @@ from ..local.context import Settings
 from ..local.services import Services
 from .auth import AuthMiddleware
 from .handlers import CatchAllMiddleware, crewos_error_handler, http_error_handler, validation_error_handler
+from .idempotency import AdvertiseKeys
 from .ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
 from .request_id import RequestIdMiddleware
 from .routes import ROUTERS
@@ -33,7 +34,8 @@ DESCRIPTION = (
     "CrewOS endpoints served by crewos-tui from its local service layer. "
     "Authenticate with an `X-CrewOS-API-Key` header or `Authorization: Bearer <access token>`; "
     "errors answer `{\"detail\": \"...\"}`; lists take `limit` and `cursor` and answer "
-    "`{\"items\": [...], \"next_cursor\": ...}`."
+    "`{\"items\": [...], \"next_cursor\": ...}`; creates take an `Idempotency-Key` header, so a create "
+    "whose answer was lost can be sent again without making a second one."
 )
 
 
@@ -56,6 +58,7 @@ def _build(services: Services | None, *, lifespan: Lifespan | None = None, login
     # before routing (so it precedes input validation); the catch-all wraps everything.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(AdvertiseKeys)  # X-CrewOS-Idempotency on every answer: creates take keys
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer, errors too, carries X-Request-ID
     for router in ROUTERS:
         app.include_router(router)

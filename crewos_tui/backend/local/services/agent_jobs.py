@@ -19,6 +19,7 @@ from ...schemas import Page
 from ...schemas.agent_jobs import AgentJob, AgentJobCreate, AgentJobEvent, JobHealth, JobStatus
 from ...schemas.common import DEFAULT_LIMIT
 from ..context import ServiceContext
+from ..idempotency import idempotent
 from ..pagination import paginate
 from ..tables import AgentJobEventRow, AgentJobRow, ProjectMemberRow
 from ._common import require_user
@@ -98,6 +99,7 @@ class AgentJobService:
 
     # ---- the endpoints ---------------------------------------------------------------
 
+    @idempotent(AgentJob)
     async def create(self, principal: Principal, data: AgentJobCreate) -> AgentJob:
         """Queue a job; unknown kinds are 422 listing the supported ones."""
         from ..jobs import job_kind

@@ -29,6 +29,7 @@ from ...schemas import (
 from ...schemas.auth import Role
 from ...schemas.common import DEFAULT_LIMIT
 from ..context import ServiceContext
+from ..idempotency import idempotent
 from ..pagination import check_limit, decode_cursor, encode_cursor, paginate
 from ..tables import ApiKeyRow, RefreshTokenRow, UserRow
 from ._common import require_admin, require_user
@@ -84,6 +85,13 @@ def principal_for_user(row: UserRow, **extra: object) -> Principal:
         namespace_grants=tuple(row.namespace_grants or ()),
         **extra,  # type: ignore[arg-type]
     )
+
+
+def _api_key_made(stored: dict[str, object]) -> str:
+    """The refusal of a replayed API-key create: its answer is kept without the raw key."""
+    return (f"this idempotency key already created API key {stored.get('name')!r} (prefix {stored.get('prefix')}); "
+            "its raw key is shown only once and is not kept: if that answer was lost, revoke the key and create "
+            "another with a new idempotency key")
 
 
 class AuthService:
@@ -390,6 +398,7 @@ class AuthService:
             return await paginate(s, stmt, [col(ApiKeyRow.id)], lambda r: [r.id], key_info,
                                   limit=limit, cursor=cursor, descending=True)
 
+    @idempotent(ApiKeyCreated, shown_once="key", describe=_api_key_made)
     async def create_api_key(self, principal: Principal, data: ApiKeyCreate) -> ApiKeyCreated:
         self._require_key_manager(principal)
         now = self.ctx.clock.now()

@@ -243,3 +243,4 @@ from .chat import *  # noqa: E402,F403
 from .knowledge import *  # noqa: E402,F403
 from .artifacts import *  # noqa: E402,F403
 from .workers import *  # noqa: E402,F403
+from .idempotency import *  # noqa: E402,F403

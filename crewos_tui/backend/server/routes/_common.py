@@ -1,4 +1,7 @@
-"""Query parameters and documented answers shared by the route modules.
+"""Query parameters, documented answers and the route class shared by the route modules.
+
+Every router is ``APIRouter(route_class=CrewOSRoute, ...)``: its creates (POST answering
+201) take an ``Idempotency-Key`` header (``server/idempotency.py``).
 
 Error answers are documented once: every router of authenticated ``/api/v1`` routes passes
 ``AUTHED_ERRORS`` (each error status the server can answer, with its ``{"detail": ...}``
@@ -14,12 +17,14 @@ from fastapi import Query
 
 from ...schemas.common import DEFAULT_LIMIT, MAX_LIMIT
 from ..handlers import ErrorBody
+from ..idempotency import CrewOSRoute
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]
 CursorQuery = Annotated[
     str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")
 ]
-__all__ = ["DEFAULT_LIMIT", "AUTHED_ERRORS", "ERROR_STATUSES", "CursorQuery", "LimitQuery", "errors", "file_download"]
+__all__ = ["AUTHED_ERRORS", "DEFAULT_LIMIT", "ERROR_STATUSES", "CrewOSRoute", "CursorQuery", "LimitQuery", "errors",
+           "file_download"]
 
 #: Every status an error answer can have (``backend/errors.py`` and ``handlers.py``), and when.
 ERROR_STATUSES: dict[int, str] = {

@@ -39,9 +39,9 @@ from ...schemas import (
 )
 from ...schemas.common import MAX_SQL_INT
 from ..auth import AdminCaller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1", responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1", responses=AUTHED_ERRORS)
 TOTAL_ROWS_HEADER = "X-Total-Rows"
 
 Filter = Annotated[str | None, Query(max_length=200)]

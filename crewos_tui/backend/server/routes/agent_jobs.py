@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from ...schemas import Page
 from ...schemas.agent_jobs import AgentJob, AgentJobCreate, AgentJobEvent
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/agent-jobs", tags=["agent jobs"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/agent-jobs", tags=["agent jobs"], responses=AUTHED_ERRORS)
 Optional = Annotated[str | None, Query(max_length=200)]
 
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 
 from ...schemas import AgentCard, AgentInfo, AgentSkill, Page, SkillDiscovery
 from ..auth import Anonymous, Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(tags=["agents"])
-api = APIRouter(prefix="/api/v1", tags=["agents"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, tags=["agents"])
+api = APIRouter(route_class=CrewOSRoute, prefix="/api/v1", tags=["agents"], responses=AUTHED_ERRORS)
 
 
 @router.get("/.well-known/agent-card.json", response_model=AgentCard, summary="Fetch the well-known CrewOS agent card")

@@ -17,10 +17,10 @@ from ...schemas.artifacts import (
 )
 from ...schemas.common import MAX_SQL_INT, Page
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, file_download
 from .knowledge import file_response
 
-router = APIRouter(prefix="/api/v1/attachments", tags=["artifacts"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/attachments", tags=["artifacts"], responses=AUTHED_ERRORS)
 Token = Annotated[str, Path(min_length=1, max_length=128, description="The artifact's reference token.")]
 RevisionQuery = Annotated[int | None, Query(ge=1, le=MAX_SQL_INT,
                                             description="A revision number (default: the current one).")]

@@ -26,10 +26,10 @@ from ...schemas import (
 )
 from ..auth import Anonymous, Caller, JwtCaller, ServicesDep
 from ..ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, errors
 
 router = APIRouter(tags=["auth"])
-api = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=AUTHED_ERRORS)
+api = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/auth", tags=["auth"], responses=AUTHED_ERRORS)
 
 
 def login_client(request: Request) -> str:

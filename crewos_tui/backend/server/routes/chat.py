@@ -24,9 +24,9 @@ from ...schemas import (
     OrchestratorStatus,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS
+from ._common import AUTHED_ERRORS, CrewOSRoute
 
-router = APIRouter(prefix="/api/v1", tags=["chat"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1", tags=["chat"], responses=AUTHED_ERRORS)
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Server-sent events: start, token…, done | error"}}
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from ...schemas import Liveness, Readiness
 from ..auth import Anonymous, ServicesDep
-from ._common import errors
+from ._common import CrewOSRoute, errors
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=CrewOSRoute, tags=["health"])
 
 
 @router.get("/health/live", response_model=Liveness, summary="Liveness probe")

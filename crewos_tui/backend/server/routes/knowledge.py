@@ -45,9 +45,9 @@ from ...schemas.knowledge import (
     WikiLinkUpdate,
 )
 from ..auth import AdminCaller, Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, file_download
 
-router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/knowledge", tags=["knowledge"], responses=AUTHED_ERRORS)
 IdQuery = Annotated[str | None, Query(max_length=64)]
 NamespaceQuery = Annotated[str | None, Query(max_length=120, description="One namespace.")]
 

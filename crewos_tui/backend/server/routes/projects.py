@@ -28,9 +28,9 @@ from ...schemas import (
     TeamUser,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/projects", tags=["projects"], responses=AUTHED_ERRORS)
 
 
 @router.post("", status_code=201, response_model=Project, summary="Create a project")

@@ -20,9 +20,9 @@ from ...schemas import (
     ReviewTranscript,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, file_download
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery, file_download
 
-router = APIRouter(prefix="/api/v1/review/queue", tags=["review"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/review/queue", tags=["review"], responses=AUTHED_ERRORS)
 DecisionBody = Annotated[ReviewItemDecision | None, Body()]
 StateQuery = Annotated[str | None, Query(description="pending, approved, rejected, quarantined, or open "
                                                      "(pending and quarantined).")]

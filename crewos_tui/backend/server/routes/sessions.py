@@ -23,9 +23,9 @@ from ...schemas import (
     SessionTranscript,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1", tags=["sessions"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1", tags=["sessions"], responses=AUTHED_ERRORS)
 S = "/sessions/{session_id}"
 
 

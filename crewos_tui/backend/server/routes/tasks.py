@@ -24,9 +24,9 @@ from ...schemas.tasks import (
     TaskUpdate,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/tasks", tags=["tasks"], responses=AUTHED_ERRORS)
 Optional = Annotated[str | None, Query(max_length=200)]
 
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from ...schemas import Page, Scenario, ScenarioRun, ScenarioRunCreate, ScenarioRunStatus
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/testing", tags=["testing"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/testing", tags=["testing"], responses=AUTHED_ERRORS)
 
 
 @router.post("/run", status_code=201, response_model=ScenarioRun,

@@ -29,9 +29,9 @@ from ...schemas.tokens import (
     WalletUpsert,
 )
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/projects/{project_id}/tokenization", tags=["tokenization"],
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/projects/{project_id}/tokenization", tags=["tokenization"],
                    responses=AUTHED_ERRORS)
 Decision = Annotated[TokenDecision | None, Body()]
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from ...schemas import Page, ValidationConfig, ValidationRequest, ValidationResult
 from ..auth import Caller, ServicesDep
-from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery
+from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(prefix="/api/v1/validation", tags=["validation"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/validation", tags=["validation"], responses=AUTHED_ERRORS)
 
 
 @router.post("/validate", response_model=ValidationResult,

@@ -38,6 +38,7 @@ from ....schemas.artifacts import (
 from ....schemas.common import DEFAULT_LIMIT, Page
 from ...context import ServiceContext
 from ...events import DomainEvent
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import AgentJobRow, ArtifactRevisionRow, ArtifactRow, ProjectMemberRow, orm_attr
 from .._common import require_user
@@ -265,6 +266,7 @@ class ArtifactService:
                                   created_by=principal.username, created_at=now))
         await s.flush()
 
+    @idempotent(ArtifactSource)
     async def save_revision(self, principal: Principal, reference_token: str, data: ArtifactRevisionCreate
                             ) -> ArtifactSource:
         """Save an edited source as a new revision (the old ones are kept)."""

@@ -38,6 +38,7 @@ from ....schemas import (
 )
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import CapabilityGapFindingRow, CapabilityGapReportRow, ProjectMemberRow
 from .._common import require_user
@@ -117,6 +118,7 @@ class CapabilityGapService:
 
     # ---- reports ---------------------------------------------------------------------
 
+    @idempotent(CapabilityGapReport)
     async def run_report(self, principal: Principal, data: CapabilityGapReportRun) -> CapabilityGapReport:
         """Scan the last ``since_days`` days and record findings (deduplicated by fingerprint)."""
         require_user(principal)
@@ -256,6 +258,7 @@ class CapabilityGapService:
                                        note=data.note, user_id=row.actor_id)
             return finding_model(row)
 
+    @idempotent(FindingTaskCreated)
     async def create_task(self, principal: Principal, finding_id: str, data: FindingTaskCreate) -> FindingTaskCreated:
         """A task in ``data.project_id`` that describes the finding; links it and acknowledges an open finding."""
         try:

@@ -16,6 +16,7 @@ from ....schemas import (
     MessageFeedbackCreate,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...tables import (
     ChatMessageRow,
     ChatSessionRow,
@@ -32,6 +33,7 @@ MAX_DAYS = 366
 class SessionFeedback:
     ctx: ServiceContext
 
+    @idempotent(MessageFeedback)
     async def submit_feedback(self, principal: Principal, session_id: str,
                               data: MessageFeedbackCreate) -> MessageFeedback:
         """Rate one reply of the session; rating again replaces your earlier rating."""

@@ -18,6 +18,7 @@ from ....schemas import (
 from ....schemas.common import DEFAULT_LIMIT
 from ...agents import get_agent
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
@@ -61,6 +62,7 @@ async def new_session(ctx: ServiceContext, s: AsyncSession, principal: Principal
 class SessionCore:
     ctx: ServiceContext
 
+    @idempotent(ChatSession)
     async def create(self, principal: Principal, data: ChatSessionCreate) -> ChatSession:
         require_user(principal)
         async with self.ctx.db.transaction() as s:

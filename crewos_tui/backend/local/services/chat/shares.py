@@ -11,6 +11,7 @@ from ....principal import Principal
 from ....schemas import Page, SessionShare, SessionShareCreate
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import ChatSessionRow, SessionShareRow, UserRow
 from .._common import require_user
@@ -45,6 +46,7 @@ class SessionShares:
             return await paginate(s, stmt, [col(SessionShareRow.id)], lambda r: [r[0].id],
                                   lambda r: share_model(r[0], r[1]), limit=limit, cursor=cursor)
 
+    @idempotent(SessionShare)
     async def create_share(self, principal: Principal, session_id: str, data: SessionShareCreate) -> SessionShare:
         """Invite a user; the session becomes visible to them once they accept."""
         async with self.ctx.db.transaction() as s:

@@ -22,6 +22,7 @@ from ....schemas.knowledge import (
     KnowledgeNamespace,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import check_limit, decode_cursor, encode_cursor, paginate
 from ...tables import (
     KnowledgeEntryRow,
@@ -135,6 +136,7 @@ class KnowledgeEntries:
             return await paginate(s, stmt, [col(KnowledgeEntryRow.id)], lambda r: [r[0].id],
                                   lambda r: entry_brief(r[0], r[1]), limit=limit, cursor=cursor, descending=True)
 
+    @idempotent(KnowledgeEntry)
     async def create(self, principal: Principal, data: KnowledgeEntryCreate) -> KnowledgeEntry:
         async with self.ctx.db.transaction() as s:
             scope = await scope_of(s, principal)

@@ -24,6 +24,7 @@ from ....errors import Conflict, Invalid, PayloadTooLarge
 from ....principal import Principal
 from ....schemas.knowledge import IngestResult, KnowledgeIngest
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...tables import AgentJobRow, KnowledgeEntryRow, KnowledgeFileRow
 from .._common import require_user
 from ..projects.extract import clean_filename
@@ -109,6 +110,7 @@ class KnowledgeIngestion:
         return SourceDocument(data.filename or doc.filename, doc.content_type, doc.content, "project_document",
                               doc.project_id, doc.document_id)
 
+    @idempotent(IngestResult)
     async def ingest(self, principal: Principal, data: KnowledgeIngest) -> IngestResult:
         """Split a document into entries (see the module docstring)."""
         require_user(principal)

@@ -30,6 +30,7 @@ from ....schemas.knowledge import (
     WikiLinkUpdate,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import KnowledgeEntryRow, KnowledgeLinkRow
 from .access import Scope, load_entry, scope_of
@@ -103,6 +104,7 @@ class KnowledgeLinks:
             return await paginate(s, stmt, [col(KnowledgeLinkRow.id)], lambda r: [r[0].id],
                                   lambda r: link_model(r[0], entry_id, r[1]), limit=limit, cursor=cursor)
 
+    @idempotent(WikiLink)
     async def create_link(self, principal: Principal, entry_id: str, data: WikiLinkCreate) -> WikiLink:
         async with self.ctx.db.transaction() as s:
             scope = await scope_of(s, principal)

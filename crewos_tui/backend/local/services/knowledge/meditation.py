@@ -33,6 +33,7 @@ from ....schemas import Page
 from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.knowledge import MeditationRun, MeditationTrigger
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import (
     KnowledgeEntryRow,
@@ -125,6 +126,7 @@ def propose(rows: list[KnowledgeEntryRow], linked_pairs: set[tuple[str, str]], l
 class KnowledgeMeditation:
     ctx: ServiceContext
 
+    @idempotent(MeditationRun)
     async def trigger_meditation(self, principal: Principal, data: MeditationTrigger | None = None) -> MeditationRun:
         """Run the meditation pass now (admin); its proposals land in the governance queue."""
         require_admin(principal)

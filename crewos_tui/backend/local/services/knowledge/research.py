@@ -35,6 +35,7 @@ from ....schemas.knowledge import (
     ResearchSource,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import (
     KnowledgeEntryRow,
@@ -145,6 +146,7 @@ async def _duplicate_of(s: AsyncSession, scope: Scope, namespace: str, content: 
 class KnowledgeResearch:
     ctx: ServiceContext
 
+    @idempotent(ResearchRun)
     async def start_research(self, principal: Principal, data: ResearchRunCreate) -> ResearchRun:
         """Review the supplied sources for ``topic`` into candidates (admin)."""
         require_admin(principal)

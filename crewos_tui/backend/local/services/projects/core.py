@@ -11,6 +11,7 @@ from ....principal import Principal
 from ....schemas import Deleted, Page, Project, ProjectCreate, ProjectUpdate
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import FolderRow, ProjectMemberRow, ProjectRow, ScaffoldItemRow
 from .._common import require_user
@@ -30,6 +31,7 @@ class ProjectCore:
         if await s.scalar(stmt):
             raise Conflict(f"a project named {name!r} already exists in team {team!r}")
 
+    @idempotent(Project)
     async def create(self, principal: Principal, data: ProjectCreate) -> Project:
         require_user(principal)
         if principal.role == "viewer":

@@ -15,6 +15,7 @@ from ....schemas import Document, Folder, FolderUpdate, Page, ScaffoldItem
 from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.projects import FolderUpdateCreate
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import DocumentRow, FolderRow, FolderUpdateRow, ScaffoldItemRow, orm_attr
 from .access import ProjectAccess, load_project
@@ -196,6 +197,7 @@ class ProjectFiles:
             return await paginate(s, stmt, [col(DocumentRow.id)], lambda r: [r.id], document_model,
                                   limit=limit, cursor=cursor, descending=True)
 
+    @idempotent(Document)
     async def upload_document(
         self,
         principal: Principal,

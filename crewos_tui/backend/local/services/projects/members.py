@@ -12,6 +12,7 @@ from ....schemas import AccessRequest, AccessRequestCreate, AccessRequestDecisio
 from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.projects import ProjectRole, RequestStatus
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import AccessRequestRow, ProjectMemberRow, ProjectRow, UserRow
 from .._common import require_user
@@ -148,6 +149,7 @@ class ProjectMembers:
             return await paginate(s, stmt, [col(AccessRequestRow.id)], lambda r: [r[0].id],
                                   lambda r: request_model(r[0], r[1]), limit=limit, cursor=cursor, descending=True)
 
+    @idempotent(AccessRequest)
     async def create_access_request(
         self, principal: Principal, project_id: str, data: AccessRequestCreate
     ) -> AccessRequest:

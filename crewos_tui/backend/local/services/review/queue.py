@@ -29,6 +29,7 @@ from ....schemas import (
 )
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import (
     ProjectRow,
@@ -123,6 +124,7 @@ class ReviewQueue:
                     raise Invalid(f"requested reviewer {uid} is not a member of the item's project")
         return unique
 
+    @idempotent(ReviewItem)
     async def submit(self, principal: Principal, data: ReviewItemCreate) -> ReviewItem:
         require_user(principal)
         if principal.role == "viewer":

@@ -12,6 +12,7 @@ from ....schemas import Deleted, Page
 from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.tasks import Task, TaskCreate, TaskDetail, TaskReview, TaskUpdate
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import ProjectMemberRow, TaskAgentRunRow, TaskDependencyRow, TaskEventRow, TaskRow, UserRow
 from .._common import require_user
@@ -54,6 +55,7 @@ async def check_assignee(s: AsyncSession, project_id: str, user_id: str) -> str:
 class TaskCore(TaskTimeline):
     ctx: ServiceContext
 
+    @idempotent(Task)
     async def create(self, principal: Principal, data: TaskCreate) -> Task:
         if principal.user_id is None and not principal.is_admin:
             raise Forbidden("tasks are created by a user")

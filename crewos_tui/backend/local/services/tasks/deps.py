@@ -11,6 +11,7 @@ from ....principal import Principal
 from ....schemas import Deleted
 from ....schemas.tasks import TaskDependency
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...tables import TaskDependencyRow, TaskRow
 from .convert import editable_task, load_task
 
@@ -58,6 +59,7 @@ class TaskDependencies:
                         blocks_task_id=blocker.id, blocker_title=blocker.title, blocker_status=blocker.status)
         return row
 
+    @idempotent(TaskDependency)
     async def add_dependency(self, principal: Principal, task_id: str, blocks_task_id: str) -> TaskDependency:
         """Record that ``task_id`` waits for ``blocks_task_id`` (409 on a cycle)."""
         async with self.ctx.db.transaction() as s:

@@ -1,6 +1,8 @@
 """The ``project_update`` job: a markdown project update from the project's tasks,
 their timeline and review decisions. Deterministic for the same data; reads with
 aggregate queries and short, ordered samples, so a 10,000-task project is cheap.
+Saved as a document, it is named after the job, so an attempt after a crash that
+finds the document keeps it (and says the work was already done).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlmodel import col
 from ....errors import Invalid
 from ....principal import Principal
 from ....schemas.agent_jobs import AgentJobCreate
-from ...tables import TaskAgentRunRow, TaskEventRow, TaskRow
+from ...tables import DocumentRow, TaskAgentRunRow, TaskEventRow, TaskRow
 from ..projects.access import load_project
 from .lifecycle import BOARD_COLUMNS, HIDDEN_COLUMNS
 
@@ -126,8 +128,16 @@ async def build_update(job: JobContext) -> dict[str, Any]:
     markdown = "\n".join(lines).rstrip() + "\n"
     result: dict[str, Any] = {"project_id": project_id, "markdown": markdown, "counts": counts}
     if job.params.get("save_as_document"):
+        filename = f"project-update-{job.job.id[-8:].lower()}.md"  # this job's own document
+        async with job.ctx.db.read() as s:
+            saved = await s.scalar(select(DocumentRow).where(col(DocumentRow.project_id) == project_id,
+                                                             col(DocumentRow.filename) == filename))
+        if saved is not None:  # an earlier attempt saved it, then stopped before the job was marked done
+            note = f"already done by an earlier attempt (document {saved.filename})"
+            await job.progress(95, note)
+            return {**result, "markdown": saved.text or "", "document_id": saved.id, "already_done": True,
+                    "note": note}
         await job.progress(90, "saving the update as a document")
-        filename = f"project-update-{job.job.id[-8:].lower()}.md"
         doc = await job.services.projects.upload_document(job.principal, project_id, filename, markdown.encode(),
                                                           content_type="text/markdown")
         result["document_id"] = doc.id

@@ -9,6 +9,7 @@ from ....errors import Conflict, Invalid, NotFound
 from ....principal import Principal
 from ....schemas.tasks import AgentRun, AgentRunCreate, AgentRunUpdate
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...tables import TaskAgentRunRow
 from .convert import editable_task, run_model
 
@@ -18,6 +19,7 @@ FINAL_RUN_STATES = frozenset({"succeeded", "failed", "cancelled"})
 class TaskAgentRuns:
     ctx: ServiceContext
 
+    @idempotent(AgentRun)
     async def create_agent_run(self, principal: Principal, task_id: str, data: AgentRunCreate) -> AgentRun:
         """Record a run; with an ``external_ref`` already recorded on this task, return that run."""
         async with self.ctx.db.transaction() as s:

@@ -13,6 +13,7 @@ from ....schemas import Page
 from ....schemas.common import DEFAULT_LIMIT
 from ....schemas.tasks import TaskEvent, TaskEventCreate
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import TaskEventRow, TaskRow
 from .convert import editable_task, event_model, load_task
@@ -47,6 +48,7 @@ class TaskTimeline:
             return await paginate(s, stmt, [col(TaskEventRow.id)], lambda r: [r.id], event_model,
                                   limit=limit, cursor=cursor)
 
+    @idempotent(TaskEvent)
     async def add_event(self, principal: Principal, task_id: str, data: TaskEventCreate) -> TaskEvent:
         async with self.ctx.db.transaction() as s:
             task, _ = await editable_task(s, principal, task_id, "commenting on tasks")

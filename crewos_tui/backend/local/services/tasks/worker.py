@@ -9,7 +9,10 @@ Any other registered agent may be asked for with ``params.agent``.
 
 The job is safe to run again after an interruption: each attempt records its own
 agent run (an interrupted attempt's run is closed as failed "interrupted"), and a
-task already in progress is picked up where it is.
+task already in progress is picked up where it is. An attempt whose process stopped
+after its work was recorded (its agent run succeeded, perhaps the task moved to review)
+but before the job was marked done is recognised by the next attempt: it does only
+the steps that are left and the job succeeds, noting that the work was already done.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from sqlmodel import col
 from ....errors import Conflict, CrewOSError, Invalid, NotFound
 from ....principal import Principal
 from ....schemas.agent_jobs import AgentJobCreate
-from ....schemas.tasks import AgentRunCreate, AgentRunStatus, AgentRunUpdate, TaskStatus
+from ....schemas.tasks import (
+    AgentRun,
+    AgentRunCreate,
+    AgentRunStatus,
+    AgentRunUpdate,
+    TaskDetail,
+    TaskEvent,
+    TaskStatus,
+)
 from ...tables import AgentJobRow, DocumentRow, TaskRow
 from .convert import editable_task
 
@@ -181,6 +192,11 @@ async def run_task(job: JobContext) -> dict[str, Any]:
     register_worker_agent()
     await job.progress(5, "reading the task")
     detail = await tasks.get(p, task_id)
+    earlier = _earlier_success(detail, job.job.id)
+    if earlier is not None:
+        left = _steps_left(detail, earlier)
+        if left is not None:
+            return await _finish_earlier(job, detail, earlier, left)
     if detail.status == TaskStatus.todo:
         await tasks.set_status(p, task_id, "in_progress", "")
     elif detail.status != TaskStatus.in_progress:
@@ -203,18 +219,74 @@ async def run_task(job: JobContext) -> dict[str, Any]:
         await tasks.update_agent_run(p, run.id, AgentRunUpdate(
             status=AgentRunStatus.succeeded, summary=summary, output=answer.text, input_tokens=answer.tokens_in,
             output_tokens=answer.tokens_out))
-        await tasks.set_status(p, task_id, "review", f"{agent} finished; ready for review")
-        skip, why = await _may_skip_review(job, agent, answer.text)  # the admin's pipeline policy (admin slice)
-        if skip:
-            await tasks.approve(p, task_id, "approved automatically: the pipeline policy does not require review")
-        elif why:
-            await job.progress(90, why)
+        await tasks.set_status(p, task_id, "review", _handed_over(agent))
+        await _review_or_skip(job, agent, task_id, answer.text)
     except BaseException as exc:
         cancelled = not isinstance(exc, Exception) or type(exc).__name__ == "JobCancelled"
         await _close_run(job, run.id, task_id, "cancelled" if cancelled else "failed", exc)
         raise
     return {"task_id": task_id, "run_id": run.id, "agent": agent, "summary": summary,
             "input_tokens": answer.tokens_in, "output_tokens": answer.tokens_out}
+
+
+def _handed_over(agent: str) -> str:
+    """The reason of the job's own move to review (a later attempt looks for it)."""
+    return f"{agent} finished; ready for review"
+
+
+async def _review_or_skip(job: JobContext, agent: str, task_id: str, output: str) -> None:
+    """The last step: approve at once when the admin's pipeline policy does not require review."""
+    skip, why = await _may_skip_review(job, agent, output)
+    if skip:
+        await job.services.tasks.approve(job.principal, task_id,
+                                         "approved automatically: the pipeline policy does not require review")
+    elif why:
+        await job.progress(90, why)
+
+
+def _earlier_success(detail: TaskDetail, job_id: str) -> AgentRun | None:
+    """The agent run an earlier attempt of this job finished successfully, if any."""
+    return next((r for r in detail.agent_runs if r.job_id == job_id and r.status == AgentRunStatus.succeeded), None)
+
+
+def _steps_left(detail: TaskDetail, earlier: AgentRun) -> str | None:
+    """What an earlier, successful attempt left undone: ``"review"`` (move the task to
+    review, then the policy's approval), ``"policy"`` (only the pipeline policy's approval)
+    or ``""`` (nothing); None when the work is to be done (again): someone moved the task
+    back since, or it is too long ago to tell."""
+    moves: list[TaskEvent] = []  # the task's status moves since the run succeeded
+    for event in detail.recent_events:  # newest first
+        if event.data.get("run_id") == earlier.id and event.data.get("run_status") == AgentRunStatus.succeeded.value:
+            break
+        if "old" in event.data and "new" in event.data:
+            moves.append(event)
+    else:  # the run's success is older than the recent events
+        return None if detail.status in (TaskStatus.todo, TaskStatus.in_progress) else ""
+    if detail.status == TaskStatus.in_progress:
+        return "review" if not moves else None
+    if detail.status == TaskStatus.todo:
+        return None
+    if detail.status == TaskStatus.review and len(moves) == 1 and \
+            moves[0].data.get("reason") == _handed_over(earlier.agent):
+        return "policy"
+    return ""
+
+
+async def _finish_earlier(job: JobContext, detail: TaskDetail, earlier: AgentRun, left: str) -> dict[str, Any]:
+    """Finish a job whose work an earlier attempt did: only the steps left, then succeed."""
+    note = f"already done by an earlier attempt (agent run {earlier.id})"
+    if left == "review":
+        await job.progress(80, f"{note}; moving the task to review")
+        await job.services.tasks.set_status(job.principal, detail.id, "review", _handed_over(earlier.agent))
+    elif left == "policy":
+        await job.progress(85, f"{note}; the task is in review")
+    else:
+        await job.progress(95, f"{note}; the task is {detail.status.value}, nothing left to do")
+    if left in ("review", "policy"):
+        await _review_or_skip(job, earlier.agent, detail.id, earlier.output)
+    return {"task_id": detail.id, "run_id": earlier.id, "agent": earlier.agent, "summary": earlier.summary,
+            "input_tokens": earlier.input_tokens, "output_tokens": earlier.output_tokens, "already_done": True,
+            "note": note}
 
 
 async def _may_skip_review(job: JobContext, agent: str, output: str) -> tuple[bool, str]:

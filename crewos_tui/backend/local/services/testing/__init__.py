@@ -28,11 +28,12 @@ from ....schemas import (
 from ....schemas.agent_jobs import AgentJobCreate
 from ....schemas.common import DEFAULT_LIMIT
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import check_limit, decode_cursor, encode_cursor, paginate
 from ...tables import AgentJobRow, ProjectMemberRow, ScenarioResultRow, ScenarioRunRow
 from .._common import require_user
 from ..projects.access import load_project
-from .runner import execute_run
+from .runner import execute_run, run_summary
 from .scenarios import SCENARIOS, select_scenarios
 
 try:  # the tasks slice's durable jobs
@@ -92,6 +93,7 @@ class ScenarioTestingService:
         more = encode_cursor([page[-1].id]) if len(specs) > limit else None
         return Page[Scenario](items=[s.model() for s in page], next_cursor=more)
 
+    @idempotent(ScenarioRun)
     async def run(self, principal: Principal, data: ScenarioRunCreate) -> ScenarioRun:
         """Queue a run of the chosen scenarios (all when none are named)."""
         require_user(principal)
@@ -172,6 +174,13 @@ if jobs is not None:
         run.job_id = job.id
 
     async def _run_job(job: Any) -> dict[str, Any]:
+        async with job.ctx.db.read() as s:
+            run = await s.get(ScenarioRunRow, job.params["run_id"])
+        if run is not None and run.finished_at is not None and run.status in ("passed", "failed"):
+            # An earlier attempt finished the run, then stopped before the job was marked done.
+            note = f"already done by an earlier attempt (run {run.status})"
+            await job.progress(95, note)
+            return {**run_summary(run), "already_done": True, "note": note}
         return await execute_run(job.ctx, job.principal, job.params["run_id"], progress=job.progress)
 
     jobs.register_job_kind(JOB_KIND, _run_job, prepare=_prepare, on_queued=_on_queued,

@@ -82,5 +82,10 @@ async def execute_run(ctx: ServiceContext, principal: Principal, run_id: str,
         await ctx.events.emit(s, principal, "testing.run_finished", "scenario_run", row.id, row.project_id,
                               user_id=row.actor_id, status=row.status, passed=row.passed_count,
                               failed=row.failed_count, errors=row.error_count)
-        return {"run_id": row.id, "status": row.status, "passed": row.passed_count, "failed": row.failed_count,
-                "errors": row.error_count}
+        return run_summary(row)
+
+
+def run_summary(row: ScenarioRunRow) -> dict[str, object]:
+    """A finished run as its job's result."""
+    return {"run_id": row.id, "status": row.status, "passed": row.passed_count, "failed": row.failed_count,
+            "errors": row.error_count}

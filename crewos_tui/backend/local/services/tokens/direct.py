@@ -14,6 +14,7 @@ from ....schemas.tokens import (
     TokenTransfer,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ..projects.access import load_project
 from .common import holder_wallet, load_settings
 from .ledger import Movement, check_shape
@@ -24,13 +25,16 @@ from .reads import history_page
 class TokenDirect:
     ctx: ServiceContext
 
+    @idempotent(TokenTransaction)
     async def mint(self, principal: Principal, project_id: str, data: TokenMint) -> TokenTransaction:
         return await self._direct(principal, project_id, TokenOp.mint, data.amount, None, data.to_wallet, data.memo)
 
+    @idempotent(TokenTransaction)
     async def transfer(self, principal: Principal, project_id: str, data: TokenTransfer) -> TokenTransaction:
         return await self._direct(principal, project_id, TokenOp.transfer, data.amount, data.from_wallet,
                                   data.to_wallet, data.memo)
 
+    @idempotent(TokenTransaction)
     async def burn(self, principal: Principal, project_id: str, data: TokenBurn) -> TokenTransaction:
         return await self._direct(principal, project_id, TokenOp.burn, data.amount, data.from_wallet, None,
                                   data.memo)

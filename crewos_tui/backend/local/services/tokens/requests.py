@@ -34,6 +34,7 @@ from ....schemas.tokens import (
     TokenRequestStatus,
 )
 from ...context import ServiceContext
+from ...idempotency import idempotent
 from ...pagination import paginate
 from ...tables import (
     TokenApprovalRow,
@@ -75,6 +76,7 @@ class TokenRequests:
                                   limit=limit, cursor=cursor, descending=True)
             return Page[TokenRequest](items=await request_models(s, page.items), next_cursor=page.next_cursor)
 
+    @idempotent(TokenRequest)
     async def create_request(self, principal: Principal, project_id: str, data: TokenRequestCreate) -> TokenRequest:
         check_shape(data.kind, data.amount, data.from_wallet, data.to_wallet)
         digest = body_hash(data)
