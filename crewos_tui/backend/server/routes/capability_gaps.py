@@ -20,7 +20,8 @@ from ...schemas import (
 from ..auth import Caller, ServicesDep
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/capability-gaps", tags=["capability gaps"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/capability-gaps", tags=["capability gaps"],
+                   responses=AUTHED_ERRORS)
 
 
 @router.get("/reports", response_model=Page[CapabilityGapReport], summary="List capability-gap reports")

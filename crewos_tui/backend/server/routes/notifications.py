@@ -18,7 +18,8 @@ from ...schemas import (
 from ..auth import Caller, ServicesDep
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CrewOSRoute, CursorQuery, LimitQuery
 
-router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/notifications", tags=["notifications"], responses=AUTHED_ERRORS)
+router = APIRouter(route_class=CrewOSRoute, prefix="/api/v1/notifications", tags=["notifications"],
+                   responses=AUTHED_ERRORS)
 
 
 @router.get("", response_model=Page[Notification], summary="List notifications")
