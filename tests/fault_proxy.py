@@ -82,6 +82,7 @@ class FaultProxy:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.hits: list[Hit] = []
+        self._history: list[Hit] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -120,9 +121,17 @@ class FaultProxy:
         self._call(self._listen())
 
     def forget(self) -> None:
-        """Start counting afresh."""
+        """Start counting afresh (``totals`` still counts everything)."""
         with self._lock:
+            self._history.extend(self.hits)
             self.hits.clear()
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        """Per mode, over the proxy's whole life: (requests seen, requests that reached the server)."""
+        with self._lock:
+            hits = [*self._history, *self.hits]
+        seen, reached = Counter(h.mode for h in hits), Counter(h.mode for h in hits if h.reached)
+        return {mode: (n, reached[mode]) for mode, n in sorted(seen.items())}
 
     def reached(self, mode: str | None = None, method: str | None = None, path: str | None = None) -> int:
         """How many requests (of that fault, method and path prefix) reached the server."""
@@ -172,18 +181,18 @@ class FaultProxy:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _take(self, method: str, path: str) -> Fault | None:
+    def _take(self, method: str, path: str) -> tuple[Fault | None, Hit]:
         with self._lock:
             fault = next((f for f in self._faults if f.matches(method, path)), None)
             if fault is not None and fault.times is not None:
                 fault.times -= 1
             hit = Hit(method, path, fault.mode if fault else "off")
             self.hits.append(hit)
-        return fault
+        return fault, hit
 
-    def _reached(self) -> None:
+    def _reached(self, hit: Hit) -> None:
         with self._lock:
-            self.hits[-1].reached = True
+            hit.reached = True
 
     # ---- one client connection --------------------------------------------------------------
 
@@ -200,8 +209,8 @@ class FaultProxy:
                     _reset(writer)
                     return
                 path = urlsplit(target).path
-                fault = self._take(method, path)
-                if not await self._answer(fault, method, head + body, reader, writer):
+                fault, hit = self._take(method, path)
+                if not await self._answer(fault, hit, method, head + body, reader, writer):
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
@@ -210,8 +219,8 @@ class FaultProxy:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _answer(self, fault: Fault | None, method: str, request: bytes, reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> bool:
+    async def _answer(self, fault: Fault | None, hit: Hit, method: str, request: bytes,
+                      reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; whether the client's connection may carry another."""
         mode = fault.mode if fault else "off"
         if mode in ("reset", "refuse"):
@@ -226,7 +235,7 @@ class FaultProxy:
             return True
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         try:
-            self._reached()
+            self._reached(hit)
             up_writer.write(request)
             await up_writer.drain()
             status_head = await up_reader.readuntil(b"\r\n\r\n")

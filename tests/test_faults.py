@@ -7,8 +7,11 @@ call works once the fault is gone."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,6 +51,8 @@ def proxy(served: Any) -> Any:
     fault_proxy = FaultProxy(served.port).start()
     yield fault_proxy
     fault_proxy.stop()
+    if report := os.environ.get("CREWOS_FAULT_COUNTS"):  # per mode: [seen, reached the server]
+        Path(report).write_text(json.dumps(fault_proxy.totals(), indent=1))
 
 
 @pytest.fixture(autouse=True)
@@ -348,6 +353,7 @@ async def send(pilot: Pilot[Any], screen: Any, text: str) -> None:
     assert not screen.streaming
 
 
+@pytest.mark.app  # Pilot, as in tests/test_app_*.py
 async def test_tui_a_cut_reply_says_incomplete_and_r_sends_it_again(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from crewos_tui.screens.chat import ChatScreen
@@ -383,6 +389,7 @@ async def test_tui_a_cut_reply_says_incomplete_and_r_sends_it_again(
         assert "cancelled" in shown[1] and not any("answering" in h or "incomplete" in h for h in shown)
 
 
+@pytest.mark.app  # Pilot, as in tests/test_app_*.py
 async def test_tui_a_stalled_reply_ends_the_indicator_and_a_stale_one_is_not_answering(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from sqlalchemy import update
@@ -416,6 +423,7 @@ async def test_tui_a_stalled_reply_ends_the_indicator_and_a_stale_one_is_not_ans
         assert " · not running" in shown[-1] and not any("answering" in h for h in shown)
 
 
+@pytest.mark.app  # Pilot, as in tests/test_app_*.py
 async def test_tui_an_html_502_is_one_line_and_a_reload_recovers(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from crewos_tui.screens.projects import ProjectsScreen
@@ -439,6 +447,7 @@ async def test_tui_an_html_502_is_one_line_and_a_reload_recovers(
         assert [p.name for p in screen.project_table.items] == [name]
 
 
+@pytest.mark.app  # Pilot, as in tests/test_app_*.py
 async def test_tui_removing_a_member_whose_answer_was_lost_says_removed(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from crewos_tui.screens.projects import ProjectsScreen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -137,3 +138,25 @@ async def test_an_html_page_instead_of_the_stream_names_the_server():
     b = backend(lambda r: httpx.Response(502, headers={"content-type": "text/html"}, content=page))
     with pytest.raises(errors.Unavailable, match=r"answered 502 \(not a CrewOS answer\)$"):
         await collect(b)
+
+
+class StallingBody(httpx.AsyncByteStream):
+    """One token, then nothing at all: a server (or a proxy) that went quiet."""
+
+    async def __aiter__(self):
+        yield b'event: start\ndata: {}\n\nevent: token\ndata: {"delta": "half a rep"}\n\n'
+        await asyncio.Event().wait()
+
+
+async def test_a_silent_stream_is_given_up_at_the_silence_limit_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CREWOS_TUI_STREAM_SILENCE", "0.2")
+    b = backend(lambda r: httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=StallingBody()))
+    assert b.stream_silence == 0.2
+    with pytest.raises(errors.StreamIncomplete) as caught:
+        await collect(b)
+    assert str(caught.value) == ("http://crewos.test sent nothing for 0.2 s: "
+                                 "the reply is incomplete — 10 characters arrived")
+    monkeypatch.setenv("CREWOS_TUI_STREAM_SILENCE", "soon")
+    other = RemoteBackend("http://crewos.test")
+    assert other.stream_silence == 30.0
+    await other.close()

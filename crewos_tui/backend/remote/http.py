@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Self, TypeVar, cast
@@ -36,9 +37,17 @@ API_KEY_HEADER = "X-CrewOS-API-Key"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 NO_BODY = object()
-#: Seconds a stream may be silent before the client gives up; a CrewOS server sends a
-#: keep-alive comment every few seconds while a reply is slow.
+#: Seconds a stream may be silent before the client gives up (``CREWOS_TUI_STREAM_SILENCE``
+#: overrides); a CrewOS server sends a keep-alive comment every few seconds while a reply is slow.
 STREAM_SILENCE = 30.0
+
+
+def stream_silence_default() -> float:
+    try:
+        seconds = float(os.environ.get("CREWOS_TUI_STREAM_SILENCE", STREAM_SILENCE))
+    except ValueError:
+        return STREAM_SILENCE
+    return seconds if seconds > 0 else STREAM_SILENCE
 
 
 def seg(value: str) -> str:
@@ -130,7 +139,7 @@ class HttpClient:
         max_tries: int = 3,
         backoff: float = 0.25,
         max_retry_after: float = 5.0,
-        stream_silence: float = STREAM_SILENCE,
+        stream_silence: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -141,7 +150,7 @@ class HttpClient:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         #: How long a streamed answer may send nothing (not even a keep-alive) before it is given up.
-        self.stream_silence = stream_silence
+        self.stream_silence = stream_silence if stream_silence is not None else stream_silence_default()
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
