@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -97,3 +98,65 @@ def test_agent_card_reads_a2a_v1_shape():
     assert minimal.url is None and not minimal.streaming
     dumped = AgentCard(name="X", protocol_version="0.3.0").model_dump()
     assert dumped["protocolVersion"] == "0.3.0" and "defaultInputModes" in dumped
+
+
+# ---- a stream must end with its final event --------------------------------------------------
+
+
+async def test_a_stream_without_its_final_event_is_incomplete_not_done():
+    b = backend(lambda r: sse(("start", "{}"), ("token", json.dumps({"delta": "Hello, "})),
+                              ("token", json.dumps({"delta": "wor"}))))
+    seen = []
+    with pytest.raises(errors.StreamIncomplete) as caught:
+        async for event in b.chat.stream("hi"):
+            seen.append(event)
+    await b.close()
+    assert [e.event for e in seen] == ["start", "token", "token"] and caught.value.chars == 10
+    assert str(caught.value) == ("the stream from http://crewos.test ended without its final event: "
+                                 "the reply is incomplete — 10 characters arrived")
+
+
+async def test_a_final_event_cut_in_the_middle_is_not_taken_for_one():
+    body = 'event: token\ndata: {"delta": "abc"}\n\nevent: done\ndata: {"content": "ab'
+    b = backend(lambda r: httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode()))
+    with pytest.raises(errors.StreamIncomplete, match="3 characters arrived"):
+        await collect(b)
+
+
+async def test_nothing_after_the_final_event_is_read():
+    events = await collect(backend(lambda r: sse(("token", json.dumps({"delta": "a"})), ("done", "{}"),
+                                                 ("token", json.dumps({"delta": "late"})))))
+    assert [e.event for e in events] == ["token", "done"]
+
+
+async def test_an_html_page_instead_of_the_stream_names_the_server():
+    page = b"<!doctype html><html><body>Please sign in to the captive portal</body></html>"
+    b = backend(lambda r: httpx.Response(200, headers={"content-type": "text/html"}, content=page))
+    with pytest.raises(errors.Unavailable) as caught:
+        await collect(b)
+    assert str(caught.value) == "the server at http://crewos.test answered 200 (not a CrewOS answer)"
+    b = backend(lambda r: httpx.Response(502, headers={"content-type": "text/html"}, content=page))
+    with pytest.raises(errors.Unavailable, match=r"answered 502 \(not a CrewOS answer\)$"):
+        await collect(b)
+
+
+class StallingBody(httpx.AsyncByteStream):
+    """One token, then nothing at all: a server (or a proxy) that went quiet."""
+
+    async def __aiter__(self):
+        yield b'event: start\ndata: {}\n\nevent: token\ndata: {"delta": "half a rep"}\n\n'
+        await asyncio.Event().wait()
+
+
+async def test_a_silent_stream_is_given_up_at_the_silence_limit_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CREWOS_TUI_STREAM_SILENCE", "0.2")
+    b = backend(lambda r: httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=StallingBody()))
+    assert b.stream_silence == 0.2
+    with pytest.raises(errors.StreamIncomplete) as caught:
+        await collect(b)
+    assert str(caught.value) == ("http://crewos.test sent nothing for 0.2 s: "
+                                 "the reply is incomplete — 10 characters arrived")
+    monkeypatch.setenv("CREWOS_TUI_STREAM_SILENCE", "soon")
+    other = RemoteBackend("http://crewos.test")
+    assert other.stream_silence == 30.0
+    await other.close()

@@ -113,6 +113,17 @@ class DatabaseLocked(DatabaseError):
     """Another process held the write lock for longer than the retries wait."""
 
 
+class StreamIncomplete(CrewOSError):
+    """A streamed answer that ended before its final event: cut, broken off or silent
+    past the limit. ``chars`` characters of the reply had arrived; the caller may retry."""
+
+    status_code = 502
+
+    def __init__(self, chars: int, why: str) -> None:
+        super().__init__(f"{why}: the reply is incomplete — {chars} characters arrived")
+        self.chars = chars
+
+
 _BY_STATUS: dict[int, type[CrewOSError]] = {
     400: Invalid,
     401: Unauthorized,

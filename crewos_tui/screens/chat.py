@@ -2,7 +2,10 @@
 
 A message streams its reply in as it arrives (``ReplyStream`` coalesces token bursts
 into one Markdown write per frame). ``escape`` or ``ctrl+c`` stops a running reply;
-the part that arrived is kept, marked cancelled. With the log focused, ``+``/``-``
+the part that arrived is kept, marked cancelled. A reply whose stream is cut, breaks
+off or falls silent shows "incomplete — N characters arrived" and ``r`` sends the
+same message again; a stored reply whose run is no longer active never shows
+"answering…". With the log focused, ``+``/``-``
 rate the selected reply, ``t`` turns a planner's proposal into tasks on the board
 (any other reply is copied), ``y`` copies it, ``o`` opens the report file a reporter's
 reply left (view, revise, save to a file), ``e`` exports the transcript to a file.
@@ -23,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Select, Static
 
-from ..widgets.chat_log import ChatInput, MessageLog, MessageView, ReplyStream
+from ..widgets.chat_log import INCOMPLETE, ChatInput, MessageLog, MessageView, ReplyStream
 from ..widgets.format import one_line
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
@@ -33,7 +36,8 @@ from .base import BackendScreen, reload_binding
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
-    from ..backend.schemas import ChatSession, ChatStreamEvent
+    from ..backend.errors import CrewOSError
+    from ..backend.schemas import ChatMessage, ChatSession, ChatStreamEvent
 
 PAGE = 50
 AUTO = ""  # the agent Select's "let the message decide" value
@@ -87,6 +91,7 @@ class ChatScreen(BackendScreen):
         Binding("o", "open_artifact", "Report", tooltip="Open the report file the selected reply left",
                 id="chat.open_artifact"),  # knowledge slice
         Binding("e", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
+        Binding("r", "retry", "Retry", tooltip="Send the message whose reply was cut off again", id="chat.retry"),
         Binding("g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
         Binding("p", "choose_project", "Project", show=False, tooltip="Choose the project", id="chat.project"),
         Binding("i", "focus_input", "Write", show=False, tooltip="Write a message", id="chat.write"),
@@ -103,6 +108,8 @@ class ChatScreen(BackendScreen):
         self.agent = AUTO
         self.project_id = NO_PROJECT
         self._choices_loaded = False
+        #: The message whose reply was cut off, and the view showing that: what ``r`` resends.
+        self.retry_text: str | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
@@ -144,6 +151,8 @@ class ChatScreen(BackendScreen):
             return self.streaming  # hidden (and ctrl+c left to copy) unless a reply is running
         if action == "leave_input":
             return not self.streaming
+        if action == "retry":
+            return self.retry_text is not None and not self.streaming
         if action in self.NEEDS_REPLY and self.selected_reply() is None:
             return None
         if action == "open_artifact" and not self._artifact_token():
@@ -202,12 +211,26 @@ class ChatScreen(BackendScreen):
     @work(exclusive=True, group="chat-session", exit_on_error=False)
     async def load_session(self, session_id: str) -> None:
         detail = await self.backend.sessions.get(session_id)
+        not_running: set[str] = set()
+        if detail.access == "owner" and any(self._unfinished(m) for m in detail.messages):
+            # Stored as still answering: ask which runs really are (which may also mark the
+            # runs of a process that is gone interrupted), then read the session again.
+            status = await self.backend.chat.orchestrator_status()
+            active = {r.message_id for r in status.active_runs}
+            detail = await self.backend.sessions.get(session_id)
+            not_running = {m.id for m in detail.messages if self._unfinished(m) and m.id not in active}
         self.session_id = detail.id
+        self.retry_text = None
         self.agent, self.project_id = detail.agent or AUTO, detail.project_id or NO_PROJECT
         self._sync_selects()
         self._heading(detail)
-        await self.message_log.show(detail.messages)
+        await self.message_log.show([m.model_copy(update={"status": "not running"}) if m.id in not_running else m
+                                     for m in detail.messages])
         self.refresh_bindings()
+
+    @staticmethod
+    def _unfinished(message: ChatMessage) -> bool:
+        return message.role == "assistant" and message.status in ("streaming", "queued")
 
     def _sync_selects(self) -> None:
         for sel_id, value in (("#agent-select", self.agent), ("#project-select", self.project_id)):
@@ -248,18 +271,23 @@ class ChatScreen(BackendScreen):
 
     @work(exclusive=True, group="chat-reply", exit_on_error=False)
     async def send_message(self, text: str) -> None:
+        from ..backend.errors import StreamIncomplete, Unavailable
         from ..backend.schemas import ChatMessage
 
         now = datetime.now(UTC)
         user = self.crewos.session.username if self.crewos.session else None
         if self.session_id is None:
             await self.message_log.remove_children()
+        self.retry_text = None
         await self.message_log.add(ChatMessage(id="pending-user", session_id=self.session_id or "", role="user",
                                        content=text, author=user or "you", created_at=now))
         self.streaming, self.run_id = True, None
         self.refresh_bindings()
         stream: ReplyStream | None = None
+        view: MessageView | None = None
         final: dict[str, Any] | None = None
+        ended = False  # the stream's final event (done or error) arrived
+        failure: CrewOSError | None = None
         try:
             # Both backends' streams are async generators (aclose() ends the request).
             events = cast("AsyncGenerator[ChatStreamEvent, None]", self.backend.chat.stream(
@@ -277,19 +305,58 @@ class ChatScreen(BackendScreen):
                     elif event.event == "token" and stream is not None:
                         stream.add(event.delta)
                     elif event.event == "done":
-                        final = event.data
+                        final, ended = event.data, True
                     elif event.event == "error":
+                        ended = True
                         self.crewos.say(str(event.data.get("message") or "the agent failed"), severity="error")
+        except (StreamIncomplete, Unavailable) as exc:  # cut, broken, silent or unreachable: may be retried
+            failure = exc
         finally:
             if stream is not None:
                 await stream.finish(None)
             self.streaming, self.stream = False, None
+            if not ended and view is not None:  # never "answering…" once nothing is arriving
+                self._show_incomplete(view, stream.text if stream is not None else "", retry=failure is not None)
             self.refresh_bindings()
+        if failure is not None:
+            await self._offer_retry(view, text, failure)
+            return
         if final is not None and final.get("status") == "cancelled":
             self.crewos.say("Stopped; the part that arrived is kept.")
         if self.session_id:
             await self._refresh_open_session()
         self.load_sessions()
+
+    def _show_incomplete(self, view: MessageView, arrived: str, *, retry: bool) -> None:
+        hint = f"{self.crewos.key_of(self._binding('chat.retry'))} sends it again" if retry else None
+        view.set_header(view.message.model_copy(update={"status": INCOMPLETE, "content": arrived, "error": hint}))
+
+    def _binding(self, binding_id: str) -> Binding:
+        return next(b for b in self.screen_bindings() if b.id == binding_id)
+
+    async def _offer_retry(self, view: MessageView | None, text: str, failure: CrewOSError) -> None:
+        """The reply was cut off (or never came): say so on it, and let ``r`` resend ``text``."""
+        from ..backend.schemas import ChatMessage
+
+        if view is None:  # no reply had started: show where it would have been
+            view = await self.message_log.add(ChatMessage(
+                id="pending-reply", session_id=self.session_id or "", role="assistant", status=INCOMPLETE,
+                created_at=datetime.now(UTC)))
+            self._show_incomplete(view, "", retry=True)
+        self.retry_text = text
+        log = self.message_log
+        log.selected = len(log.views) - 1
+        if self.focused is self.input and not self.input.text:  # not typing the next one: r works at once
+            log.focus()
+        self.refresh_bindings()
+        self.crewos.report_error(failure)
+        if self.session_id:
+            self.load_sessions()
+
+    def action_retry(self) -> None:
+        if self.retry_text is not None and not self.streaming:
+            text, self.retry_text = self.retry_text, None
+            self.send_message(text)
 
     async def _refresh_open_session(self) -> None:
         """Swap the placeholders for the stored messages (ids, times, tokens)."""
@@ -401,7 +468,7 @@ class ChatScreen(BackendScreen):
     def action_new_session(self) -> None:
         if self.streaming:
             return
-        self.session_id = None
+        self.session_id, self.retry_text = None, None
         self.sessions_table.move_cursor(row=0)
         self.run_worker(self.message_log.remove_children(), exit_on_error=False)
         self._heading()

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 #: Seconds between flushes of a streaming reply: token bursts in between become one write.
 FLUSH_INTERVAL = 1 / 30
+#: The status a reply is shown with when its stream ended early (never stored).
+INCOMPLETE = "incomplete"
 RATING_MARK = {"up": "▲ rated up", "down": "▼ rated down"}
 
 
@@ -43,6 +45,10 @@ def header_text(m: ChatMessage) -> Text:
     parts: list[tuple[str, str] | str] = [(m.agent or "assistant", "bold")]
     if m.status == "streaming":
         parts.append((" · ◌ answering…", "italic"))
+    elif m.status == INCOMPLETE:  # shown by the screen only: the stream was cut, ``content`` is what arrived
+        parts.append((f" · incomplete — {len(m.content)} characters arrived", "bold"))
+        if m.error:
+            parts.append((f" · {m.error}", "italic"))
     elif m.status == "queued":
         parts.append((" · queued", "italic"))
     elif m.status != "complete":

@@ -45,6 +45,7 @@ class LiveServer:
         self._server: Any = None
         self._thread = threading.Thread(target=self._run, name="crewos-live-server", daemon=True)
         self._failed: BaseException | None = None
+        self.services: Services | None = None  # the server's own service layer, once it runs (settings)
 
     def _run(self) -> None:
         try:
@@ -58,7 +59,7 @@ class LiveServer:
         from crewos_tui.backend.server.app import create_app
         from crewos_tui.backend.server.ratelimit import FailureThrottle
 
-        services = await Services.open(self.db_path, settings=fast_settings())
+        services = self.services = await Services.open(self.db_path, settings=fast_settings())
         # Every contract test signs in from 127.0.0.1, some with wrong passwords on purpose:
         # the per-client limits would make one test's failures another's 429.
         app = create_app(services, login_attempts_per_minute=100_000, login_failures=FailureThrottle(free=100_000))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..errors import Unavailable, error_for_status
+from ..errors import Unavailable
 from ..schemas import (
     AdminUser,
     AgentNamespacePolicy,
@@ -37,7 +37,7 @@ from ..schemas import (
     UserUpdate,
 )
 from ..schemas.common import DEFAULT_LIMIT
-from .http import API, as_model, as_page, detail_of, paging, retry_after, seg
+from .http import API, as_model, as_page, paging, seg
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -178,7 +178,7 @@ class RemoteAdmin:
         if response.status_code >= 400:
             await response.aread()
             await response.aclose()
-            raise error_for_status(response.status_code, detail_of(response), retry_after(response))
+            raise self._b.error_for(response)
         try:
             total = int(response.headers.get("x-total-rows", "-1"))
         except ValueError:

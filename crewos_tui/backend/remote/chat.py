@@ -1,23 +1,28 @@
 """Chat over HTTP, with streaming read by httpx-sse.
 
-The stream reader is tolerant, because a real CrewOS server may differ in detail:
-token pieces may be in ``delta``, ``token``, ``content`` or ``text`` (or OpenAI-style
-``choices[0].delta.content``); ``data: [DONE]`` ends the stream; an unnamed event
-carrying a delta is a token; a stream that ends without ``done`` gets one made from
-the pieces; and a server that answers plain JSON instead of a stream is read as
-start → token → done.
+The stream reader is tolerant of shape, because a real CrewOS server may differ in
+detail: token pieces may be in ``delta``, ``token``, ``content`` or ``text`` (or
+OpenAI-style ``choices[0].delta.content``); ``data: [DONE]`` ends the stream (a
+``done`` is made from the pieces); an unnamed event carrying a delta is a token; and
+a server that answers plain JSON instead of a stream is read as start → token → done.
+
+It is strict about the end: a stream must end with its final event (``done``,
+``error`` or ``[DONE]``). One that ends without it, whose body breaks off, or that
+sends nothing (not even a keep-alive comment) for ``stream_silence`` seconds raises
+``StreamIncomplete`` with the number of characters that arrived, never a ``done``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
-from httpx_sse import ServerSentEvent, aconnect_sse
+from httpx_sse import EventSource, ServerSentEvent
 
-from ..errors import Unavailable, error_for_status
+from ..errors import StreamIncomplete, Unavailable
 from ..schemas import (
     ChatCancel,
     ChatCancelResult,
@@ -26,7 +31,7 @@ from ..schemas import (
     ChatStreamEvent,
     OrchestratorStatus,
 )
-from .http import API, as_model, detail_of, retry_after
+from .http import API, as_model, transport_failure
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -96,6 +101,31 @@ def _from_plain(payload: Any) -> list[ChatStreamEvent]:
             ChatStreamEvent(event="done", data={**body, "content": content})]
 
 
+class _UntilSilent(httpx.AsyncByteStream):
+    """A streamed body (decoded) that raises ``TimeoutError`` once nothing arrived for ``seconds``."""
+
+    def __init__(self, source: httpx.Response, seconds: float) -> None:
+        self._source, self._seconds = source, seconds
+
+    def response(self) -> httpx.Response:
+        """A response reading this body: the source's headers, less the encoding already undone."""
+        headers = [(k, v) for k, v in self._source.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length")]
+        return httpx.Response(self._source.status_code, headers=headers, stream=self, request=self._source.request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks = self._source.aiter_bytes()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(chunks), self._seconds)
+            except StopAsyncIteration:
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._source.aclose()
+
+
 class RemoteChat:
     def __init__(self, backend: HttpClient) -> None:
         self._b = backend
@@ -114,37 +144,54 @@ class RemoteChat:
         return as_model(ChatReply, await self._b.request("POST", f"{API}/chat", data=form))
 
     async def _events(self, path: str, **body: Any) -> AsyncIterator[ChatStreamEvent]:
-        # The shared client (credentials, base URL); no read timeout while a reply streams.
+        # The shared client (credentials, base URL). The answer's head must come within
+        # the client's timeout; after it, the silence limit applies between any two
+        # pieces of the body (the server's keep-alive comments count).
         client: httpx.AsyncClient = self._b.httpx_client
-        headers = self._b.credential_headers("any")
-        timeout = httpx.Timeout(self._b.timeout, read=None)
+        base, limit, silence = self._b.base_url, self._b.timeout, self._b.stream_silence
+        headers = {**self._b.credential_headers("any"), "Accept": "text/event-stream", "Cache-Control": "no-store"}
+        request = client.build_request("POST", path, headers=headers, timeout=httpx.Timeout(limit, read=None), **body)
         pieces: list[str] = []
-        finished = False
+        answered = False  # the answer's status line and headers arrived
+
+        def received() -> int:
+            return sum(len(p) for p in pieces)
+
         try:
-            async with aconnect_sse(client, "POST", path, headers=headers, timeout=timeout, **body) as source:
-                response = source.response
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise error_for_status(response.status_code, detail_of(response), retry_after(response))
-                if "text/event-stream" not in response.headers.get("content-type", ""):
-                    await response.aread()
-                    for event in _from_plain(response.json()):
+            async with asyncio.timeout(limit):
+                response = await client.send(request, stream=True)
+            answered = True
+            try:
+                if response.status_code >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
+                    await asyncio.wait_for(response.aread(), limit)
+                    if response.status_code >= 400:
+                        raise self._b.error_for(response)
+                    for event in _from_plain(self._b.decode(response)):
                         yield event
                     return
+                source = EventSource(_UntilSilent(response, silence).response())
                 async for sse in source.aiter_sse():
                     event = parse_event(sse)
-                    if event is None:
-                        break
+                    if event is None:  # [DONE]
+                        yield ChatStreamEvent(event="done", data={"content": "".join(pieces)})
+                        return
                     if event.event == "token":
                         pieces.append(event.delta)
-                    finished = finished or event.event in ("done", "error")
                     yield event
-        except httpx.TimeoutException:
-            raise Unavailable(f"{self._b.base_url} did not answer within {self._b.timeout:g} s") from None
+                    if event.event in ("done", "error"):
+                        return  # the final event: nothing after it is read
+            finally:
+                await response.aclose()
+        except TimeoutError:
+            if not answered:
+                raise Unavailable(f"cannot reach {base}: no answer within {limit:g} s") from None
+            raise StreamIncomplete(received(), f"{base} sent nothing for {silence:g} s") from None
         except httpx.TransportError as exc:
-            raise Unavailable(f"the stream from {self._b.base_url} broke: {exc or exc.__class__.__name__}") from None
-        if not finished and pieces:
-            yield ChatStreamEvent(event="done", data={"content": "".join(pieces)})
+            if not answered:
+                raise Unavailable(f"cannot reach {base}: {transport_failure(exc)}") from None
+            why = transport_failure(exc).split(" (", 1)[0]
+            raise StreamIncomplete(received(), f"the stream from {base} broke off ({why})") from None
+        raise StreamIncomplete(received(), f"the stream from {base} ended without its final event")
 
     async def stream(
         self, message: str, project_id: str | None = None, session_id: str | None = None, agent: str | None = None,

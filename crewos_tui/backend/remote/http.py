@@ -7,9 +7,13 @@ could do the change twice. A create (``idempotent=True``) carries an
 ``Idempotency-Key`` (``backend/idempotency.py``: a fresh one per call, or the one the
 caller set) and is retried like the others with that same key, once the server has
 said it honours keys (``X-CrewOS-Idempotency`` on any answer); before that only when
-the request never left (no connection). Status codes become the same ``errors`` the local
-backend raises. Answers may carry fields we do not know (ignored) and lists may be
-bare JSON arrays or ``{"items": ...}`` pages.
+the request never left (no connection). A retried DELETE whose earlier attempt may have
+reached the server (its answer was lost) and which now finds the thing gone (a CrewOS
+404) has succeeded: it answers what the caller passed as ``gone``. Status codes become
+the same ``errors`` the local backend raises; an error whose body is not a CrewOS
+answer (a proxy's HTML page) says so, with the server's URL and status
+(``HttpClient.error_for``). Answers may carry fields we do not know (ignored) and
+lists may be bare JSON arrays or ``{"items": ...}`` pages.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Self, TypeVar, cast
@@ -39,6 +44,17 @@ API_KEY_HEADER = "X-CrewOS-API-Key"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 NO_BODY = object()
+#: Seconds a stream may be silent before the client gives up (``CREWOS_TUI_STREAM_SILENCE``
+#: overrides); a CrewOS server sends a keep-alive comment every few seconds while a reply is slow.
+STREAM_SILENCE = 30.0
+
+
+def stream_silence_default() -> float:
+    try:
+        seconds = float(os.environ.get("CREWOS_TUI_STREAM_SILENCE", STREAM_SILENCE))
+    except ValueError:
+        return STREAM_SILENCE
+    return seconds if seconds > 0 else STREAM_SILENCE
 
 
 def seg(value: str) -> str:
@@ -65,15 +81,21 @@ def _readable(detail: Any) -> str:
     return str(detail)
 
 
-def detail_of(response: httpx.Response) -> str:
+def detail_of(response: httpx.Response) -> str | None:
+    """The message of a CrewOS error answer (JSON); None when the body is not JSON: an
+    HTML page or text from a proxy, a load balancer or another program on that port."""
     try:
         body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        return text[:300] if text else f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    except ValueError:  # also an empty body, and bytes that are not UTF-8
+        return None
     if isinstance(body, dict) and "detail" in body:
         return _readable(body["detail"])
     return _readable(body)
+
+
+def gone(id: str) -> dict[str, Any]:
+    """The answer of a delete that found ``id`` already deleted (see ``request(gone=...)``)."""
+    return {"id": id, "deleted": True}
 
 
 def retry_after(response: httpx.Response) -> float | None:
@@ -124,6 +146,7 @@ class HttpClient:
         max_tries: int = 3,
         backoff: float = 0.25,
         max_retry_after: float = 5.0,
+        stream_silence: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -135,6 +158,8 @@ class HttpClient:
         self.max_tries = max(1, max_tries)
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        #: How long a streamed answer may send nothing (not even a keep-alive) before it is given up.
+        self.stream_silence = stream_silence if stream_silence is not None else stream_silence_default()
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
@@ -160,6 +185,26 @@ class HttpClient:
             return bearer or key or {}
         return key or bearer or {}
 
+    def not_crewos(self, status: int) -> str:
+        return f"the server at {self.base_url} answered {status} (not a CrewOS answer)"
+
+    def error_for(self, response: httpx.Response) -> CrewOSError:
+        """The error an answer of status >= 400 stands for: the server's ``detail``, or,
+        when the body is not a CrewOS answer, which server answered which status."""
+        detail = detail_of(response)
+        if detail is None:
+            detail = self.not_crewos(response.status_code)
+        return error_for_status(response.status_code, detail, retry_after(response))
+
+    def decode(self, response: httpx.Response) -> Any:
+        """The JSON of a successful answer (None for an empty body)."""
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise Unavailable(self.not_crewos(response.status_code)) from None
+
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
             after = retry_after(response)
@@ -177,14 +222,19 @@ class HttpClient:
         json: Any = NO_BODY,
         files: Any = None,
         data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
         raw: bool = False,
         idempotent: bool = False,
+        gone: Any = NO_BODY,
     ) -> Any:
         """Send one API request (retrying when safe); the decoded JSON answer or an error.
 
-        ``raw=True`` returns the ``httpx.Response`` itself (downloads of bytes);
-        ``idempotent=True`` (creates) sends an ``Idempotency-Key`` and may send it again."""
-        kwargs: dict[str, Any] = {"headers": self.credential_headers(credential)}
+        ``headers`` are added to this request's (every attempt's). ``raw=True`` returns the
+        ``httpx.Response`` itself (downloads of bytes). ``idempotent=True`` (creates) sends an
+        ``Idempotency-Key`` and may send it again. ``gone``: for a DELETE, what to answer when
+        a retry finds the thing gone after an attempt whose answer was lost (the first attempt
+        deleted it); without it that 404 is an error like any other."""
+        kwargs: dict[str, Any] = {"headers": {**self.credential_headers(credential), **(headers or {})}}
         slot = current_key() if idempotent else None
         if slot is not None:
             slot.replayed = False
@@ -203,6 +253,7 @@ class HttpClient:
         if data:
             kwargs["data"] = data
         retryable = method in IDEMPOTENT
+        maybe_done = False  # an earlier attempt may have reached the server and done its work
         for attempt in range(1, self.max_tries + 1):
             response: httpx.Response | None = None
             unsent = False  # the request never reached the server: sending it again is safe
@@ -210,20 +261,24 @@ class HttpClient:
                 response = await self._client.request(method, path, **kwargs)
                 if SUPPORT_HEADER in response.headers:
                     self.server_keeps_keys = True
-            except httpx.TimeoutException as exc:
-                error: CrewOSError = Unavailable(f"cannot reach {self.base_url}: no answer within {self.timeout:g} s")
-                unsent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            except httpx.TransportError as exc:
-                error = Unavailable(f"cannot reach {self.base_url}: {str(exc) or exc.__class__.__name__}")
-                unsent = isinstance(exc, httpx.ConnectError)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # never sent
+                error: CrewOSError = self._unreachable(exc)
+                unsent = True
+            except httpx.TransportError as exc:  # sent, perhaps done, but the answer is lost
+                error, maybe_done = self._unreachable(exc), True
             else:
-                if response.status_code < 400:
+                status = response.status_code
+                if status < 400:
                     if slot is not None and response.headers.get(REPLAYED_HEADER) == "true":
                         slot.mark_replayed()
-                    return response if raw else self._decode(response)
-                error = error_for_status(response.status_code, detail_of(response), retry_after(response))
-                if response.status_code not in RETRY_STATUSES:
+                    return response if raw else self.decode(response)
+                if (status == 404 and maybe_done and method == "DELETE" and gone is not NO_BODY
+                        and detail_of(response) is not None):
+                    return gone  # the lost attempt deleted it
+                error = self.error_for(response)
+                if status not in RETRY_STATUSES:
                     raise error
+                maybe_done = maybe_done or status in (502, 504)  # a proxy may have passed it on
             # A create with a key may be sent again: to a server that keeps keys, or if it never left.
             again = retryable or (idempotent and (self.server_keeps_keys or unsent))
             if not again or attempt == self.max_tries:
@@ -235,15 +290,10 @@ class HttpClient:
         """A create (POST answering 201): sent with an ``Idempotency-Key``, so it may be sent again."""
         return await self.request("POST", path, idempotent=True, **kwargs)
 
-    @staticmethod
-    def _decode(response: httpx.Response) -> Any:
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            path = response.request.url.path
-            raise Unavailable(f"the server answered {path} with something other than JSON") from None
+    def _unreachable(self, exc: httpx.TransportError) -> Unavailable:
+        if isinstance(exc, httpx.TimeoutException):
+            return Unavailable(f"cannot reach {self.base_url}: no answer within {self.timeout:g} s")
+        return Unavailable(f"cannot reach {self.base_url}: {transport_failure(exc)}")
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -253,6 +303,15 @@ class HttpClient:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
+
+
+def transport_failure(exc: httpx.TransportError) -> str:
+    """What went wrong with the connection, in words (httpx's own text, when it has any)."""
+    if str(exc):
+        return str(exc)
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return "the connection was closed or reset"
+    return exc.__class__.__name__
 
 
 def paging(limit: int, cursor: str | None, **extra: Any) -> dict[str, Any]:

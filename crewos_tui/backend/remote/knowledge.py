@@ -38,7 +38,7 @@ from ..schemas.knowledge import (
     WikiLinkCreate,
     WikiLinkUpdate,
 )
-from .http import API, as_model, as_page, paging, seg
+from .http import API, as_model, as_page, gone, paging, seg
 
 if TYPE_CHECKING:
     import httpx
@@ -104,7 +104,7 @@ class RemoteKnowledge:
         return as_model(KnowledgeEntry, await self._b.request("PUT", self._e(entry_id), json=_body(data)))
 
     async def delete(self, entry_id: str) -> Deleted:
-        return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id)))
+        return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id), gone=gone(entry_id)))
 
     async def ingest(self, data: KnowledgeIngest) -> IngestResult:
         payload = data.model_dump(mode="json", exclude_none=True)
@@ -166,7 +166,8 @@ class RemoteKnowledge:
         return as_model(WikiLink, payload)
 
     async def delete_link(self, entry_id: str, link_id: str) -> Deleted:
-        return as_model(Deleted, await self._b.request("DELETE", self._e(entry_id, "links", seg(link_id))))
+        payload = await self._b.request("DELETE", self._e(entry_id, "links", seg(link_id)), gone=gone(link_id))
+        return as_model(Deleted, payload)
 
     async def trigger_meditation(self, data: MeditationTrigger | None = None) -> MeditationRun:
         payload = await self._b.create(f"{BASE}/wiki-meditation/trigger",

@@ -22,7 +22,7 @@ from ..schemas import (
 )
 from ..schemas.common import DEFAULT_LIMIT
 from ..schemas.projects import ProjectRole
-from .http import API, as_model, as_page, paging, seg
+from .http import API, as_model, as_page, gone, paging, seg
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -55,7 +55,7 @@ class RemoteProjects:
         return as_model(Project, payload)
 
     async def delete(self, project_id: str) -> Deleted:
-        return as_model(Deleted, await self._b.request("DELETE", self._p(project_id)))
+        return as_model(Deleted, await self._b.request("DELETE", self._p(project_id), gone=gone(project_id)))
 
     async def archive(self, project_id: str) -> Project:
         return as_model(Project, await self._b.request("POST", self._p(project_id, "archive")))
@@ -72,7 +72,8 @@ class RemoteProjects:
         return as_model(Member, payload)
 
     async def remove_member(self, project_id: str, user_id: str) -> Deleted:
-        return as_model(Deleted, await self._b.request("DELETE", self._p(project_id, "members", seg(user_id))))
+        payload = await self._b.request("DELETE", self._p(project_id, "members", seg(user_id)), gone=gone(user_id))
+        return as_model(Deleted, payload)
 
     async def team_users(
         self, project_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None

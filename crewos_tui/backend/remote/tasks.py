@@ -18,7 +18,7 @@ from ..schemas.tasks import (
     TaskEventCreate,
     TaskUpdate,
 )
-from .http import API, as_model, as_page, paging, seg
+from .http import API, as_model, as_page, gone, paging, seg
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -57,7 +57,7 @@ class RemoteTasks:
         return as_model(Task, payload)
 
     async def delete(self, task_id: str) -> Deleted:
-        return as_model(Deleted, await self._b.request("DELETE", self._t(task_id)))
+        return as_model(Deleted, await self._b.request("DELETE", self._t(task_id), gone=gone(task_id)))
 
     async def set_status(self, task_id: str, status: str, reason: str = "") -> Task:
         return await self._status("POST", task_id, status, reason)
@@ -88,7 +88,8 @@ class RemoteTasks:
         return as_model(TaskDependency, payload)
 
     async def remove_dependency(self, task_id: str, blocks_task_id: str) -> Deleted:
-        payload = await self._b.request("DELETE", self._t(task_id, "dependencies", seg(blocks_task_id)))
+        payload = await self._b.request("DELETE", self._t(task_id, "dependencies", seg(blocks_task_id)),
+                                        gone=gone(blocks_task_id))
         return as_model(Deleted, payload)
 
     async def create_agent_run(self, task_id: str, data: AgentRunCreate) -> AgentRun:
