@@ -188,7 +188,8 @@ def demo_spec(demo_template: Path, tmp_path: Path) -> LaunchSpec:
 SLOW_MODULES = {"test_board_bench.py", "test_knowledge_bench.py", "test_ledger_bench.py",
                 "test_notifications_bench.py", "test_properties.py", "test_tokens_properties.py",
                 "test_audit_export.py",  # 100,000 audit events, twice
-                "test_cli_accounts.py"}  # a real `crewos-tui serve` in a subprocess
+                "test_cli_accounts.py",  # a real `crewos-tui serve` in a subprocess
+                "test_schemathesis.py"}  # every operation, twice, against a live server
 #: Single tests that take seconds: every built-in agent answering twice on the demo data,
 #: a remote board waiting for two of its refresh intervals.
 SLOW_TESTS = {"test_builtin_answers_are_deterministic_on_demo_data", "test_the_remote_board_refreshes_on_an_interval"}
