@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from crewos_tui.backend.local.backend import LocalBackend
+from crewos_tui.backend.local.context import Settings
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.principal import Principal
 from crewos_tui.backend.schemas import UserInfo
@@ -36,12 +37,18 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """uvicorn serving create_app(services) on a free loopback port, in a thread."""
+    """uvicorn serving create_app(services) on a free loopback port, in a thread.
 
-    def __init__(self, db_path: Path) -> None:
+    ``app`` and ``loop`` are the running app and the server's event loop, for tests that
+    swap the app's service layer (tests/test_schemathesis.py gives each test a database)."""
+
+    def __init__(self, db_path: Path, settings: Settings | None = None) -> None:
         self.db_path = db_path
+        self.settings = settings or fast_settings()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._server: Any = None
         self._thread = threading.Thread(target=self._run, name="crewos-live-server", daemon=True)
         self._failed: BaseException | None = None
@@ -59,16 +66,18 @@ class LiveServer:
         from crewos_tui.backend.server.app import create_app
         from crewos_tui.backend.server.ratelimit import FailureThrottle
 
-        services = self.services = await Services.open(self.db_path, settings=fast_settings())
+        services = self.services = await Services.open(self.db_path, settings=self.settings)
         # Every contract test signs in from 127.0.0.1, some with wrong passwords on purpose:
         # the per-client limits would make one test's failures another's 429.
-        app = create_app(services, login_attempts_per_minute=100_000, login_failures=FailureThrottle(free=100_000))
+        self.app = app = create_app(services, login_attempts_per_minute=100_000,
+                                    login_failures=FailureThrottle(free=100_000))
+        self.loop = asyncio.get_running_loop()
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         try:
             await self._server.serve()
         finally:
-            await services.close()
+            await app.state.services.close()  # the one it serves last
 
     def start(self) -> None:
         self._thread.start()
