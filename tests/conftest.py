@@ -189,14 +189,11 @@ SLOW_MODULES = {"test_board_bench.py", "test_knowledge_bench.py", "test_ledger_b
                 "test_notifications_bench.py", "test_properties.py", "test_tokens_properties.py",
                 "test_audit_export.py",  # 100,000 audit events, twice
                 "test_cli_accounts.py",  # a real `crewos-tui serve` in a subprocess
-<<<<<<< HEAD
                 "test_crash_safety.py",  # a writer SIGKILLed 24 times
                 "test_two_processes_live.py",  # `crewos-tui serve` and a local writer, 300 writes each
                 "test_cli_db_errors.py", "test_durability_bench.py",
-                "test_faults.py"}  # a served workspace behind a fault proxy: stalls wait their limits
-=======
+                "test_faults.py",  # a served workspace behind a fault proxy: stalls wait their limits
                 "test_schemathesis.py"}  # every operation, twice, against a live server
->>>>>>> st
 #: Single tests that take seconds: every built-in agent answering twice on the demo data,
 #: a remote board waiting for two of its refresh intervals.
 SLOW_TESTS = {"test_builtin_answers_are_deterministic_on_demo_data", "test_the_remote_board_refreshes_on_an_interval"}

@@ -23,10 +23,10 @@ import functools
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, ExceptionContext
@@ -47,7 +47,7 @@ BUSY_DEADLINE = 30.0
 #: Every state change writes its audit event (and a ledger move its postings) in the same
 #: transaction, so durable audit and ledger writes mean durable commits: FULL, for all of
 #: them. It costs one fsync per commit, measured in benchmarks/durability.py
-#: (docs/ARCHITECTURE.md, "Durability").
+#: (docs/ARCHITECTURE.md, "Acknowledged writes survive a power loss").
 SYNCHRONOUS = "FULL"
 
 T = TypeVar("T")
@@ -201,13 +201,19 @@ def _migrate(path: Path, conn: Connection) -> int:
     return version
 
 
-def _translated(method: Callable[..., Any]) -> Callable[..., Any]:
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _translated(
+    method: Callable[Concatenate[Database, _P], AbstractAsyncContextManager[_T]],
+) -> Callable[Concatenate[Database, _P], AbstractAsyncContextManager[_T]]:
     """Wrap an async context manager method: a SQLite error that reaches its caller
     after the engine's hook (a lock that outlived the retries) becomes DatabaseLocked."""
 
     @asynccontextmanager
     @functools.wraps(method)
-    async def wrapper(self: Database, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+    async def wrapper(self: Database, *args: _P.args, **kwargs: _P.kwargs) -> AsyncIterator[_T]:
         try:
             async with method(self, *args, **kwargs) as value:
                 yield value
