@@ -108,7 +108,7 @@ class ChatScreen(BackendScreen):
         self.agent = AUTO
         self.project_id = NO_PROJECT
         self._choices_loaded = False
-        #: The message whose reply was cut off, and the view showing that: what ``r`` resends.
+        #: The message whose reply was cut off (or never came): what ``r`` sends again.
         self.retry_text: str | None = None
 
     def compose_body(self) -> ComposeResult:
