@@ -158,14 +158,15 @@ def harvest(url: str, spec: dict[str, Any], callers: list[tuple[Headers, Headers
     parameters as each caller (``(API key headers, access token headers)``, the second for
     the JWT-only routes), then the GETs whose path parameter was found, for a few values."""
     found: dict[str, set[Any]] = {}
-    gets = {path: ops["get"] for path, ops in spec["paths"].items() if "get" in ops and not path.endswith(".csv")}
+    gets = {path: ops["get"] for path, ops in spec["paths"].items()
+            if "application/json" in ops.get("get", {}).get("responses", {}).get("200", {}).get("content", {})}
     with httpx.Client(base_url=url, timeout=SLOW_MACHINE) as client:
         for depth in (0, 1):
             for path, op in gets.items():
                 names = re.findall(r"{(\w+)}", path)
                 if len(names) != depth:
                     continue
-                values = [None] if not names else sorted(_values(found, names[0]), key=str)[:3]
+                values = [None] if not names else sorted(_values(found, names[0]), key=str)[:2]
                 for value in values:
                     target = path if value is None else path.replace(f"{{{names[0]}}}", str(value))
                     for key, token in callers:
