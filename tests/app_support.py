@@ -18,8 +18,8 @@ def make_app(spec: LaunchSpec, **kw: Any) -> CrewOSApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until the app is connected (or gave up), no worker runs and no
-    live-update reload is pending."""
+    """Wait until the app is connected (or gave up), no worker runs, no review decision
+    is being sent and no live-update reload is pending."""
     app: Any = pilot.app
     from textual.widgets import DataTable
     from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
@@ -30,9 +30,14 @@ async def settle(pilot: Pilot[Any]) -> None:
             # not only running: a worker created by a message handled a moment ago is still pending
             any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
             or getattr(app, "_change_timer", None) is not None
+            or sending()  # a review decision on its way (the app's own task, not a worker)
             or (session is not None and session.health == "connecting")  # connect starts after the first frame
             or tables_measuring()
         )
+
+    def sending() -> bool:
+        held = getattr(app, "held_decisions", None)
+        return bool(held is not None and held.sending)
 
     def tables_measuring() -> bool:
         # A DataTable sizes its columns for new rows when it next goes idle: until then a
