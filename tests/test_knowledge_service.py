@@ -76,6 +76,15 @@ async def test_deleting_a_project_keeps_ingested_knowledge(services, make_user):
     assert files[0].id == res.file.id and files[0].project_id is None and files[0].entry_count == 1
 
 
+def _step_adding(table: str) -> int:
+    """The index of the migration step that creates ``table``."""
+    for i, step in enumerate(dbmod.MIGRATIONS):
+        names = [c.cell_contents for c in (step.__closure__ or ()) if isinstance(c.cell_contents, tuple)]
+        if any(table in n for n in names):
+            return i
+    raise AssertionError(f"no migration step adds {table}")
+
+
 async def test_an_older_database_gets_the_index_by_migration(tmp_path):
     path = tmp_path / "old.db"
     svc = await Services.open(path, settings=fast_settings())
@@ -83,7 +92,7 @@ async def test_an_older_database_gets_the_index_by_migration(tmp_path):
     con = sqlite3.connect(path)  # make it look like the schema before the knowledge slice
     for name in ("knowledge_fts", *reversed(KNOWLEDGE_TABLES), "artifact_revisions", "artifacts"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    con.execute("PRAGMA user_version = 8")  # before MIGRATIONS[7], the knowledge slice's step
+    con.execute(f"PRAGMA user_version = {_step_adding('knowledge_entries') + 1}")  # later steps may follow
     con.commit()
     con.close()
     svc = await Services.open(path, settings=fast_settings())

@@ -2,9 +2,10 @@
 service layer in this process (as a local TUI would run it, background work and all).
 
 Both write at once, 300 calls each, and both queue agent jobs: no write may fail with
-"database is locked" and every job must succeed. Meanwhile the server streams a chat
-reply; the local process's first chat (whose sweep once marked the server's live run
-"interrupted") must leave that run alone, and it completes.
+"database is locked" and every job must succeed. Meanwhile the server keeps streaming
+chat replies; the local process's chat turns sweep for runs of processes that are gone
+(a sweep once marked the server's live run "interrupted"): a sweep that met the server's
+running replies must leave them running, and every one of them completes.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlmodel import col
 
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.local.tables import ChatRunRow
@@ -108,8 +111,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         log.close()
 
 
-async def _server_chat(client: httpx.AsyncClient, project_id: str, started: asyncio.Future[str]) -> dict:
-    """A streamed reply from the server; ``started`` gets its run id at the start event."""
+async def _server_chat(client: httpx.AsyncClient, project_id: str) -> dict:
+    """One streamed reply from the server: its final event's data, with ``event``."""
     body = {"message": "Give me a full status report of this project, every task.", "project_id": project_id,
             "agent": "reporter"}
     event, done = "", None
@@ -118,14 +121,33 @@ async def _server_chat(client: httpx.AsyncClient, project_id: str, started: asyn
         async for line in r.aiter_lines():
             if line.startswith("event: "):
                 event = line[7:]
-            elif line.startswith("data: "):
-                data = json.loads(line[6:])
-                if event == "start":
-                    started.set_result(data["run_id"])
-                elif event in ("done", "error"):
-                    done = {"event": event, **data}
+            elif line.startswith("data: ") and event in ("done", "error"):
+                done = {"event": event, **json.loads(line[6:])}
     assert done is not None, "the stream ended without its final event"
     return done
+
+
+class SweepSpy:
+    """Watches the local process's real sweep: which of the server's runs were running in
+    its transaction, and what became of them."""
+
+    def __init__(self, local: Services) -> None:
+        self.chat = local.chat
+        self.seen: list[tuple[set[str], dict[str, str]]] = []
+        original = local.chat._sweep
+
+        async def sweep(session: Any, now: Any) -> None:
+            others = (col(ChatRunRow.worker) != self.chat._worker, col(ChatRunRow.status) == "running")
+            running = set((await session.scalars(select(ChatRunRow.id).where(*others))).all())
+            await original(session, now)
+            after = dict((await session.execute(select(ChatRunRow.id, ChatRunRow.status)
+                                                .where(col(ChatRunRow.id).in_(running)))).tuples().all())
+            self.seen.append((running, after))
+
+        local.chat._sweep = sweep  # type: ignore[method-assign]
+
+    def again(self) -> None:
+        self.chat._swept_at = None  # the next turn sweeps again (a sweep is due every 10 s)
 
 
 @pytest.mark.timeout(300)  # two Python processes starting on a loaded machine, 600 writes
@@ -135,6 +157,7 @@ def test_a_served_workspace_and_a_local_writer_share_the_file_without_lock_error
     async def main() -> dict:
         local = await Services.open(served.database, settings=fast_settings(stream_chunk_delay=0))
         await local.start_background()  # as the TUI does: job runner, commit watch, chat lease
+        spy = SweepSpy(local)
         alice = await local.auth.principal_for("alice")
         headers = {"X-CrewOS-API-Key": served.key}
         try:
@@ -168,17 +191,26 @@ def test_a_served_workspace_and_a_local_writer_share_the_file_without_lock_error
                         except Exception as exc:  # noqa: BLE001 - counted, and the test fails on any
                             failures[f"local {type(exc).__name__}: {str(exc)[:120]}"] += 1
 
+                chatting = asyncio.Event()
+                server_replies: list[dict] = []
+
+                async def server_chats() -> None:  # the server is always writing some reply
+                    while not chatting.is_set():
+                        server_replies.append(await _server_chat(client, served.project_id))
+
                 remote_numbers, local_numbers = iter(range(WRITES)), iter(range(WRITES))
-                started: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-                chat = asyncio.create_task(_server_chat(client, served.project_id, started))
                 writers = [asyncio.create_task(remote_writer(remote_numbers)) for _ in range(CONCURRENCY)]
                 writers += [asyncio.create_task(local_writer(local_numbers)) for _ in range(CONCURRENCY)]
-                run_id = await started
-                # This process's first chat, while the server's reply is still being written.
-                reply = await local.chat.send(alice, "what is open?", project_id=served.project_id)
-                async with local.ctx.db.read() as s:
-                    during = await s.scalar(select(ChatRunRow.status).where(ChatRunRow.id == run_id))
-                done = await chat
+                chats = [asyncio.create_task(server_chats()) for _ in range(2)]
+                # This process's chats (each sweeps) while the server's replies are being written,
+                # until a sweep has met a running run of the server's.
+                local_replies = []
+                while not any(running for running, _after in spy.seen) and len(local_replies) < 20:
+                    spy.again()
+                    local_replies.append((await local.chat.send(alice, "what is open?",
+                                                                project_id=served.project_id)).status)
+                chatting.set()
+                await asyncio.gather(*chats)
                 await asyncio.gather(*writers)
                 interrupted = (await local.chat.orchestrator_status(alice)).interrupted_runs
 
@@ -189,22 +221,26 @@ def test_a_served_workspace_and_a_local_writer_share_the_file_without_lock_error
                     while set((states := await job_states()).values()) - {"succeeded", "failed", "cancelled"}:
                         await asyncio.sleep(0.1)
                 async with local.ctx.db.read() as s:
-                    after = await s.scalar(select(ChatRunRow.status).where(ChatRunRow.id == run_id))
-                tasks = (await client.get("/api/v1/tasks", params={"project_id": served.project_id,
-                                                                   "limit": 1})).status_code
-                return {"reply": reply.status, "during": during, "after": after, "done": done,
-                        "interrupted": interrupted, "jobs": states, "tasks": tasks}
+                    server_runs = dict((await s.execute(select(ChatRunRow.id, ChatRunRow.status).where(
+                        col(ChatRunRow.worker) != local.chat._worker))).tuples().all())
+                return {"local": local_replies, "server": server_replies, "server_runs": server_runs,
+                        "interrupted": interrupted, "jobs": states, "sweeps": spy.seen}
         finally:
             await local.close()
 
     result = asyncio.run(main())
     assert dict(failures) == {}, f"lock errors or other failures in {2 * WRITES} writes"
-    assert result["reply"] == "complete"
-    assert result["during"] != "interrupted", "the local process's sweep interrupted the server's live chat run"
-    assert result["during"] == "running", "the server's reply ended before the local chat: nothing was tested"
-    assert result["done"]["event"] == "done" and result["done"]["status"] == "complete"
-    assert result["after"] == "completed" and result["interrupted"] == 0
+    assert set(result["local"]) == {"complete"}
+    # The sweep that met the server's live runs left every one of them running.
+    met = [(running, after) for running, after in result["sweeps"] if running]
+    assert met, f"no local sweep met a running reply of the server's in {len(result['local'])} turns"
+    assert all(set(after.values()) == {"running"} for _running, after in met), met
+    # And each of the server's replies finished as a whole reply.
+    assert [r["event"] for r in result["server"]] == ["done"] * len(result["server"])
+    assert {r["status"] for r in result["server"]} == {"complete"}
+    assert set(result["server_runs"].values()) == {"completed"}, result["server_runs"]
+    assert result["interrupted"] == 0
     assert set(result["jobs"].values()) == {"succeeded"}, result["jobs"]
-    print(f"\ntwo processes: {2 * WRITES} writes, 0 lock errors; {2 * JOBS} jobs succeeded; the server's chat run "
-          f"({len(result['done']['content'])} characters) {result['during']} during the local chat, "
-          f"{result['after']} after")
+    print(f"\ntwo processes: {2 * WRITES} writes, 0 lock errors; {2 * JOBS} jobs succeeded; "
+          f"{len(result['local'])} local chat turn(s) swept while {len(met[0][0])} of the server's runs were "
+          f"running, none interrupted; {len(result['server'])} server replies complete")
