@@ -13,7 +13,7 @@ import pytest
 from crewos_tui.backend import serve
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.server.app import LOGIN_ATTEMPTS_PER_MINUTE, create_app
-from crewos_tui.backend.server.ratelimit import TrustedProxies
+from crewos_tui.backend.server.ratelimit import FailureThrottle, TrustedProxies
 from crewos_tui.cli import build_parser
 
 ATTEMPT = {"username": "nobody", "password": "wrong password"}
@@ -108,3 +108,61 @@ def test_a_bad_trusted_proxy_is_refused_before_serving(
 )
 def test_the_client_is_the_right_most_untrusted_hop(peer: str, forwarded: list[str], client: str) -> None:
     assert TrustedProxies(["127.0.0.1", "10.0.0.0/8"]).client(peer, forwarded) == client
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_a_clients_failed_sign_ins_grow_its_wait_and_are_forgotten_after_a_quiet_hour() -> None:
+    clock = Ticks()
+    throttle = FailureThrottle(free=3, first=1.0, maximum=8.0, forget_after=60.0, clock=clock)
+    assert [throttle.failed("a") for _ in range(2)] == [None, None]
+    assert throttle.wait("a") is None
+    assert throttle.failed("a") == 1.0  # the third failure starts the first wait
+    assert throttle.wait("a") == 1.0 and throttle.wait("b") is None  # only that client waits
+    clock.t += 1.0
+    assert throttle.wait("a") is None
+    assert [throttle.failed("a") for _ in range(4)] == [2.0, 4.0, 8.0, 8.0]  # doubling, capped
+    clock.t += 59.9
+    assert throttle.wait("a") is None  # the 8 s wait is over, but the count stays
+    assert throttle.failed("a") == 8.0
+    clock.t += 60.0
+    assert throttle.wait("a") is None
+    assert throttle.failed("a") is None  # a quiet hour later, a fresh start
+
+
+async def test_login_failures_from_one_client_slow_it_down_whatever_account_it_tries(
+    services: Services, make_user
+) -> None:
+    """Spraying many accounts from one address meets growing delays (429, refused before any
+    password check, even the right one); a success does not wipe the record; another client
+    behind the trusted proxy is not slowed by it."""
+    user, password = await make_user()
+    clock = Ticks()
+    app = create_app(services, login_attempts_per_minute=1000, trusted_proxies=["127.0.0.1"],
+                     login_failures=FailureThrottle(free=2, first=10.0, maximum=100.0, clock=clock))
+    attacker = {"X-Forwarded-For": "203.0.113.50"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as client:
+
+        async def login(name: str, secret: str, headers: dict[str, str] = attacker) -> httpx.Response:
+            return await client.post("/api/v1/auth/login", json={"username": name, "password": secret},
+                                     headers=headers)
+
+        assert [(await login(n, "guess")).status_code for n in ("alice", "bob")] == [401, 401]
+        refused = await login(user.username, password)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "10"
+        assert refused.json()["detail"] == "too many failed sign-ins from this address; try again in 10 s"
+        assert (await login(user.username, password, {"X-Forwarded-For": "198.51.100.1"})).status_code == 200
+        clock.t += 10
+        assert (await login(user.username, password)).status_code == 200  # the wait is over
+        assert (await login("carol", "guess")).status_code == 401
+        # The success did not reset the count: this third failure doubled the wait.
+        assert (await login("carol", "guess")).json()["detail"].endswith("try again in 20 s")

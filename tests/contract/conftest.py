@@ -56,9 +56,12 @@ class LiveServer:
         import uvicorn
 
         from crewos_tui.backend.server.app import create_app
+        from crewos_tui.backend.server.ratelimit import FailureThrottle
 
         services = await Services.open(self.db_path, settings=fast_settings())
-        app = create_app(services, login_attempts_per_minute=100_000)
+        # Every contract test signs in from 127.0.0.1, some with wrong passwords on purpose:
+        # the per-client limits would make one test's failures another's 429.
+        app = create_app(services, login_attempts_per_minute=100_000, login_failures=FailureThrottle(free=100_000))
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         try:

@@ -70,3 +70,22 @@ async def test_long_texts_keep_newlines_and_tabs_exactly(world):
     reply = await b.chat.send(message, project_id=project.id)
     session = await b.sessions.get(reply.session_id)
     assert session.messages[0].role == "user" and session.messages[0].content == message
+
+
+@pytest.mark.parametrize(("message", "code", "position"), [
+    ("Ship it \x1b]52;c;SGVsbG8=\x07", "U+001B", 8),  # an OSC 52 clipboard write
+    ("bare\rreturn", "U+000D", 4),  # a CR that is not a CRLF line end overwrites the line
+    ("nul\x00", "U+0000", 3),
+])
+async def test_a_chat_message_with_control_characters_is_refused_and_nothing_is_stored(world, message, code,
+                                                                                      position):
+    """Chat takes its message without a request model (form fields on /chat): the service
+    checks it like any long text, for both the send and the stream."""
+    b = await world.as_(await world.user())
+    before = (await b.sessions.list()).items
+    for attempt in (lambda: b.chat.send(message), lambda: anext(aiter(b.chat.stream(message)))):
+        with pytest.raises(errors.Invalid) as refused:
+            await attempt()
+        assert refused.value.detail == ("the message must be text without control characters other than newlines "
+                                        f"and tabs (found {code} at position {position})")
+    assert (await b.sessions.list()).items == before

@@ -24,12 +24,17 @@ from typing import Annotated
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
-__all__ = ["MULTI_LINE", "ONE_LINE", "MultiLine", "SingleLine", "multi_line_text", "single_line_text"]
+__all__ = ["MULTI_LINE", "ONE_LINE", "MultiLine", "SingleLine", "multi_line_problem", "multi_line_text",
+           "single_line_text"]
 
 #: C0 controls (TAB, LF and CR included), DEL, C1 controls, bidi embeddings/overrides and isolates.
 _NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: C0 controls but TAB and LF, a CR not followed by LF, DEL and C1 controls.
 _NOT_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+
+
+_ONE_LINE_WHAT = "a single line of text without control characters"
+_MULTI_LINE_WHAT = "text without control characters other than newlines and tabs"
 
 
 def _refuse(found: re.Match[str], what: str) -> PydanticCustomError:
@@ -41,15 +46,24 @@ def _refuse(found: re.Match[str], what: str) -> PydanticCustomError:
 def single_line_text(value: object) -> object:
     """Refuse a string holding a control character, a line break or a bidi control."""
     if isinstance(value, str) and (found := _NOT_ONE_LINE.search(value)):
-        raise _refuse(found, "a single line of text without control characters")
+        raise _refuse(found, _ONE_LINE_WHAT)
     return value
 
 
 def multi_line_text(value: object) -> object:
     """Refuse a string holding a control character other than TAB, LF and CRLF."""
     if isinstance(value, str) and (found := _NOT_MULTI_LINE.search(value)):
-        raise _refuse(found, "text without control characters other than newlines and tabs")
+        raise _refuse(found, _MULTI_LINE_WHAT)
     return value
+
+
+def multi_line_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as long text, in the words the request models use
+    ("must be text without ... (found U+001B at position 3)"); None if nothing is. For
+    service calls that take text without a request model (a chat message)."""
+    if found := _NOT_MULTI_LINE.search(value):
+        return _refuse(found, _MULTI_LINE_WHAT).message()
+    return None
 
 
 #: Put last in ``Annotated[str, StringConstraints(...), ONE_LINE]``.

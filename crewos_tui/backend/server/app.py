@@ -22,7 +22,7 @@ from ..local.context import Settings
 from ..local.services import Services
 from .auth import AuthMiddleware
 from .handlers import CatchAllMiddleware, crewos_error_handler, http_error_handler, validation_error_handler
-from .ratelimit import SlidingWindowLimiter, TrustedProxies
+from .ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
 from .request_id import RequestIdMiddleware
 from .routes import ROUTERS
 
@@ -41,10 +41,12 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def _build(services: Services | None, *, lifespan: Lifespan | None = None, login_attempts_per_minute: int,
-           trusted_proxies: Iterable[str]) -> FastAPI:
+           trusted_proxies: Iterable[str], login_failures: FailureThrottle | None = None) -> FastAPI:
     app = FastAPI(title="CrewOS (crewos-tui)", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     app.state.login_limiter = SlidingWindowLimiter(login_attempts_per_minute, window=60.0)
+    # Growing delays per client after failed sign-ins (the account has its own, in the service).
+    app.state.login_failures = login_failures or FailureThrottle()
     # X-Forwarded-For names the client only when the direct peer is one of these.
     app.state.trusted_proxies = TrustedProxies(trusted_proxies)
     app.add_exception_handler(CrewOSError, crewos_error_handler)
@@ -61,10 +63,12 @@ def _build(services: Services | None, *, lifespan: Lifespan | None = None, login
 
 
 def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATTEMPTS_PER_MINUTE,
-               background: bool = False, trusted_proxies: Iterable[str] = ()) -> FastAPI:
+               background: bool = False, trusted_proxies: Iterable[str] = (),
+               login_failures: FailureThrottle | None = None) -> FastAPI:
     """An app serving ``services``; the caller opens and closes them. With ``background``
     the app's lifespan also runs the services' background work (the job runner).
-    ``trusted_proxies``: addresses or networks whose ``X-Forwarded-For`` is believed."""
+    ``trusted_proxies``: addresses or networks whose ``X-Forwarded-For`` is believed;
+    ``login_failures``: the per-client sign-in back-off (tests give it a manual clock)."""
     lifespan: Lifespan | None = None
     if background:
         @asynccontextmanager
@@ -78,7 +82,7 @@ def create_app(services: Services, *, login_attempts_per_minute: int = LOGIN_ATT
         lifespan = run_background
 
     return _build(services, lifespan=lifespan, login_attempts_per_minute=login_attempts_per_minute,
-                  trusted_proxies=trusted_proxies)
+                  trusted_proxies=trusted_proxies, login_failures=login_failures)
 
 
 def create_app_for_data_dir(

@@ -1,5 +1,6 @@
-"""An in-memory sliding-window limiter (login attempts per client address), and the
-client address itself: ``X-Forwarded-For`` counts only from a proxy the operator trusts."""
+"""Sign-in limits per client address, in memory: a sliding window of attempts (a cap on
+volume) and growing delays after failed sign-ins; and the client address itself:
+``X-Forwarded-For`` counts only from a proxy the operator trusts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import ipaddress
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..backoff import doubling_delay
 
 #: Above this many tracked clients, forget the ones whose window has emptied.
 _PRUNE_AT = 10_000
@@ -36,6 +40,58 @@ class SlidingWindowLimiter:
         stale = [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]
         for k in stale:
             del self._hits[k]
+
+
+@dataclass
+class _Failures:
+    count: int
+    last: float
+    not_before: float
+
+
+class FailureThrottle:
+    """Growing delays per client after failed sign-ins, whichever accounts they tried.
+
+    After ``free`` failures the client waits ``first`` seconds, and each further failure
+    doubles the wait, up to ``maximum``. Attempts during a wait are refused
+    before any password is checked and are not counted. A client's failures are
+    forgotten ``forget_after`` seconds after its last one; a success does not reset
+    them, so an attacker's own account cannot launder guesses at another's."""
+
+    def __init__(self, free: int = 5, first: float = 1.0, maximum: float = 900.0, forget_after: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.free = free
+        self.first = first
+        self.maximum = maximum
+        self.forget_after = forget_after
+        self._clock = clock
+        self._clients: dict[str, _Failures] = {}
+
+    def wait(self, key: str) -> float | None:
+        """Seconds the client must still wait before its next attempt; None if it may try now."""
+        now = self._clock()
+        state = self._clients.get(key)
+        if state is None:
+            return None
+        if now - state.last >= self.forget_after:
+            del self._clients[key]
+            return None
+        return state.not_before - now if now < state.not_before else None
+
+    def failed(self, key: str) -> float | None:
+        """Record a failed sign-in; the delay it starts (None while failures are still free)."""
+        now = self._clock()
+        state = self._clients.get(key)
+        if state is None or now - state.last >= self.forget_after:
+            state = self._clients[key] = _Failures(0, now, now)
+        state.count += 1
+        state.last = now
+        delay = doubling_delay(state.count, free=self.free, first=self.first, maximum=self.maximum)
+        state.not_before = now + (delay or 0.0)
+        if len(self._clients) > _PRUNE_AT:
+            for k in [k for k, f in self._clients.items() if now - f.last >= self.forget_after]:
+                del self._clients[k]
+        return delay
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -68,6 +68,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...errors import Invalid, PayloadTooLarge
 from ...principal import Principal
+from ...schemas.text import multi_line_problem
 from ..context import ServiceContext
 from ..services._common import require_user
 from ..services.projects.access import load_project
@@ -123,6 +124,8 @@ def check_prompt(prompt: str) -> str:
         raise Invalid("the message is empty")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise PayloadTooLarge(f"the message is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+    if problem := multi_line_problem(prompt):
+        raise Invalid(f"the message {problem}")
     return prompt
 
 

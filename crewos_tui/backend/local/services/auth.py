@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
+from ...backoff import doubling_delay
 from ...errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from ...principal import ALL_SCOPES, Principal
 from ...schemas import (
@@ -203,10 +204,8 @@ class AuthService:
     def login_delay(self, failures: int) -> timedelta | None:
         """The wait an account gets after ``failures`` consecutive wrong passwords (None: none yet)."""
         settings = self.ctx.settings
-        extra = failures - settings.max_failed_logins
-        if extra < 0:
-            return None
-        return min(settings.login_delay_first * 2 ** min(extra, 40), settings.login_delay_max)
+        return doubling_delay(failures, free=settings.max_failed_logins, first=settings.login_delay_first,
+                              maximum=settings.login_delay_max)
 
     async def login(self, principal: Principal, username: str, password: str) -> TokenPair:
         now = self.ctx.clock.now()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from ...errors import RateLimited
+from ...errors import RateLimited, Unauthorized
 from ...schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -22,31 +22,44 @@ from ...schemas import (
     TokenPair,
 )
 from ..auth import Anonymous, Caller, JwtCaller, ServicesDep
-from ..ratelimit import SlidingWindowLimiter, TrustedProxies
+from ..ratelimit import FailureThrottle, SlidingWindowLimiter, TrustedProxies
 from ._common import AUTHED_ERRORS, DEFAULT_LIMIT, CursorQuery, LimitQuery, errors
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-def login_rate_limit(request: Request) -> None:
-    """Slow down password guessing: a sliding window of attempts per client address."""
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
+def login_client(request: Request) -> str:
+    """Slow down password guessing per client address, before any password is checked:
+    growing delays after failed sign-ins, and a sliding window over all attempts."""
     proxies: TrustedProxies = request.app.state.trusted_proxies
     peer = request.client.host if request.client else "unknown"
-    wait = limiter.hit(proxies.client(peer, request.headers.getlist("x-forwarded-for")))
-    if wait is not None:
+    client = proxies.client(peer, request.headers.getlist("x-forwarded-for"))
+    failures: FailureThrottle = request.app.state.login_failures
+    if (wait := failures.wait(client)) is not None:
+        raise RateLimited(f"too many failed sign-ins from this address; try again in {math.ceil(wait)} s",
+                          retry_after=wait)
+    limiter: SlidingWindowLimiter = request.app.state.login_limiter
+    if (wait := limiter.hit(client)) is not None:
         raise RateLimited(f"too many login attempts; try again in {math.ceil(wait)} s", retry_after=wait)
+    return client
+
+
+LoginClient = Annotated[str, Depends(login_client)]
 
 
 @router.post(
     "/login",
     response_model=TokenPair,
-    dependencies=[Depends(login_rate_limit)],
     responses=errors(401, 403, 422, 429),
     summary="Exchange username and password for a JWT login response",
 )
-async def login(body: LoginRequest, services: ServicesDep, principal: Anonymous) -> TokenPair:
-    return await services.auth.login(principal, body.username, body.password)
+async def login(body: LoginRequest, services: ServicesDep, principal: Anonymous, client: LoginClient,
+                request: Request) -> TokenPair:
+    try:
+        return await services.auth.login(principal, body.username, body.password)
+    except Unauthorized:
+        request.app.state.login_failures.failed(client)
+        raise
 
 
 @router.post("/refresh", response_model=TokenPair, responses=AUTHED_ERRORS, summary="Refresh a JWT session")
