@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from pathlib import Path
-from unittest import mock
+from typing import Any
 
 from crewos_tui import paths
 
@@ -177,20 +177,46 @@ async def seed_hostile(data_dir: Path, text: str = HOSTILE) -> Seeded:
         out.token_project_id, out.token_request_id = atlas.id, request.id
         out.kinds.append("token request memo")
 
-        # Chat refuses a message with control characters too (a check in the service, not a request
-        # model); a server that does not check would store it, so the seeding skips that check.
-        with mock.patch("crewos_tui.backend.local.agents.runtime.multi_line_problem", return_value=None):
-            shared = await svc.sessions.create(devon, ChatSessionCreate.model_construct(title=text))
-            await svc.chat.send(devon, f"{text}\n\n{LINKS}", session_id=shared.id)
-            share = await svc.sessions.create_share(devon, shared.id, SessionShareCreate(username="maya"))
-            await svc.sessions.accept_share(maya, shared.id, share.id)  # mentions reach readers of a session
-            await svc.chat.send(devon, f"@maya {text}", session_id=shared.id)  # a mention: a notification
-            out.shared_session_id = shared.id
-            own = await svc.sessions.create(maya, ChatSessionCreate.model_construct(title=text))
-            await svc.chat.send(maya, f"{text}\n\n{LINKS}", session_id=own.id)
-            out.own_session_id = own.id
+        # Chat refuses control characters in a message (the service checks it): the messages are
+        # sent with stand-ins, then hold the hostile text as a server that does not check would.
+        stand_ins: dict[str, str] = {}
+
+        def stand_in(content: str) -> str:
+            key = f"zq-stand-in-{len(stand_ins)}"
+            stand_ins[key] = content
+            return key
+
+        shared = await svc.sessions.create(devon, ChatSessionCreate.model_construct(title=text))
+        await svc.chat.send(devon, stand_in(f"{text}\n\n{LINKS}"), session_id=shared.id)
+        share = await svc.sessions.create_share(devon, shared.id, SessionShareCreate(username="maya"))
+        await svc.sessions.accept_share(maya, shared.id, share.id)  # mentions reach readers of a session
+        await svc.chat.send(devon, f"@maya {stand_in(text)}", session_id=shared.id)  # a mention: a notification
+        out.shared_session_id = shared.id
+        own = await svc.sessions.create(maya, ChatSessionCreate.model_construct(title=text))
+        await svc.chat.send(maya, stand_in(f"{text}\n\n{LINKS}"), session_id=own.id)
+        out.own_session_id = own.id
+        await _store_in_place_of(svc, stand_ins)
         out.kinds.append("chat session title and messages")
         out.kinds.append("notifications (assignment, review request, token approval, share, mention)")
         return out
     finally:
         await svc.close()
+
+
+async def _store_in_place_of(svc: Any, stand_ins: dict[str, str]) -> None:
+    """Every chat message and notification quoting a stand-in holds its text instead (an
+    agent's reply that quotes the message too)."""
+    from sqlalchemy import or_, select
+    from sqlmodel import col
+
+    from crewos_tui.backend.local.tables import ChatMessageRow, NotificationRow
+
+    async with svc.ctx.db.transaction() as s:
+        for row_type, column in ((ChatMessageRow, "content"), (NotificationRow, "body")):
+            field = col(getattr(row_type, column))
+            rows = (await s.scalars(select(row_type).where(or_(*(field.contains(k) for k in stand_ins))))).all()
+            for row in rows:
+                value = getattr(row, column)
+                for key, content in stand_ins.items():
+                    value = value.replace(key, content)
+                setattr(row, column, value)

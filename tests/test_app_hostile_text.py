@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from crewos_tui.launch import LaunchSpec
@@ -30,7 +31,7 @@ SIZE = (160, 50)
 #: What must never reach the screen: C0 controls (but line breaks), DEL, C1, bidi controls.
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: What the tests below open; the module docstring says the same (the last test checks it).
-SCREENS, WALK_VIEWS, NOTIFIED_VIEWS, OTHER_VIEWS = 10, 7, 13, 8
+SCREENS, PROJECT_VIEWS, NOTIFIED_VIEWS, OTHER_VIEWS = 10, 7, 13, 8
 
 
 def screen_text(pilot: Pilot[Any]) -> str:
@@ -86,20 +87,31 @@ async def close(pilot: Pilot[Any], key: str = "escape") -> None:
     await settle(pilot)
 
 
-async def test_hostile_text_is_literal_on_every_screen_and_dialog(demo_spec: LaunchSpec) -> None:
+@pytest.mark.parametrize("keys", ["12345", "67890"])  # two halves: each is a short test of its own
+async def test_hostile_text_is_literal_on_every_screen(demo_spec: LaunchSpec, keys: str) -> None:
+    seed = await seeded(demo_spec)
+    app = make_app(demo_spec)
+    seen = Captures()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in keys:
+            mode = next(m for m in MODES if m.key == key)
+            await press_mode(pilot, key)
+            assert app.is_running, f"screen {key} ended the app"
+            assert app.current_mode == mode.name, (key, app.current_mode)
+            seen.screen(pilot, f"screen {key} ({mode.name})")
+    assert "[@click=app.quit]Q[/]" in seen.everything  # shown, as written
+    assert len(seen.screens) == len(keys) and seed.kinds == list(KINDS)
+    assert sorted("1234567890") == sorted(m.key for m in MODES)  # the two halves are every screen
+
+
+async def test_hostile_text_is_literal_in_the_project_views_and_dialogs(demo_spec: LaunchSpec) -> None:
     seed = await seeded(demo_spec)
     pid = seed.project_id
     app = make_app(demo_spec)
     seen = Captures()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for mode in sorted(MODES, key=lambda m: "1234567890".index(m.key)):
-            await press_mode(pilot, mode.key)
-            assert app.is_running, f"screen {mode.key} ended the app"
-            assert app.current_mode == mode.name, (mode.key, app.current_mode)
-            seen.screen(pilot, f"screen {mode.key} ({mode.name})")
-
-        await press_mode(pilot, "1")
         screen = app.screen
         assert isinstance(screen, ProjectsScreen)
         screen.project_table.focus()
@@ -150,8 +162,7 @@ async def test_hostile_text_is_literal_on_every_screen_and_dialog(demo_spec: Lau
     assert SHOWN["clipboard"] in everything  # the OSC 52 sequence shows as text
     assert "\ufffdevil" in everything  # the bidi override is a visible mark
     assert "[link=http://e.x]L[/link]" in everything
-    assert len(seen.screens) == SCREENS and len(seen.dialogs) == WALK_VIEWS
-    assert seed.kinds == list(KINDS)
+    assert len(seen.dialogs) == PROJECT_VIEWS
 
 
 async def test_hostile_text_is_literal_where_notifications_lead(demo_spec: LaunchSpec) -> None:
@@ -299,5 +310,5 @@ async def test_hostile_text_is_literal_in_knowledge_admin_and_app_dialogs(demo_s
 def test_the_docstring_counts_what_the_tests_open() -> None:
     assert __doc__ is not None
     words = " ".join(__doc__.split())
-    assert f"{SCREENS} screens and {WALK_VIEWS + NOTIFIED_VIEWS + OTHER_VIEWS} dialogs and detail views" in words
+    assert f"{SCREENS} screens and {PROJECT_VIEWS + NOTIFIED_VIEWS + OTHER_VIEWS} dialogs and detail views" in words
     assert f"{len(KINDS)} kinds" in words

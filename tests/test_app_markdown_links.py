@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
@@ -67,7 +68,8 @@ async def clicks_ask_first(pilot: Pilot[Any], opened: list[str]) -> None:
     opened.clear()
 
 
-async def test_every_form_of_markdown_link_asks_before_opening(demo_spec: LaunchSpec) -> None:
+@pytest.mark.parametrize("where", ["knowledge entry", "session transcript"])
+async def test_every_form_of_markdown_link_asks_before_opening(demo_spec: LaunchSpec, where: str) -> None:
     from crewos_tui.screens.knowledge import KnowledgeScreen
     from crewos_tui.screens.sessions import SessionsScreen
 
@@ -79,20 +81,20 @@ async def test_every_form_of_markdown_link_asks_before_opening(demo_spec: Launch
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.screen.set_focus(None)
-        await pilot.press("7")
-        await settle(pilot)
-        knowledge = app.screen
-        assert isinstance(knowledge, KnowledgeScreen)
-        knowledge.open_entry(seed.entry_id)
-        await settle(pilot)
-        assert not knowledge.query_one("#kb-entry-md", Markdown)._open_links
-        await clicks_ask_first(pilot, opened)
-
-        app.screen.set_focus(None)
-        await pilot.press("8")
-        await settle(pilot)
-        sessions = app.screen
-        assert isinstance(sessions, SessionsScreen)
-        sessions.open_link(type("Link", (), {"resource_type": "chat_session", "resource_id": seed.shared_session_id}))
-        await settle(pilot)
+        if where == "knowledge entry":
+            await pilot.press("7")
+            await settle(pilot)
+            knowledge = app.screen
+            assert isinstance(knowledge, KnowledgeScreen)
+            knowledge.open_entry(seed.entry_id)
+            await settle(pilot)
+            assert not knowledge.query_one("#kb-entry-md", Markdown)._open_links
+        else:
+            await pilot.press("8")
+            await settle(pilot)
+            sessions = app.screen
+            assert isinstance(sessions, SessionsScreen)
+            sessions.open_link(type("Link", (), {"resource_type": "chat_session",
+                                                 "resource_id": seed.shared_session_id}))
+            await settle(pilot)
         await clicks_ask_first(pilot, opened)
