@@ -52,6 +52,9 @@ async def test_a_write_refused_by_a_read_only_file_is_one_line_and_the_app_goes_
         assert isinstance(screen, ProjectsScreen)
         backend: Any = app.backend
         before = {p.name for p in (await backend.projects.list(limit=200)).items}
+        # While any connection keeps the WAL open, SQLite writes to the -wal file, not the
+        # database file: close them all (the commit watch holds one of its own) first.
+        await backend.services.stop_background()
         with read_only(db):
             await backend.services.ctx.db.engine.dispose()  # connections opened from now on meet the mode
             refusal = await create_project(pilot, "Written on a read-only disk")
@@ -60,6 +63,7 @@ async def test_a_write_refused_by_a_read_only_file_is_one_line_and_the_app_goes_
             assert app.is_running
             assert {p.name for p in (await backend.projects.list(limit=200)).items} == before
         await backend.services.ctx.db.engine.dispose()
+        await backend.services.start_background()
         assert await create_project(pilot, "Written again") is None
         assert "Written again" in {p.name for p in (await backend.projects.list(limit=200)).items}
 

@@ -147,7 +147,9 @@ async def test_every_error_status_is_documented_on_every_authenticated_operation
     from crewos_tui.backend.server.routes._common import ERROR_STATUSES
 
     # CrewOSError itself is never raised: only its subclasses, each with its own status.
-    assert {c.status_code for c in _error_classes(errors.CrewOSError)} <= set(ERROR_STATUSES)
+    # StreamIncomplete (502) is the remote client's own verdict on a cut stream; no server answers it.
+    answered = [c for c in _error_classes(errors.CrewOSError) if c is not errors.StreamIncomplete]
+    assert {c.status_code for c in answered} <= set(ERROR_STATUSES)
     spec = create_app(services).openapi()
     undocumented = []
     for path, ops in spec["paths"].items():
