@@ -43,17 +43,9 @@ def _database(args: argparse.Namespace) -> Path:
     return paths.database_file(args.data_dir, demo=args.demo)
 
 
-def _size(n: int) -> str:
-    value, unit = float(n), "bytes"
-    for bigger in ("KiB", "MiB", "GiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, bigger
-    return f"{n} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-
-
 def backup_command(args: argparse.Namespace) -> int:
     from .backend.local.maintenance import backup
+    from .widgets.format import size as _size  # the app's own byte counts (no Textual import)
 
     done = backup(_database(args), args.path)
     print(f"backed up {done.source} (schema version {done.version}, {_size(done.size)}) to {done.target}")

@@ -53,14 +53,9 @@ SYNCHRONOUS = "FULL"
 T = TypeVar("T")
 
 
-def is_busy(exc: BaseException) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED (any extended code) from sqlite3, raw or wrapped by SQLAlchemy."""
-    return sqlite_errors.is_busy(exc)
-
-
 def is_transient(exc: BaseException) -> bool:
     """A failure that waiting can cure: the database was busy (here or in the driver)."""
-    return isinstance(exc, DatabaseLocked) or is_busy(exc)
+    return isinstance(exc, DatabaseLocked) or sqlite_errors.is_busy(exc)
 
 #: The enclosing transaction this task has open, if any: (database, task, session).
 #: Transactions and reads opened inside it join it (``transaction(enclosing=True)``).
@@ -325,7 +320,7 @@ class Database:
                 return await start()
             except OperationalError as exc:
                 left = deadline - time.monotonic()
-                if not is_busy(exc):
+                if not sqlite_errors.is_busy(exc):
                     raise
                 if left <= 0:
                     raise sqlite_errors.locked(self.path) from exc
@@ -363,7 +358,7 @@ class Database:
         try:
             yield
         except OperationalError as exc:
-            if is_busy(exc):
+            if sqlite_errors.is_busy(exc):
                 raise sqlite_errors.locked(self.path) from exc
             raise
 

@@ -33,17 +33,13 @@ from pathlib import Path
 
 import aiosqlite
 
+from . import sqlite_errors
+
 #: aiosqlite's default number of rows fetched per round trip when iterating.
 ITER_CHUNK_SIZE = 64
-_SQLITE_BUSY = 5
 #: Jittered exponential backoff between tries on SQLITE_BUSY: the first pause, the longest (s).
 BACKOFF_FIRST = 0.01
 BACKOFF_MAX = 0.5
-
-
-def is_busy_error(exc: BaseException | None) -> bool:
-    """sqlite3's SQLITE_BUSY, with any extended code ("database is locked")."""
-    return isinstance(exc, sqlite3.OperationalError) and (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == _SQLITE_BUSY
 
 
 def backoff(attempt: int) -> float:
@@ -67,7 +63,7 @@ class RollbackOnCloseConnection(aiosqlite.Connection):
                 return
             except sqlite3.OperationalError as exc:
                 left = deadline - time.monotonic()
-                if not is_busy_error(exc) or left <= 0:
+                if not sqlite_errors.is_busy(exc) or left <= 0:
                     raise
             self.busy_commits += 1
             await asyncio.sleep(min(backoff(attempt), left))
