@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
-import shutil
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,66 +18,26 @@ from crewos_tui import paths
 from crewos_tui.backend.local.services import Services
 
 from .conftest import fast_settings
-from .test_app_pty import crewos_command, wait_for
+from .tmux_support import Terminal as BaseTerminal
+from .tmux_support import wait_for
 
 pytestmark = pytest.mark.pty
 
 FIRST = "Weekly update: Atlas beta"  # the oldest pending item of the demo data: first in the queue
 
 
-class Terminal:
-    """One ``crewos-tui --demo`` in a tmux session of a tmux server of the test's own."""
+class Terminal(BaseTerminal):
+    """``crewos-tui --demo`` with an undo window of an hour: only the way out can send."""
 
     def __init__(self, tmp_path: Path) -> None:
-        tmux = shutil.which("tmux")
-        if tmux is None:
-            if os.environ.get("CI"):
-                pytest.fail("tmux is not installed (the CI script installs it)")
-            pytest.skip("tmux is not installed")
-        self.tmux = tmux
-        self.socket = f"crewos-sig-{os.getpid()}-{tmp_path.name}"  # never the user's tmux server
-        self.data = tmp_path / "data"
-        self.pid_file, self.rc_file = tmp_path / "pid", tmp_path / "rc"
-        env = {
-            "CREWOS_TUI_DATA_DIR": str(self.data),
-            "CREWOS_TUI_CONFIG_DIR": str(tmp_path / "config"),
-            "CREWOS_TUI_REVIEW_UNDO": "3600",
-            "TERM": "xterm-256color",
-        }
-        app = " ".join(shlex.quote(part) for part in [*crewos_command(), "--demo"])
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        # The app's own pid (exec keeps it), its exit code, and a pane kept open to read.
-        inner = f"echo $$ > {shlex.quote(str(self.pid_file))}; exec env {exports} {app}"
-        script = f"sh -c {shlex.quote(inner)}; echo $? > {shlex.quote(str(self.rc_file))}; sleep 60"
-        self.tm("new-session", "-d", "-s", "crewos", "-x", "80", "-y", "24", script)
-
-    def tm(self, *args: str) -> str:
-        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True,
-                              check=True).stdout
-
-    def pane(self) -> str:
-        return self.tm("capture-pane", "-p", "-t", "crewos")
-
-    @property
-    def pid(self) -> int:
-        return int(self.pid_file.read_text())
-
-    def exited(self) -> bool:
-        """Gone, or a zombie nobody has reaped yet (in a container no init may reap it)."""
-        try:
-            return Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-        except (FileNotFoundError, ProcessLookupError):
-            return True
+        super().__init__(tmp_path, env={"CREWOS_TUI_REVIEW_UNDO": "3600"}, name="sig")
 
     def hold_an_approval(self) -> None:
-        wait_for(lambda: "Atlas Launch" in self.pane(), 60, "the demo projects")
-        self.tm("send-keys", "-t", "crewos", "4")
-        wait_for(lambda: FIRST[:20] in self.pane(), 30, "the review queue")
-        self.tm("send-keys", "-t", "crewos", "a")
-        wait_for(lambda: "undoes approve" in self.pane(), 30, "the decision held in its undo window")
-
-    def close(self) -> None:
-        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, check=False)
+        self.wait_for_text("Atlas Launch", 60)
+        self.press("4")
+        self.wait_for_text(FIRST[:20])
+        self.press("a")
+        self.wait_for_text("undoes approve")
 
 
 def state_of(data: Path, title: str) -> str:

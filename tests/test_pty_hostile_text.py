@@ -52,7 +52,7 @@ from .hostile_support import (
     TITLE,
     seed_hostile,
 )
-from .test_app_pty import crewos_command
+from .tmux_support import crewos_command
 
 #: Every wait below has its own bound; a loaded machine slows each round trip through a
 #: real terminal, so the suite's 120 s net is widened for this one test.
