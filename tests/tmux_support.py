@@ -89,7 +89,10 @@ class Terminal:
         self.keystrokes += len(text)
 
     def wait_for_text(self, text: str, timeout: float = 30) -> str:
-        wait_for(lambda: text in self.pane(), timeout, f"{text!r} on screen")
+        try:
+            wait_for(lambda: text in self.pane(), timeout, f"{text!r} on screen")
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; the screen shows:\n{self.pane()}") from None
         return self.pane()
 
     @property
