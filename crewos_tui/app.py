@@ -20,7 +20,7 @@ from textual.signal import Signal
 from .app_backend import BackendHolder, Opener, open_backend
 from .held_work import ExitGuard
 from .launch import LaunchSpec
-from .screens.base import ReportsWorkerErrors
+from .screens.base import ReportsWorkerErrors, SaysWhyKeysAreOff
 from .screens.registry import MODES as MODE_SPECS
 from .widgets.status_bar import SessionStatus
 
@@ -39,7 +39,7 @@ def _palette() -> Any:
     return CrewOSCommands
 
 
-class CrewOSApp(ExitGuard, BackendHolder, ReportsWorkerErrors, App[int]):
+class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors, App[int]):
     TITLE = "crewos"
     # Every style sheet at once: a screen that brings its own CSS_PATH later makes
     # Textual re-parse the whole stylesheet, which costs the first frame ~50 ms.

@@ -70,9 +70,12 @@ async def test_own_request_cannot_be_approved(demo_spec: LaunchSpec) -> None:
         req = await pick_request(pilot, screen, lambda r: r.requested_by_name == "maya")
         assert screen.check_action("approve", ()) is None  # shown dimmed
         assert "You made this request" in preview(screen)
+        notes = Notes(app)
         await pilot.press("a")
         await settle(pilot)
         assert app.screen is screen  # no confirmation opened
+        # ...and the key is refused aloud, at once, with the reason (not silently ignored).
+        assert ("warning", "You made this request: another approver must approve it.") in list(notes)
         page = await app.backend.tokenization.list_requests(screen.project_id, status="pending")
         assert req.id in [r.id for r in page.items]
 

@@ -6,6 +6,7 @@ capability-gap view."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -95,11 +96,30 @@ async def test_u_undoes_a_decision_before_it_is_sent(demo_spec: LaunchSpec, monk
         await pilot.pause(2.3)
         await settle(pilot)
         assert await state(pilot, first.id) == "pending"
+        notes = Notes(pilot.app)
         await pilot.press("u")  # nothing left to undo: a warning, nothing else
+        assert [m for _, m in notes if m.startswith("Nothing to undo")], list(notes)
         await pilot.press("a")
         await pilot.pause(2.3)
         await settle(pilot)
         assert await state(pilot, first.id) == "approved"
+
+
+async def test_a_viewer_is_refused_at_once_with_the_reason(demo_spec: LaunchSpec) -> None:
+    """sam is a viewer: the item already says sam may not decide it, so ``a`` is refused
+    on the spot (no hold, no undo window) with the service's own reason."""
+    async with make_app(replace(demo_spec, username="sam")).run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        first = screen.current
+        assert first is not None and first.allowed_actions == [] and "approve" in first.refusals
+        notes = Notes(pilot.app)
+        await pilot.press("a")
+        assert not screen.pending and not screen.sending  # nothing held to be refused later
+        assert (f"Refused: {first.refusals['approve']}." in [m for _, m in notes]), list(notes)
+        assert "reviewer role" in first.refusals["approve"]
+        await pilot.press("r")
+        assert not isinstance(pilot.app.screen, ReasonModal)  # no reason asked for a refused decision
+        assert await state(pilot, first.id) == "pending"
 
 
 async def test_reject_asks_for_a_reason_with_quick_reasons(demo_spec: LaunchSpec) -> None:

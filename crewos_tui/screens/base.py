@@ -40,6 +40,30 @@ class ReportsWorkerErrors:
             app.report_error(worker.error)
 
 
+class SaysWhyKeysAreOff:
+    """App mixin: a key whose action is shown disabled (``check_action`` answered None:
+    dimmed in the footer) is refused aloud, at once, instead of doing nothing.
+
+    The node the action belongs to may explain itself with ``refusal(action) -> str``
+    (the same rule that dimmed it); without one the toast names the action and says it
+    is not available here. Hidden actions (``check_action`` False) stay silent."""
+
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        if await super().run_action(action, default_namespace, namespaces):  # type: ignore[misc]
+            return True
+        if not isinstance(action, str):
+            return False
+        app: Any = self
+        target, name, params = app._parse_action(action, app if default_namespace is None else default_namespace,
+                                                 namespaces)
+        if target.check_action(name, params) is not None:
+            return False  # ran and declined, or hidden: nothing to explain
+        explain = getattr(target, "refusal", None)
+        why = explain(name) if callable(explain) else ""
+        app.say(str(why) or f"Not available here right now ({name.replace('_', ' ')}).", severity="warning")
+        return True
+
+
 def reload_binding(name: str) -> Binding:
     """``ctrl+r`` on screen ``name``, shown in the footer and the help, id ``<name>.reload``."""
     return Binding("ctrl+r", "reload", "Reload", tooltip="Reload everything shown",

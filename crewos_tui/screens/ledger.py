@@ -37,7 +37,7 @@ from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen, reload_binding
-from .ledger_actions import LedgerActions
+from .ledger_actions import NO_TOKEN, LedgerActions
 
 if TYPE_CHECKING:
     from ..backend.schemas import Page, Project
@@ -205,6 +205,20 @@ class LedgerScreen(LedgerActions, BackendScreen):
         if action == "new_request" and (self.status is None or self.status.symbol is None):
             return None
         return allowed
+
+    def refusal(self, action: str) -> str:
+        """Why a dimmed key is off (said at once when it is pressed anyway)."""
+        req = self.selected_request
+        if action == "approve":
+            return approve_refusal(req, self.me, self.approver_ids)
+        if action == "execute":
+            return execute_refusal(req)
+        if action == "reject":
+            return "Select a request first." if req is None else \
+                f"The request is {_v(req.status)}: only pending requests are rejected."
+        if action == "new_request":
+            return NO_TOKEN
+        return ""
 
     # ---- loading -------------------------------------------------------------------
 

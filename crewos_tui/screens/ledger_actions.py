@@ -29,6 +29,9 @@ def _v(value: object) -> str:
     return str(getattr(value, "value", value) or "")
 
 
+#: Why a new request cannot be made yet.
+NO_TOKEN = "This project has no token yet: see the Setup tab."
+
 class LedgerActions(ScreenHalf):
     # Provided by LedgerScreen; declared for the type checker.
     project_id: str | None
@@ -138,7 +141,7 @@ class LedgerActions(ScreenHalf):
     def action_new_request(self) -> None:
         status, pid = self.status, self.project_id
         if status is None or status.symbol is None or pid is None:
-            self.crewos.say("This project has no token yet: see the Setup tab.", severity="warning")
+            self.crewos.say(NO_TOKEN, severity="warning")
             return
         from ..widgets.forms import FormModal
 

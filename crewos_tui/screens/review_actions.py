@@ -122,6 +122,12 @@ class ReviewActions(ScreenHalf):
             allowed = ", ".join(sorted(ALLOWED.get(state, set()))) or "nothing: it is decided"
             self.crewos.say(f"A {state} item cannot be {PAST[action]} (allowed: {allowed}).", severity="warning")
             return
+        # The item says what the caller may do (its role, its own submission): refuse at once,
+        # not after the undo window when the server would.
+        refused = "" if item.id in self.decided else next((why for act, why in item.refusals.items() if act == action), "")
+        if refused:
+            self.crewos.say(f"Refused: {refused}.", severity="warning")
+            return
         if action in ("reject", "quarantine"):
             reasons = REJECT_REASONS if action == "reject" else QUARANTINE_REASONS
             self.app.push_screen(ReasonModal(f"{VERB[action]}: {item.title}", reasons),

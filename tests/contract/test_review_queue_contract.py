@@ -116,6 +116,27 @@ async def test_who_may_decide(world):
     assert (await admin.review.approve(other.id)).state == "approved"
 
 
+async def test_items_carry_what_the_caller_may_decide(world):
+    """Every answer says which decisions the caller may take and why the others are refused,
+    with the same words the refusal itself would use (so a UI refuses at once)."""
+    t = await review_team(world)
+    item = await t.submit()
+    as_reviewer = await t.reviewer_b.review.get(item.id)
+    assert sorted(as_reviewer.allowed_actions) == ["approve", "quarantine", "reject"] and not as_reviewer.refusals
+    as_viewer = (await t.viewer_b.review.list(q=item.title, limit=5)).items[0]
+    assert as_viewer.allowed_actions == []
+    assert set(as_viewer.refusals) == {"approve", "quarantine", "reject"}
+    assert "reviewer role" in as_viewer.refusals["approve"] and "viewer" in as_viewer.refusals["approve"]
+    as_submitter = await t.owner_b.review.get(item.id)
+    assert "someone else" in as_submitter.refusals["approve"]
+    assert sorted(as_submitter.allowed_actions) == ["quarantine", "reject"]
+    with pytest.raises(errors.Forbidden) as refused:
+        await t.viewer_b.review.approve(item.id)
+    assert as_viewer.refusals["approve"] in str(refused.value)
+    decided = await t.reviewer_b.review.approve(item.id)
+    assert decided.allowed_actions == [] and decided.refusals == {}  # approved: nothing left to decide
+
+
 async def test_projectless_items_are_for_submitter_and_requested_reviewers(world):
     t = await review_team(world)
     asked = await user(world)

@@ -188,6 +188,10 @@ class ReviewItem(Wire):
     decided_by_id: str | None = None
     decided_by: str | None = None
     decision_reason: str = ""
+    #: The decisions the caller may take now (the item's state and the caller's role).
+    allowed_actions: list[ReviewAction] = Field(default_factory=list[ReviewAction])
+    #: Decisions the item's state allows but the caller may not take, each with the reason.
+    refusals: dict[ReviewAction, str] = Field(default_factory=dict[ReviewAction, str])
     #: Every decision so far, oldest first (only in the one-item answer).
     history: list[ReviewDecisionRecord] = Field(default_factory=list[ReviewDecisionRecord])
 

@@ -21,6 +21,7 @@ from ....principal import Principal
 from ...tables import ProjectMemberRow, ReviewItemRow, ReviewRequestedReviewerRow
 from .._common import require_user
 from ..projects.access import member_role
+from .states import allowed_actions
 
 #: Project roles that carry the reviewer role.
 REVIEWER_PROJECT_ROLES = frozenset({"editor", "owner"})
@@ -59,18 +60,45 @@ async def load_item(s: AsyncSession, principal: Principal, item_id: str) -> Revi
     return item
 
 
+async def decide_refusal(s: AsyncSession, principal: Principal, item: ReviewItemRow, action: str,
+                         roles: dict[str, str | None] | None = None) -> str:
+    """Why ``principal`` may not take ``action`` on ``item`` ("" when they may). ``roles``
+    caches the caller's project roles across the items of one answer."""
+    if action == "approve" and item.submitter_id is not None and item.submitter_id == principal.user_id:
+        return "you submitted this item; someone else must approve it"
+    if principal.is_admin:
+        return ""
+    if item.project_id is not None:
+        if roles is not None and item.project_id in roles:
+            role = roles[item.project_id]
+        else:
+            role = await member_role(s, item.project_id, principal.user_id)
+            if roles is not None:
+                roles[item.project_id] = role
+        if role in REVIEWER_PROJECT_ROLES:
+            return ""
+        return (f"deciding review items needs the reviewer role (project editor or owner); "
+                f"you are {role or 'not a member'}")
+    if principal.user_id in (item.requested_reviewer_ids or []):
+        return ""
+    return "deciding this item needs the reviewer role: an admin or a requested reviewer"
+
+
 async def check_may_decide(s: AsyncSession, principal: Principal, item: ReviewItemRow, action: str) -> None:
     """Raise Forbidden unless ``principal`` holds the reviewer role for ``item``."""
-    if action == "approve" and item.submitter_id is not None and item.submitter_id == principal.user_id:
-        raise Forbidden("you submitted this item; someone else must approve it")
-    if principal.is_admin:
-        return
-    if item.project_id is not None:
-        role = await member_role(s, item.project_id, principal.user_id)
-        if role in REVIEWER_PROJECT_ROLES:
-            return
-        raise Forbidden(f"deciding review items needs the reviewer role (project editor or owner); "
-                        f"you are {role or 'not a member'}")
-    if principal.user_id in (item.requested_reviewer_ids or []):
-        return
-    raise Forbidden("deciding this item needs the reviewer role: an admin or a requested reviewer")
+    if why := await decide_refusal(s, principal, item, action):
+        raise Forbidden(why)
+
+
+async def decisions_for(s: AsyncSession, principal: Principal, item: ReviewItemRow,
+                        roles: dict[str, str | None] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The decisions the item's state allows, split into those the caller may take now and
+    those refused to them, with the reason (what the UI shows before anyone presses a key)."""
+    allowed: list[str] = []
+    refused: dict[str, str] = {}
+    for action in allowed_actions(item.state):
+        if why := await decide_refusal(s, principal, item, action, roles):
+            refused[action] = why
+        else:
+            allowed.append(action)
+    return allowed, refused

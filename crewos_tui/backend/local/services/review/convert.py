@@ -27,7 +27,9 @@ def attachment_model(row: ReviewAttachmentRow) -> ReviewAttachment:
 
 
 def item_model(row: ReviewItemRow, project_name: str | None, attachments: Sequence[ReviewAttachmentRow] = (),
-               history: Sequence[ReviewDecisionRow] = ()) -> ReviewItem:
+               history: Sequence[ReviewDecisionRow] = (),
+               decisions: tuple[list[str], dict[str, str]] = ([], {})) -> ReviewItem:
+    allowed, refused = decisions
     return ReviewItem(
         id=row.id, kind=row.kind, title=row.title, summary=row.summary, payload=row.payload,
         payload_format=PayloadFormat(row.payload_format), project_id=row.project_id, project_name=project_name,
@@ -39,6 +41,8 @@ def item_model(row: ReviewItemRow, project_name: str | None, attachments: Sequen
         created_at=row.created_at, updated_at=row.updated_at, decided_at=row.decided_at,
         decided_by_id=row.decided_by_id, decided_by=row.decided_by, decision_reason=row.decision_reason,
         history=[decision_model(d) for d in history],
+        allowed_actions=[ReviewAction(a) for a in allowed],
+        refusals={ReviewAction(a): why for a, why in refused.items()},
     )
 
 

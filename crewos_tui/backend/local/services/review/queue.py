@@ -42,7 +42,7 @@ from ...tables import (
 )
 from .._common import require_user
 from ..projects.access import load_project, member_role
-from .access import load_item, visible_clause
+from .access import decisions_for, load_item, visible_clause
 from .convert import PRIORITY_RANK, attachments_of, item_model, transcript_markdown
 from .states import OPEN_STATES
 
@@ -164,7 +164,7 @@ class ReviewQueue:
                 title=row.title, item_kind=row.kind, priority=data.priority.value, source=row.source,
                 source_ref=row.source_ref, submitter_id=principal.user_id, requested_reviewer_ids=reviewers,
             )
-            return item_model(row, project_name, attachments)
+            return item_model(row, project_name, attachments, decisions=await decisions_for(s, principal, row))
 
     async def list(
         self,
@@ -219,7 +219,9 @@ class ReviewQueue:
             page = await paginate(s, stmt, keys, key_of, lambda r: r, limit=limit, cursor=cursor,
                                   descending=order == "newest")
             files = await attachments_of(s, [r[0].id for r in page.items])
-        items = [item_model(r[0], r[1], files[r[0].id]) for r in page.items]
+            roles: dict[str, str | None] = {}  # one role lookup per project, not per item
+            items = [item_model(r[0], r[1], files[r[0].id], decisions=await decisions_for(s, principal, r[0], roles))
+                     for r in page.items]
         return Page[ReviewItem](items=items, next_cursor=page.next_cursor)
 
     async def get(self, principal: Principal, item_id: str) -> ReviewItem:
@@ -230,7 +232,7 @@ class ReviewQueue:
             history = (await s.scalars(select(ReviewDecisionRow).where(col(ReviewDecisionRow.item_id) == item_id)
                                        .order_by(col(ReviewDecisionRow.id)))).all()
             files = await attachments_of(s, [item_id])
-            return item_model(row, name, files[item_id], history)
+            return item_model(row, name, files[item_id], history, await decisions_for(s, principal, row))
 
     async def transcript(self, principal: Principal, item_id: str) -> ReviewTranscript:
         async with self.ctx.db.read() as s:
