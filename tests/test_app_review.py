@@ -166,7 +166,9 @@ async def test_quarantined_items_can_be_released_but_not_approved(demo_spec: Lau
 
 
 async def test_marks_and_a_batch_with_a_saved_receipt(demo_spec: LaunchSpec, tmp_path: Any) -> None:
-    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+    app = make_app(demo_spec)
+    notes = Notes(app)
+    async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(pilot)
         ids = [i.id for i in screen.table.items[:3]]
         await pilot.press("space", "space", "space")
@@ -180,6 +182,7 @@ async def test_marks_and_a_batch_with_a_saved_receipt(demo_spec: LaunchSpec, tmp
         receipt = pilot.app.screen
         assert isinstance(receipt, ReceiptModal)
         assert [await state(pilot, i) for i in ids] == ["approved"] * 3
+        assert any(m.startswith("Approved 3 items (batch ") for _, m in notes), list(notes)
         target = tmp_path / "receipt"
         path_input = receipt.query_one("#receipt-path")
         path_input.value = str(target)
@@ -362,3 +365,15 @@ async def test_enter_opens_a_finding_and_its_keys_act_on_it(demo_spec: LaunchSpe
         await settle(pilot)
         page = await pilot.app.backend.capability_gaps.list_findings(status="resolved")
         assert finding.id in [f.id for f in page.items]
+
+
+def test_messages_are_built_from_words() -> None:
+    """"Rejected 2 items", never "Rejectd": each decision has its own past-tense word."""
+    from crewos_tui.screens.review_held import DONE, VERB
+    from crewos_tui.widgets.format import count
+
+    assert set(DONE) == set(VERB)
+    assert [f"{DONE[a]} {count(2, 'item')}" for a in ("approve", "reject", "quarantine", "release")] == [
+        "Approved 2 items", "Rejected 2 items", "Quarantined 2 items", "Released 2 items"]
+    assert (count(1, "item"), count(0, "item"), count(1_200, "entry", "entries")) == (
+        "1 item", "0 items", "1,200 entries")

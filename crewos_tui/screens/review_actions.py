@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from ..widgets.confirm import ConfirmModal
+from ..widgets.format import count
 from ..widgets.review_modals import (
     QUARANTINE_REASONS,
     REJECT_REASONS,
@@ -27,7 +28,7 @@ from ..widgets.review_modals import (
 )
 from ..widgets.typed_confirm import TypedConfirmModal
 from ..widgets.workers import work
-from .review_held import PAST, VERB, HeldDecisions, PendingDecision
+from .review_held import DONE, PAST, VERB, HeldDecisions, PendingDecision
 from .screen_half import ScreenHalf
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ class ReviewActions(ScreenHalf):
             return
         # The item says what the caller may do (its role, its own submission): refuse at once,
         # not after the undo window when the server would.
-        refused = "" if item.id in self.decided else next((why for act, why in item.refusals.items() if act == action), "")
+        refusals = {} if item.id in self.decided else {str(act): why for act, why in item.refusals.items()}
+        refused = refusals.get(action, "")
         if refused:
             self.crewos.say(f"Refused: {refused}.", severity="warning")
             return
@@ -274,7 +276,7 @@ class ReviewActions(ScreenHalf):
             self.marked.discard(r.item_id)
             self.details.pop(r.item_id, None)
             self.refresh_row(r.item_id)  # type: ignore[attr-defined]
-        self.crewos.say(f"{VERB[action]}d {len(result.results)} items (batch {result.batch_id}).")
+        self.crewos.say(f"{DONE[action]} {count(len(result.results), 'item')} (batch {result.batch_id}).")
         self.show_header()  # type: ignore[attr-defined]
         self.stats_soon()  # type: ignore[attr-defined]
         if self.current is not None:

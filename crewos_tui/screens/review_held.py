@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 VERB = {"approve": "Approve", "reject": "Reject", "quarantine": "Quarantine", "release": "Release"}
 PAST = {"approve": "approved", "reject": "rejected", "quarantine": "quarantined", "release": "pending"}
+#: What a receipt or a toast says was done (the word, not VERB + "d").
+DONE = {"approve": "Approved", "reject": "Rejected", "quarantine": "Quarantined", "release": "Released"}
 
 
 @dataclass

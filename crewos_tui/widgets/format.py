@@ -50,3 +50,9 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``1 item``, ``2 items``, ``0 items``: a number and its noun, as words (``plural``
+    for nouns that do not take an s)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
