@@ -207,6 +207,7 @@ class BoardScreen(BoardActions, BackendScreen):
     def on_mount(self) -> None:
         super().on_mount()  # schedules reload() after the first frame...
         self._show_info()
+        self._set_focus_stop("todo")
         self.columns["todo"].cards.focus()
         if self.crewos.backend is not None:  # ...but the data can be on its way already
             self._skip_reload = True
@@ -355,8 +356,16 @@ class BoardScreen(BoardActions, BackendScreen):
 
     # ---- focus and navigation ------------------------------------------------------
 
+    def _set_focus_stop(self, status: str) -> None:
+        """The board is one stop in the Tab order: only the current column's list can take
+        the focus (h/l and the arrows move between columns), so Tab goes on to the jobs panel."""
+        for name, column in self.columns.items():
+            if column.parent is not None:  # failed/cancelled mount on first show
+                column.cards.can_focus = name == status
+
     def _focus(self, status: str, index: int | None = None) -> None:
         self._focus_status = status
+        self._set_focus_stop(status)
         cards = self.columns[status].cards
         if index is not None and self.columns[status].tasks:
             cards.highlighted = max(0, min(index, len(self.columns[status].tasks) - 1))
@@ -395,6 +404,7 @@ class BoardScreen(BoardActions, BackendScreen):
             column = self.columns[status]
             if column.parent is None:
                 await self.query_one("#board-columns", Horizontal).mount(column)
+                column.cards.can_focus = False  # one focus stop for the board
             column.display = self.show_hidden
         if not self.show_hidden and self._focus_status in HIDDEN:
             self._focus("done")
@@ -468,6 +478,7 @@ class BoardScreen(BoardActions, BackendScreen):
         widget = event.widget
         if isinstance(widget, OptionList) and widget.id and widget.id.startswith("cards-"):
             self._focus_status = widget.id.removeprefix("cards-")
+            self._set_focus_stop(self._focus_status)
             self._refresh_bindings_if_changed()
 
     @on(Input.Changed, "#board-filter")

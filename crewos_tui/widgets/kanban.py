@@ -181,6 +181,11 @@ class KanbanColumn(Vertical):
 
     # ---- events ----------------------------------------------------------------------
 
+    def on_mouse_down(self) -> None:
+        # Only the board's current column is in the Tab order; a click makes this one current.
+        self.cards.can_focus = True
+        self.cards.focus()
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         self.post_message(self.CardHighlighted(self, self.selected))
