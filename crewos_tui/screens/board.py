@@ -139,6 +139,7 @@ class BoardScreen(BoardActions, BackendScreen):
         self._pending_select: tuple[str, str] | None = None  # (status, task id) to focus after a load
         self._skip_reload = False
         self._jobs_panel: JobsPanel | None = None
+        self._task_titles: dict[str, str] = {}  # for the jobs panel's Task column
         self._binding_state: tuple[Any, ...] = (False,)
 
     def _has_app(self) -> bool:
@@ -308,7 +309,29 @@ class BoardScreen(BoardActions, BackendScreen):
         if self._jobs_panel is None:
             return
         page = await self.backend.agent_jobs.list(project_id=self.project.id, limit=20)
-        self._jobs_panel.show_jobs(page.items)
+        self._jobs_panel.show_jobs(page.items, await self._job_task_titles(page.items))
+
+    async def _job_task_titles(self, jobs: Any) -> dict[str, str]:
+        """Task id → title for the jobs' tasks: from the loaded cards, else asked once each."""
+        for column in self.columns.values():
+            for task in column.tasks:
+                self._task_titles[task.id] = task.title
+        missing = list({j.task_id for j in jobs if j.task_id and j.task_id not in self._task_titles})
+        if missing:
+            found = await asyncio.gather(*(self.backend.tasks.get(t) for t in missing), return_exceptions=True)
+            for task_id, task in zip(missing, found, strict=True):
+                if isinstance(task, BaseException):
+                    if not isinstance(task, Exception):
+                        raise task  # cancelled: a newer load took over
+                    self._task_titles[task_id] = "(task not visible)"
+                else:
+                    self._task_titles[task_id] = task.title
+        return self._task_titles
+
+    def follow_job(self, job_id: str) -> None:
+        """A job just started from the board: the jobs panel's cursor goes to it."""
+        if self._jobs_panel is not None:
+            self._jobs_panel.follow(job_id)
 
     # ---- live updates --------------------------------------------------------------
 
