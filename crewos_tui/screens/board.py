@@ -111,6 +111,8 @@ class BoardScreen(BoardActions, BackendScreen):
                 id="board.cancel_job"),
         Binding("t", "toggle_hidden", "Failed/cancelled", show=False, tooltip="Show failed and cancelled columns",
                 id="board.toggle_hidden"),
+        Binding("z", "toggle_fold", "Fold empty", show=False, tooltip="Fold empty columns to a narrow strip",
+                id="board.fold"),
         Binding("i", "cycle_refresh", "Refresh", show=False, tooltip="Change the refresh interval (remote mode)",
                 id="board.refresh"),
         reload_binding("board"),
@@ -129,6 +131,7 @@ class BoardScreen(BoardActions, BackendScreen):
         self.projects: list[Project] = []
         self.columns: dict[str, KanbanColumn] = {s: KanbanColumn(s) for s in (*COLUMNS, *HIDDEN)}
         self.show_hidden = False
+        self.fold_empty = False  # z: empty columns shrink to their name and count
         self.refresh_seconds = default_refresh()
         self._refresh_timer: Any = None
         self._filter = ""
@@ -279,6 +282,7 @@ class BoardScreen(BoardActions, BackendScreen):
                 c.fetching = False
         for status, column, page in zip(statuses, cols, pages, strict=True):
             column.reset(page.items, page.next_cursor, (keep or {}).get(status))
+        self._apply_fold()
         if self._pending_select is not None:
             status, task_id = self._pending_select
             self._pending_select = None
@@ -395,11 +399,36 @@ class BoardScreen(BoardActions, BackendScreen):
         cards.focus()
         self._refresh_bindings_if_changed()
 
+    def _open_statuses(self) -> list[str]:
+        """The visible columns that are not folded (where the focus can go)."""
+        return [s for s in self.visible_statuses if not self.columns[s].has_class("-folded")]
+
     def action_focus_column(self, step: int) -> None:
-        statuses = self.visible_statuses
-        i = statuses.index(self._focus_status) if self._focus_status in statuses else 0
-        target = statuses[max(0, min(len(statuses) - 1, i + step))]
+        statuses = self._open_statuses() or self.visible_statuses
+        if self._focus_status in statuses:
+            i = statuses.index(self._focus_status)
+            target = statuses[max(0, min(len(statuses) - 1, i + step))]
+        else:  # on a column that just folded: the nearest open one that way
+            order = self.visible_statuses
+            here = order.index(self._focus_status) if self._focus_status in order else 0
+            ahead = [s for s in statuses if (order.index(s) > here) == (step > 0)]
+            target = (ahead[0] if step > 0 else ahead[-1]) if ahead else statuses[0]
         self._focus(target, self.focused_column.cards.highlighted)
+
+    def _apply_fold(self) -> None:
+        for status in self.visible_statuses:
+            column = self.columns[status]
+            column.set_folded(self.fold_empty and column.empty)
+        if self.columns[self._focus_status].has_class("-folded"):
+            open_ = self._open_statuses()
+            if open_:
+                order = self.visible_statuses
+                here = order.index(self._focus_status) if self._focus_status in order else 0
+                self._focus(min(open_, key=lambda s: abs(order.index(s) - here)))
+
+    def action_toggle_fold(self) -> None:
+        self.fold_empty = not self.fold_empty
+        self._apply_fold()
 
     def action_cursor(self, step: int) -> None:
         cards = self.focused_column.cards
