@@ -286,8 +286,11 @@ class AdminScreen(AdminActions, BackendScreen):
     # ---- view actions --------------------------------------------------------------
 
     def action_tab(self, step: int) -> None:
+        from ..widgets.tab_focus import focus_active_pane
+
         view = self.current_view() or "users"
         self.show_view(TABS[(TABS.index(view) + step) % len(TABS)])
+        focus_active_pane(self.query_one("#admin-tabs", TabbedContent))  # arrows move the new tab's list
 
 
 __all__ = ["AdminScreen"]

@@ -111,6 +111,8 @@ class BoardScreen(BoardActions, BackendScreen):
                 id="board.cancel_job"),
         Binding("t", "toggle_hidden", "Failed/cancelled", show=False, tooltip="Show failed and cancelled columns",
                 id="board.toggle_hidden"),
+        Binding("z", "toggle_fold", "Fold empty", show=False, tooltip="Fold empty columns to a narrow strip",
+                id="board.fold"),
         Binding("i", "cycle_refresh", "Refresh", show=False, tooltip="Change the refresh interval (remote mode)",
                 id="board.refresh"),
         reload_binding("board"),
@@ -129,6 +131,7 @@ class BoardScreen(BoardActions, BackendScreen):
         self.projects: list[Project] = []
         self.columns: dict[str, KanbanColumn] = {s: KanbanColumn(s) for s in (*COLUMNS, *HIDDEN)}
         self.show_hidden = False
+        self.fold_empty = False  # z: empty columns shrink to their name and count
         self.refresh_seconds = default_refresh()
         self._refresh_timer: Any = None
         self._filter = ""
@@ -139,6 +142,7 @@ class BoardScreen(BoardActions, BackendScreen):
         self._pending_select: tuple[str, str] | None = None  # (status, task id) to focus after a load
         self._skip_reload = False
         self._jobs_panel: JobsPanel | None = None
+        self._task_titles: dict[str, str] = {}  # for the jobs panel's Task column
         self._binding_state: tuple[Any, ...] = (False,)
 
     def _has_app(self) -> bool:
@@ -207,6 +211,7 @@ class BoardScreen(BoardActions, BackendScreen):
     def on_mount(self) -> None:
         super().on_mount()  # schedules reload() after the first frame...
         self._show_info()
+        self._set_focus_stop("todo")
         self.columns["todo"].cards.focus()
         if self.crewos.backend is not None:  # ...but the data can be on its way already
             self._skip_reload = True
@@ -277,6 +282,7 @@ class BoardScreen(BoardActions, BackendScreen):
                 c.fetching = False
         for status, column, page in zip(statuses, cols, pages, strict=True):
             column.reset(page.items, page.next_cursor, (keep or {}).get(status))
+        self._apply_fold()
         if self._pending_select is not None:
             status, task_id = self._pending_select
             self._pending_select = None
@@ -307,7 +313,29 @@ class BoardScreen(BoardActions, BackendScreen):
         if self._jobs_panel is None:
             return
         page = await self.backend.agent_jobs.list(project_id=self.project.id, limit=20)
-        self._jobs_panel.show_jobs(page.items)
+        self._jobs_panel.show_jobs(page.items, await self._job_task_titles(page.items))
+
+    async def _job_task_titles(self, jobs: Any) -> dict[str, str]:
+        """Task id → title for the jobs' tasks: from the loaded cards, else asked once each."""
+        for column in self.columns.values():
+            for task in column.tasks:
+                self._task_titles[task.id] = task.title
+        missing = list({j.task_id for j in jobs if j.task_id and j.task_id not in self._task_titles})
+        if missing:
+            found = await asyncio.gather(*(self.backend.tasks.get(t) for t in missing), return_exceptions=True)
+            for task_id, task in zip(missing, found, strict=True):
+                if isinstance(task, BaseException):
+                    if not isinstance(task, Exception):
+                        raise task  # cancelled: a newer load took over
+                    self._task_titles[task_id] = "(task not visible)"
+                else:
+                    self._task_titles[task_id] = task.title
+        return self._task_titles
+
+    def follow_job(self, job_id: str) -> None:
+        """A job just started from the board: the jobs panel's cursor goes to it."""
+        if self._jobs_panel is not None:
+            self._jobs_panel.follow(job_id)
 
     # ---- live updates --------------------------------------------------------------
 
@@ -355,19 +383,52 @@ class BoardScreen(BoardActions, BackendScreen):
 
     # ---- focus and navigation ------------------------------------------------------
 
+    def _set_focus_stop(self, status: str) -> None:
+        """The board is one stop in the Tab order: only the current column's list can take
+        the focus (h/l and the arrows move between columns), so Tab goes on to the jobs panel."""
+        for name, column in self.columns.items():
+            if column.parent is not None:  # failed/cancelled mount on first show
+                column.cards.can_focus = name == status
+
     def _focus(self, status: str, index: int | None = None) -> None:
         self._focus_status = status
+        self._set_focus_stop(status)
         cards = self.columns[status].cards
         if index is not None and self.columns[status].tasks:
             cards.highlighted = max(0, min(index, len(self.columns[status].tasks) - 1))
         cards.focus()
         self._refresh_bindings_if_changed()
 
+    def _open_statuses(self) -> list[str]:
+        """The visible columns that are not folded (where the focus can go)."""
+        return [s for s in self.visible_statuses if not self.columns[s].has_class("-folded")]
+
     def action_focus_column(self, step: int) -> None:
-        statuses = self.visible_statuses
-        i = statuses.index(self._focus_status) if self._focus_status in statuses else 0
-        target = statuses[max(0, min(len(statuses) - 1, i + step))]
+        statuses = self._open_statuses() or self.visible_statuses
+        if self._focus_status in statuses:
+            i = statuses.index(self._focus_status)
+            target = statuses[max(0, min(len(statuses) - 1, i + step))]
+        else:  # on a column that just folded: the nearest open one that way
+            order = self.visible_statuses
+            here = order.index(self._focus_status) if self._focus_status in order else 0
+            ahead = [s for s in statuses if (order.index(s) > here) == (step > 0)]
+            target = (ahead[0] if step > 0 else ahead[-1]) if ahead else statuses[0]
         self._focus(target, self.focused_column.cards.highlighted)
+
+    def _apply_fold(self) -> None:
+        for status in self.visible_statuses:
+            column = self.columns[status]
+            column.set_folded(self.fold_empty and column.empty)
+        if self.columns[self._focus_status].has_class("-folded"):
+            open_ = self._open_statuses()
+            if open_:
+                order = self.visible_statuses
+                here = order.index(self._focus_status) if self._focus_status in order else 0
+                self._focus(min(open_, key=lambda s: abs(order.index(s) - here)))
+
+    def action_toggle_fold(self) -> None:
+        self.fold_empty = not self.fold_empty
+        self._apply_fold()
 
     def action_cursor(self, step: int) -> None:
         cards = self.focused_column.cards
@@ -395,6 +456,7 @@ class BoardScreen(BoardActions, BackendScreen):
             column = self.columns[status]
             if column.parent is None:
                 await self.query_one("#board-columns", Horizontal).mount(column)
+                column.cards.can_focus = False  # one focus stop for the board
             column.display = self.show_hidden
         if not self.show_hidden and self._focus_status in HIDDEN:
             self._focus("done")
@@ -468,6 +530,7 @@ class BoardScreen(BoardActions, BackendScreen):
         widget = event.widget
         if isinstance(widget, OptionList) and widget.id and widget.id.startswith("cards-"):
             self._focus_status = widget.id.removeprefix("cards-")
+            self._set_focus_stop(self._focus_status)
             self._refresh_bindings_if_changed()
 
     @on(Input.Changed, "#board-filter")

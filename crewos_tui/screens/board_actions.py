@@ -46,6 +46,7 @@ class BoardActions(ScreenHalf):
     show_jobs_panel: Callable[[], Awaitable[None]]
     load_columns: Callable[..., Any]
     load_jobs: Callable[..., Any]
+    follow_job: Callable[[str], None]
 
     if TYPE_CHECKING:  # properties of the screen
         @property
@@ -254,7 +255,9 @@ class BoardActions(ScreenHalf):
         async def call() -> Any:
             from ..backend.schemas.agent_jobs import AgentJobCreate
 
-            return await self.backend.agent_jobs.create(AgentJobCreate(kind="task_run", task_id=task.id))
+            job = await self.backend.agent_jobs.create(AgentJobCreate(kind="task_run", task_id=task.id))
+            self.follow_job(job.id)  # x and enter in the jobs panel act on this job next
+            return job
 
         self.write(call, lambda j: f"Queued the worker agent on {task.title} (J shows jobs).", task.id)
 
@@ -266,7 +269,9 @@ class BoardActions(ScreenHalf):
         async def call() -> Any:
             from ..backend.schemas.agent_jobs import AgentJobCreate
 
-            return await self.backend.agent_jobs.create(AgentJobCreate(kind="project_update", project_id=project.id))
+            job = await self.backend.agent_jobs.create(AgentJobCreate(kind="project_update", project_id=project.id))
+            self.follow_job(job.id)
+            return job
 
         await self.show_jobs_panel()
         self.write(call, lambda j: f"Queued a project update for {project.name}.")

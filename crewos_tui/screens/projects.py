@@ -297,7 +297,10 @@ class ProjectsScreen(ProjectActions, BackendScreen):
         return cast("PagedTable[Any]", focused) if isinstance(focused, PagedTable) else self.project_table
 
     def action_tab(self, step: int) -> None:
+        from ..widgets.tab_focus import focus_active_pane
+
         self.detail.cycle_tab(step)
+        focus_active_pane(self.detail.query_one(TabbedContent))  # arrows move the new tab's list
 
     # ---- links (a notification's "open") ---------------------------------------------
 

@@ -3,7 +3,7 @@ modal with one job's result. It only displays; the board fetches and acts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -53,6 +53,14 @@ class JobsPanel(Vertical):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.items: list[AgentJob] = []
+        self._titles: dict[str, str] = {}
+        self._follow: str | None = None  # a job just started: the cursor goes to it when it is listed
+
+    def follow(self, job_id: str) -> None:
+        """Put the cursor on ``job_id`` as soon as a refresh lists it (a job the user just started)."""
+        self._follow = job_id
+        if any(j.id == job_id for j in self.items):
+            self.show_jobs(self.items, self._titles)
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("Agent jobs", "bold"), ("  x cancel · enter result · J hide", "dim")),
@@ -61,7 +69,7 @@ class JobsPanel(Vertical):
 
     def on_mount(self) -> None:
         table = cast("DataTable[Any]", self.query_one(DataTable))
-        table.add_columns("Kind", "Status", "Progress", "Message", "By", "Queued (UTC)")
+        table.add_columns("Kind", "Task", "Status", "Progress", "Message", "By", "Queued (UTC)")
 
     @property
     def selected(self) -> AgentJob | None:
@@ -71,20 +79,26 @@ class JobsPanel(Vertical):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((j for j in self.items if j.id == key), None)
 
-    def show_jobs(self, jobs: Sequence[AgentJob]) -> None:
+    def show_jobs(self, jobs: Sequence[AgentJob], task_titles: Mapping[str, str] | None = None) -> None:
+        """Show ``jobs``; ``task_titles`` (task id → title) names the task each job works on."""
         table = cast("DataTable[Any]", self.query_one(DataTable))
         keep = self.selected.id if self.selected else None
+        if self._follow is not None and any(j.id == self._follow for j in jobs):
+            keep, self._follow = self._follow, None
         self.items = list(jobs)
+        self._titles = dict(task_titles or {})
         table.clear()
         if not self.items:
             table.add_row(Text("No agent jobs yet: g runs the worker on a card, u writes a project update.",
-                               style="dim italic"), "", "", "", "", "", key="__none__")
+                               style="dim italic"), "", "", "", "", "", "", key="__none__")
             return
         for job in self.items:
             status = _value(job.status) + (" (stopping)" if job.cancel_requested and _value(job.status) == "running"
                                            else "")
             message = job.error if _value(job.status) == "failed" and job.error else job.message
-            cells = (job.kind, Text(status, style=STATUS_STYLE.get(_value(job.status), "")), progress_bar(job),
+            # The task's title is other people's text: a literal, one line, cut to fit.
+            task = one_line(self._titles.get(job.task_id, "…"), 28) if job.task_id else "—"
+            cells = (job.kind, task, Text(status, style=STATUS_STYLE.get(_value(job.status), "")), progress_bar(job),
                      one_line(message or "", 40), job.created_by, utc(job.created_at))
             table.add_row(*(safe_renderable(c) for c in cells), key=job.id)
         if keep is not None and any(j.id == keep for j in self.items):

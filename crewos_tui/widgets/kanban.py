@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -37,8 +38,30 @@ def _value(v: Any) -> str:
     return str(getattr(v, "value", v) or "")
 
 
-def card_text(task: Task) -> Content:
-    """Three lines: title; assignee and priority; dependencies (built as Content: cheap)."""
+def split_title(title: str, width: int) -> tuple[str, str]:
+    """The title's first line (cut at a space, to fit ``width`` cells) and the rest.
+
+    The rest goes on a second line that the list cuts with an ellipsis: titles get two
+    lines, never more, so every card keeps a predictable height.
+    """
+    if width <= 0 or cell_len(title) <= width:
+        return title, ""
+    cut = 0
+    for i, ch in enumerate(title):
+        if cell_len(title[: i + 1]) > width:
+            break
+        if ch == " ":
+            cut = i
+    if cut == 0:  # one long word: break it where the line ends
+        cut = len(title)
+        while cut and cell_len(title[:cut]) > width:
+            cut -= 1
+        return title[:cut], title[cut:]
+    return title[:cut], title[cut + 1:].lstrip()
+
+
+def card_text(task: Task, width: int = 0) -> Content:
+    """Title (two lines at ``width``); assignee and priority; dependencies (built as Content: cheap)."""
     priority = _value(task.priority)
     mark = (PRIORITY_MARK[priority] + " " + priority).strip()
     who = ("@" + visible(task.assignee), "") if task.assignee else ("unassigned", "dim italic")
@@ -50,16 +73,18 @@ def card_text(task: Task) -> Content:
     if _value(task.status) in ("blocked", "failed", "cancelled") and task.status_reason:
         deps.append(visible(task.status_reason))
     # Content shows text literally; visible() keeps controls (and line breaks) out of the card.
-    return Content.assemble((visible(task.title), "bold"), "\n", who, "  ",
+    first, rest = split_title(visible(task.title), width)
+    title: list[Any] = [(first, "bold"), "\n", (rest, "bold"), "\n"] if rest else [(first, "bold"), "\n"]
+    return Content.assemble(*title, who, "  ",
                             (mark, PRIORITY_STYLE.get(priority, "")), "\n",
                             (" · ".join(deps), "red" if task.blocked_by_count else "dim"))
 
 
-def _with_dividers(tasks: Sequence[Task]) -> list[Option | None]:
+def _with_dividers(tasks: Sequence[Task], width: int = 0) -> list[Option | None]:
     """Cards with a rule under each (``None`` draws a divider below the option before it)."""
     out: list[Option | None] = []
     for t in tasks:
-        out += [Option(card_text(t), id=t.id), None]
+        out += [Option(card_text(t, width), id=t.id), None]
     return out
 
 
@@ -70,11 +95,15 @@ class KanbanColumn(Vertical):
     DEFAULT_CSS = """
     KanbanColumn { width: 1fr; height: 100%; border-right: vkey $panel; }
     KanbanColumn:last-of-type { border-right: none; }
+    /* z folds an empty column to a strip with its name and count. */
+    KanbanColumn.-folded { width: auto; min-width: 5; max-width: 14; }
+    KanbanColumn.-folded .column-header { width: auto; }
+    KanbanColumn.-folded OptionList { display: none; }
     KanbanColumn .column-header { height: 1; padding: 0 1; background: $boost; }
     KanbanColumn:focus-within .column-header { background: $accent 30%; }
     KanbanColumn OptionList {
         height: 1fr; max-height: 100%; background: $surface;
-        text-wrap: nowrap; text-overflow: ellipsis;  /* every card is three lines, whatever the width */
+        text-wrap: nowrap; text-overflow: ellipsis;  /* split_title gives titles two lines; the rest is cut */
         scrollbar-size-vertical: 1;
     }
     KanbanColumn OptionList:focus { background-tint: $foreground 3%; }
@@ -117,6 +146,7 @@ class KanbanColumn(Vertical):
         self.fetching = False
         self.generation = 0  # bumped on reset: a late page of an older list is dropped
         self.loaded_once = False
+        self.wrap_width = 0  # the title width the cards were built for (0: not laid out yet)
 
     def compose(self) -> ComposeResult:
         yield Static(LABELS.get(self.status, self.status), classes="column-header")
@@ -149,7 +179,7 @@ class KanbanColumn(Vertical):
         self.loaded_once = True
         self.tasks, self.next_cursor = list(tasks), next_cursor
         cards = self.cards
-        cards.set_options(_with_dividers(self.tasks))
+        cards.set_options(_with_dividers(self.tasks, self.wrap_width))
         self._update_header()
         if not self.tasks:
             cards.set_options([Option(Text("—", style="dim"), id="__empty__", disabled=True)])
@@ -164,8 +194,29 @@ class KanbanColumn(Vertical):
         new = [t for t in tasks if t.id not in known]
         self.tasks.extend(new)
         self.next_cursor = next_cursor
-        self.cards.add_options(_with_dividers(new))
+        self.cards.add_options(_with_dividers(new, self.wrap_width))
         self._update_header()
+
+    @property
+    def empty(self) -> bool:
+        """Loaded and holding no cards (the column a fold hides)."""
+        return self.loaded_once and not self.tasks and not self.next_cursor
+
+    def set_folded(self, folded: bool) -> None:
+        self.set_class(folded, "-folded")
+
+    def on_resize(self) -> None:
+        # Titles wrap at the card's width: rebuild the cards when that width changes.
+        width = max(0, self.cards.scrollable_content_region.width - 2)  # less the cards' padding
+        if width and width != self.wrap_width:
+            self.wrap_width = width
+            if self.tasks:
+                keep = self.selected.id if self.selected else None
+                index = self.cards.highlighted
+                self.cards.set_options(_with_dividers(self.tasks, width))
+                target = self.index_of(keep) if keep else index
+                if target is not None:
+                    self.cards.highlighted = target
 
     def select(self, task_id: str) -> bool:
         index = self.index_of(task_id)
@@ -180,6 +231,11 @@ class KanbanColumn(Vertical):
         self.query_one(".column-header", Static).update(Text(LABELS.get(self.status, self.status), style="bold"))
 
     # ---- events ----------------------------------------------------------------------
+
+    def on_mouse_down(self) -> None:
+        # Only the board's current column is in the Tab order; a click makes this one current.
+        self.cards.can_focus = True
+        self.cards.focus()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
