@@ -6,6 +6,7 @@ budget is what the flow takes today, so a change that makes it longer fails here
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -82,6 +83,7 @@ def test_board_new_task_and_move_it(terminal: Terminal) -> None:
     terminal.type(title)
     terminal.press("Enter")
     terminal.wait_for_text(f"Created {title}")
+    time.sleep(1.0)  # the board reloads and puts the cursor on the new card, as a person would wait
     terminal.press(">")  # the new card has the cursor: one key moves it on
 
     async def moved(services: Services, maya: Any) -> bool:
