@@ -95,10 +95,10 @@ class ChatScreen(BackendScreen):
                 id="chat.project"),
         Binding("enter", "reply_menu", "Actions", tooltip="What to do with the selected reply",
                 id="chat.reply_menu"),
-        Binding("ctrl+t", "to_tasks", "Tasks", tooltip="Turn the selected reply into tasks (or copy it)",
+        Binding("ctrl+t", "to_tasks", "Tasks", show=False, tooltip="Turn the selected reply into tasks (or copy it)",
                 id="chat.to_tasks"),
         Binding("ctrl+y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
-        Binding("ctrl+f", "open_artifact", "Report", tooltip="Open the report file the selected reply left",
+        Binding("ctrl+f", "open_artifact", "Report", show=False, tooltip="Open the report file the selected reply left",
                 id="chat.open_artifact"),  # knowledge slice
         Binding("ctrl+s", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
         Binding("ctrl+e", "retry", "Retry", tooltip="Send the message whose reply was cut off again",
