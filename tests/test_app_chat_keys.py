@@ -203,3 +203,38 @@ async def test_scrolled_up_the_view_stays_put_while_the_reply_arrives(demo_spec:
         log.scroll_end(animate=False)  # back at the bottom: following again
         await pilot.pause()
         assert log.following
+
+
+async def test_a_finding_without_a_project_asks_the_same_picker(demo_spec: LaunchSpec) -> None:
+    from sqlalchemy import update
+
+    from crewos_tui.backend.local.tables.review import CapabilityGapFindingRow
+    from crewos_tui.screens.gaps import GapsScreen
+    from crewos_tui.widgets.forms import FormModal
+
+    app = make_app(demo_spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        async with app.backend.services.ctx.db.transaction() as s:  # type: ignore[attr-defined]
+            await s.execute(update(CapabilityGapFindingRow).values(project_id=None))
+        website = await project_named(pilot, "Website Refresh")
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        gaps = app.screen
+        assert isinstance(gaps, GapsScreen) and gaps.table.selected is not None
+        finding = gaps.table.selected
+        gaps.table.focus()
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectPicker)
+        await pilot.press(*"web", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FormModal)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        page = await app.backend.capability_gaps.list_findings(limit=200)
+        linked = next(f for f in page.items if f.id == finding.id)
+        assert linked.task_id is not None
+        assert (await app.backend.tasks.get(linked.task_id)).project_id == website.id
