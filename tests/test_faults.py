@@ -356,7 +356,7 @@ async def send(pilot: Pilot[Any], screen: Any, text: str) -> None:
 
 
 @pytest.mark.app  # Pilot, as in tests/test_app_*.py
-async def test_tui_a_cut_reply_says_incomplete_and_r_sends_it_again(
+async def test_tui_a_cut_reply_says_incomplete_and_ctrl_e_sends_it_again(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from crewos_tui.screens.chat import ChatScreen
 

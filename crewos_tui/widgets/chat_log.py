@@ -1,10 +1,12 @@
 """The chat message log and input.
 
 ``MessageLog`` is a focusable scroll of ``MessageView``s with a selected message
-(↑/↓ or j/k), so a key can rate, copy or turn a reply into tasks. A reply that is
-still arriving streams into its Markdown widget through Textual's ``MarkdownStream``,
-and the screen coalesces token bursts before writing (see ``ReplyStream``), so a
-fast agent costs one repaint per frame, not one per token. ``ChatInput`` is a
+(↑/↓, home/end; letters are typing, the chat screen sends them to the input), so a key
+can rate, copy or turn a reply into tasks. A reply that is still arriving streams into
+its Markdown widget through Textual's ``MarkdownStream``, and the screen coalesces token
+bursts before writing (see ``ReplyStream``), so a fast agent costs one repaint per frame,
+not one per token. The log is anchored to its bottom: it follows a growing reply while
+the user is there and stays put once they scroll or select upwards. ``ChatInput`` is a
 multi-line TextArea where Enter sends and ctrl+j (or shift+enter) starts a new line.
 """
 
@@ -143,8 +145,8 @@ class MessageLog(VerticalScroll, can_focus=True):
     """The messages of one session, with a selected one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "Previous", show=False, id="chat.log.previous"),
-        Binding("down,j", "move(1)", "Next", show=False, id="chat.log.next"),
+        Binding("up", "move(-1)", "Previous", show=False, id="chat.log.previous"),
+        Binding("down", "move(1)", "Next", show=False, id="chat.log.next"),
         Binding("home", "jump(0)", "First", show=False, id="chat.log.first"),
         Binding("end", "jump(-1)", "Last", show=False, id="chat.log.last"),
     ]
