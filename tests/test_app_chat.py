@@ -122,25 +122,34 @@ async def test_escape_stops_a_running_reply_and_keeps_the_partial(demo_spec: Lau
         assert "cancelled" in str(screen.query_one(MessageLog).views[-1].query_one(".message-header").render())
 
 
-async def test_plus_and_minus_rate_the_selected_reply(demo_spec: LaunchSpec) -> None:
+async def test_the_reply_menu_rates_the_selected_reply(demo_spec: LaunchSpec) -> None:
+    """``enter`` on a reply opens its menu; a rating is sent only once it is picked there."""
+    from crewos_tui.widgets.choice_menu import ChoiceMenu
+
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_mode(pilot, "3", ChatScreen)
         item = await open_session_titled(pilot, screen, "What is waiting for me?")
         screen.query_one(MessageLog).focus()
-        await pilot.press("plus")
+        await pilot.press("enter")
         await settle(pilot)
+        menu = app.screen
+        assert isinstance(menu, ChoiceMenu)
         maya = await as_user(pilot, "maya")
+        assert (await services(pilot).sessions.get(maya, item.id)).messages[1].my_rating is None  # not yet
+        await pilot.press("down", "enter")  # Copy, [Rate it up], Rate it down, ...
+        await settle(pilot)
+        assert app.screen is screen
         detail = await services(pilot).sessions.get(maya, item.id)
         assert detail.messages[1].my_rating == "up"
-        await pilot.press("minus")
+        await pilot.press("enter", "down", "down", "enter")
         await settle(pilot)
         assert (await services(pilot).sessions.get(maya, item.id)).messages[1].my_rating == "down"
         metrics = await services(pilot).sessions.feedback_metrics(maya, days=366)
         assert ("helper", 0, 1) in [(b.key, b.up, b.down) for b in metrics.by_agent]
 
 
-async def test_t_turns_a_plan_into_tasks_on_the_board(demo_spec: LaunchSpec) -> None:
+async def test_ctrl_t_turns_a_plan_into_tasks_on_the_board(demo_spec: LaunchSpec) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_mode(pilot, "3", ChatScreen)
@@ -151,7 +160,7 @@ async def test_t_turns_a_plan_into_tasks_on_the_board(demo_spec: LaunchSpec) -> 
         # "Write the release notes" is already on the Atlas board, so the planner left it out.
         assert [t["title"] for t in proposal["tasks"]] == ["Record the demo", "Email the customers"]
         assert [t["depends_on"] for t in proposal["tasks"]] == [[], [0]]
-        await pilot.press("t")
+        await pilot.press("ctrl+t")
         await settle(pilot)
         maya = await as_user(pilot, "maya")
         page = await services(pilot).tasks.list(maya, project_id=proposal["project_id"], limit=200)
@@ -162,14 +171,14 @@ async def test_t_turns_a_plan_into_tasks_on_the_board(demo_spec: LaunchSpec) -> 
         assert [b.id for b in detail.blocked_by] == [record.id]  # the plan's order became a dependency
 
 
-async def test_e_exports_the_transcript(demo_spec: LaunchSpec) -> None:
+async def test_ctrl_s_exports_the_transcript(demo_spec: LaunchSpec) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         notes = Notes(app)
         screen = await open_mode(pilot, "3", ChatScreen)
         item = await open_session_titled(pilot, screen, "Atlas weekly update")
         screen.query_one(MessageLog).focus()
-        await pilot.press("e")
+        await pilot.press("ctrl+s")
         await settle(pilot)
         target = Path(demo_spec.data_dir) / "exports" / f"atlas-weekly-update-{item.id}.md"
         assert target.exists()

@@ -54,3 +54,12 @@ def test_sessions_screen(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[i
 @SIZES
 def test_agents_screen(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=open_mode("9"))
+
+
+async def pick_a_project(pilot: Pilot[Any]) -> None:
+    await pilot.press("ctrl+o", "a", "r")  # the fuzzy picker, narrowed by two letters
+
+
+@SIZES
+def test_project_picker(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=open_mode("3", pick_a_project))

@@ -260,7 +260,10 @@ async def test_artifacts_open_edit_clean_and_save(demo_spec: LaunchSpec, tmp_pat
         assert pilot.app.screen is modal and modal.focused is not area
         art = pilot.app.backend.artifacts
         assert (await art.source(token)).current_revision == 2
-        await pilot.press("c")
+        await pilot.press("c")  # a stray letter: no cleanup, no revision
+        await settle(pilot)
+        assert (await art.source(token)).current_revision == 2
+        await pilot.press("ctrl+l")
         await settle(pilot)
         cleaned = await art.source(token)
         assert cleaned.current_revision == 3
@@ -313,7 +316,7 @@ async def test_open_an_artifact_by_token(demo_spec: LaunchSpec) -> None:
 
 
 async def test_a_reporter_reply_in_chat_opens_as_a_report(demo_spec: LaunchSpec, tmp_path: Path) -> None:
-    """Chat: ``o`` on the reporter's reply opens the report file it left; edits land as revisions."""
+    """Chat: ``ctrl+f`` on the reporter's reply opens the report file it left; edits land as revisions."""
     from crewos_tui.screens.chat import ChatScreen
     from crewos_tui.widgets.chat_log import MessageLog
 
@@ -332,7 +335,7 @@ async def test_a_reporter_reply_in_chat_opens_as_a_report(demo_spec: LaunchSpec,
         reply = log.selected_view.message
         assert reply.agent == "reporter"
         token = reply.data["artifact_token"]
-        await pilot.press("o")
+        await pilot.press("ctrl+f")
         await settle(pilot)
         modal = pilot.app.screen
         assert isinstance(modal, ArtifactScreen) and modal.token == token and modal.artifact is not None

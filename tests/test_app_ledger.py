@@ -240,7 +240,7 @@ async def test_a_project_without_a_token_shows_its_checklist(demo_spec: LaunchSp
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ledger(pilot)
         harbor = next(p for p in (await app.backend.projects.list()).items if p.name == "Harbor Research")
-        screen.query_one("#ledger-project", Select).value = harbor.id
+        await pilot.press("p", *"harb", "enter")  # the project picker: a few letters, enter
         await settle(pilot)
         assert screen.project_id == harbor.id and screen.status is not None and screen.status.symbol is None
         assert "No token yet (0/4 ready)" in str(screen.query_one("#ledger-summary", Static).render())

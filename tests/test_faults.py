@@ -356,7 +356,7 @@ async def send(pilot: Pilot[Any], screen: Any, text: str) -> None:
 
 
 @pytest.mark.app  # Pilot, as in tests/test_app_*.py
-async def test_tui_a_cut_reply_says_incomplete_and_r_sends_it_again(
+async def test_tui_a_cut_reply_says_incomplete_and_ctrl_e_sends_it_again(
         proxy: FaultProxy, key: str, me: Any, setup: Any) -> None:
     from crewos_tui.screens.chat import ChatScreen
 
@@ -374,13 +374,13 @@ async def test_tui_a_cut_reply_says_incomplete_and_r_sends_it_again(
         assert screen.stream is None and screen.retry_text == QUESTION
         shown = headers(screen)
         n = int(shown[-1].split("incomplete — ")[1].split(" ")[0])
-        assert shown[-1].endswith(f"incomplete — {n} characters arrived · r sends it again") and n > 0
+        assert shown[-1].endswith(f"incomplete — {n} characters arrived · ^e sends it again") and n > 0
         assert not any("answering" in h for h in shown)
         assert notes.errors() == [f"the stream from {proxy.url} ended without its final event: "
                                   f"the reply is incomplete — {n} characters arrived"]
         assert screen.check_action("retry", ()) is True and app.focused is screen.message_log
 
-        await pilot.press("r")  # the proxy lets it through this time
+        await pilot.press("ctrl+e")  # the proxy lets it through this time
         await settle(pilot)
         assert screen.retry_text is None and screen.check_action("retry", ()) is False
         assert proxy.reached("cut", "POST", STREAM) == 1 and proxy.reached("off", "POST", STREAM) == 1

@@ -4,7 +4,8 @@ Pushed from the knowledge screen (the Generated tab, or ``o`` with a reference t
 and from anywhere else that holds a token: ``app.push_screen(ArtifactScreen(token))``.
 
 ``e`` edits the source (project editors; ``esc`` leaves the editor), ``ctrl+s`` saves it
-as a new revision, ``c`` runs the layout cleanup, ``w`` writes the shown revision to a
+as a new revision, ``ctrl+l`` runs the layout cleanup (a ctrl key: the cleanup saves a
+revision, so no stray letter may start it), ``w`` writes the shown revision to a
 file, ``enter`` on a revision shows it (read-only), ``esc`` closes.
 """
 
@@ -37,7 +38,7 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
         Binding("escape", "close", "Close", id="artifact.close"),
         Binding("e", "edit", "Edit", id="artifact.edit"),
         Binding("ctrl+s", "save", "Save revision", id="artifact.save"),
-        Binding("c", "cleanup", "Cleanup", tooltip="Tidy the layout (a new revision)", id="artifact.cleanup"),
+        Binding("ctrl+l", "cleanup", "Cleanup", tooltip="Tidy the layout (a new revision)", id="artifact.cleanup"),
         Binding("w", "write_file", "Save to file", id="artifact.write"),
     ]
 
@@ -53,8 +54,8 @@ class ArtifactScreen(ReportsWorkerErrors, ModalScreen[None]):
             with Horizontal(id="artifact-body"):
                 yield TextArea("", read_only=True, soft_wrap=True, id="artifact-source")
                 yield DataTable(cursor_type="row", zebra_stripes=False, id="artifact-revisions")
-            yield Static(Text("e edit · ctrl+s save revision · c cleanup · w save to file · enter show revision · "
-                              "esc close", style="dim"), id="artifact-keys")
+            yield Static(Text("e edit · ctrl+s save revision · ctrl+l tidy layout · w save to file · "
+                              "enter show revision · esc close", style="dim"), id="artifact-keys")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -1,14 +1,20 @@
 """The chat screen: sessions on the left, the conversation on the right, the input below.
 
 A message streams its reply in as it arrives (``ReplyStream`` coalesces token bursts
-into one Markdown write per frame). ``escape`` or ``ctrl+c`` stops a running reply;
-the part that arrived is kept, marked cancelled. A reply whose stream is cut, breaks
-off or falls silent shows "incomplete — N characters arrived" and ``r`` sends the
-same message again; a stored reply whose run is no longer active never shows
-"answering…". With the log focused, ``+``/``-``
-rate the selected reply, ``t`` turns a planner's proposal into tasks on the board
-(any other reply is copied), ``y`` copies it, ``o`` opens the report file a reporter's
-reply left (view, revise, save to a file), ``e`` exports the transcript to a file.
+into one Markdown write per frame); the conversation follows the reply while it is
+scrolled to the bottom and stays put once the user scrolls up. ``escape`` or ``ctrl+c``
+stops a running reply; the part that arrived is kept, marked cancelled. A reply whose
+stream is cut, breaks off or falls silent shows "incomplete — N characters arrived" and
+``ctrl+e`` sends the same message again; a stored reply whose run is no longer active
+never shows "answering…".
+
+Typing is for the message box: a printable key pressed anywhere else on this screen
+(the conversation, the session list) goes into the box, as in Elia, so a stray letter
+never acts. Digits still switch screens. The actions are ctrl keys instead: ``ctrl+o``
+chooses the project (fuzzy picker), ``ctrl+g`` the agent; on the selected reply
+``enter`` opens its action menu (copy, rate, tasks, report, export), ``ctrl+t`` turns a
+planner's proposal into tasks (any other reply is copied), ``ctrl+y`` copies, ``ctrl+f``
+opens the report file a reporter's reply left, ``ctrl+s`` exports the transcript.
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from ..widgets.chat_log import INCOMPLETE, ChatInput, MessageLog, MessageView, ReplyStream
 from ..widgets.format import one_line
@@ -37,7 +43,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
     from ..backend.errors import CrewOSError
-    from ..backend.schemas import ChatMessage, ChatSession, ChatStreamEvent
+    from ..backend.schemas import ChatMessage, ChatSession, ChatStreamEvent, Project
 
 PAGE = 50
 AUTO = ""  # the agent Select's "let the message decide" value
@@ -77,27 +83,40 @@ class ChatScreen(BackendScreen):
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
         (0, "-narrow"), (110, "-wide")]
 
+    # Printable keys typed outside the message box go into it (see ``on_key``), so every
+    # binding here is a ctrl combination or a non-printing key: no stray letter changes data.
     BINDINGS = [
         Binding("ctrl+n", "new_session", "New", tooltip="New session", id="chat.new"),
         Binding("escape", "cancel_reply", "Stop", tooltip="Stop the running reply", id="chat.cancel"),
         Binding("ctrl+c", "cancel_reply", "Stop", show=False, priority=True, id="chat.cancel_ctrl_c"),
         # Not streaming: escape leaves the input, so the mode keys (1-9) work again.
         Binding("escape", "leave_input", "Leave input", show=False, id="chat.leave_input"),
-        Binding("plus", "rate('up')", "+1", tooltip="Rate the selected reply up", id="chat.rate_up"),
-        Binding("minus", "rate('down')", "-1", tooltip="Rate the selected reply down", id="chat.rate_down"),
-        Binding("t", "to_tasks", "Tasks", tooltip="Turn the selected reply into tasks (or copy it)",
+        Binding("ctrl+o", "choose_project", "Project", tooltip="Choose the project (type a few letters)",
+                id="chat.project"),
+        Binding("enter", "reply_menu", "Actions", tooltip="What to do with the selected reply",
+                id="chat.reply_menu"),
+        Binding("ctrl+t", "to_tasks", "Tasks", show=False, tooltip="Turn the selected reply into tasks (or copy it)",
                 id="chat.to_tasks"),
-        Binding("y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
-        Binding("o", "open_artifact", "Report", tooltip="Open the report file the selected reply left",
+        Binding("ctrl+y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
+        Binding("ctrl+f", "open_artifact", "Report", show=False, tooltip="Open the report file the selected reply left",
                 id="chat.open_artifact"),  # knowledge slice
-        Binding("e", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
-        Binding("r", "retry", "Retry", tooltip="Send the message whose reply was cut off again", id="chat.retry"),
-        Binding("g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
-        Binding("p", "choose_project", "Project", show=False, tooltip="Choose the project", id="chat.project"),
-        Binding("i", "focus_input", "Write", show=False, tooltip="Write a message", id="chat.write"),
+        Binding("ctrl+s", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
+        Binding("ctrl+e", "retry", "Retry", tooltip="Send the message whose reply was cut off again",
+                id="chat.retry"),
+        Binding("ctrl+g", "choose_agent", "Agent", show=False, tooltip="Choose the agent", id="chat.agent"),
         reload_binding("chat"),
     ]
-    NEEDS_REPLY = frozenset({"rate", "to_tasks", "copy_reply"})
+    #: What ``enter`` on a reply offers (label, action); ratings live only here.
+    REPLY_MENU: ClassVar[list[tuple[str, str]]] = [
+        ("Copy the reply", "copy_reply"),
+        ("Rate it up (+1)", "rate('up')"),
+        ("Rate it down (-1)", "rate('down')"),
+        ("Turn it into tasks on the board", "to_tasks"),
+        ("Open the report file it left", "open_artifact"),
+        ("Send the cut-off message again", "retry"),
+        ("Export the transcript to a file", "export"),
+    ]
+    NEEDS_REPLY = frozenset({"rate", "to_tasks", "copy_reply", "reply_menu"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,6 +127,7 @@ class ChatScreen(BackendScreen):
         self.agent = AUTO
         self.project_id = NO_PROJECT
         self._choices_loaded = False
+        self.projects: list[Project] = []  # the active projects the picker offers
         #: The message whose reply was cut off (or never came): what ``r`` sends again.
         self.retry_text: str | None = None
 
@@ -120,8 +140,7 @@ class ChatScreen(BackendScreen):
                     yield Label("Agent", classes="control-label")
                     yield Select([("auto", AUTO)], value=AUTO, allow_blank=False, compact=True, id="agent-select")
                     yield Label("Project", classes="control-label")
-                    yield Select([("none", NO_PROJECT)], value=NO_PROJECT, allow_blank=False, compact=True,
-                                 id="project-select")
+                    yield Static("", id="chat-project")
                 yield Static("", id="chat-heading")
                 yield MessageLog(id="message-log")
                 yield ChatInput(id="chat-input", show_line_numbers=False, compact=True)
@@ -203,8 +222,7 @@ class ChatScreen(BackendScreen):
         projects = await self.backend.projects.list(limit=200, status="active")
         cast("Select[str]", self.query_one("#agent-select", Select)).set_options(
             [("auto", AUTO), *((literal(a.name), a.name) for a in agents.items)])
-        cast("Select[str]", self.query_one("#project-select", Select)).set_options(
-            [("none", NO_PROJECT), *((literal(one_line(p.name, 24)), p.id) for p in projects.items)])
+        self.projects = list(projects.items)
         self._choices_loaded = True
         self._sync_selects()
 
@@ -233,11 +251,20 @@ class ChatScreen(BackendScreen):
         return message.role == "assistant" and message.status in ("streaming", "queued")
 
     def _sync_selects(self) -> None:
-        for sel_id, value in (("#agent-select", self.agent), ("#project-select", self.project_id)):
-            select = cast("Select[str]", self.query_one(sel_id, Select))
-            values = {v for _, v in select._options}  # pyright: ignore[reportPrivateUsage]  # no public option list
-            with select.prevent(Select.Changed):
-                select.value = value if value in values else select.value
+        select = cast("Select[str]", self.query_one("#agent-select", Select))
+        values = {v for _, v in select._options}  # pyright: ignore[reportPrivateUsage]  # no public option list
+        with select.prevent(Select.Changed):
+            select.value = self.agent if self.agent in values else select.value
+        self._show_project()
+
+    def _show_project(self) -> None:
+        """The project label: the bound project's name (literal), or how to choose one."""
+        key = self.crewos.key_of(self._binding("chat.project"))
+        name = next((p.name for p in self.projects if p.id == self.project_id), None)
+        if self.project_id and name is None:
+            name = "(not an active project)"
+        label = literal(one_line(name, 30), style="bold") if name else Text("none", style="italic")
+        self.query_one("#chat-project", Static).update(Text.assemble(label, (f"  {key}", "dim")))
 
     def _heading(self, session: ChatSession | None = None) -> None:
         heading = self.query_one("#chat-heading", Static)
@@ -299,7 +326,7 @@ class ChatScreen(BackendScreen):
                         self.run_id = event.data.get("run_id")
                         view = await self.message_log.add(ChatMessage(
                             id="pending-reply", session_id=self.session_id or "", role="assistant",
-                            agent=event.data.get("agent"), status="streaming", created_at=now))
+                            agent=event.data.get("agent"), status="streaming", created_at=now), follow=False)
                         stream = self.stream = ReplyStream(view)
                         stream.start()
                     elif event.event == "token" and stream is not None:
@@ -369,7 +396,8 @@ class ChatScreen(BackendScreen):
                     await view.set_message(message)
                 else:
                     view.set_header(message)
-            self.message_log.select_last_reply()
+            if self.message_log.following:  # scrolled up to read: the selection and the view stay put
+                self.message_log.select_last_reply()
         else:
             await self.message_log.show(detail.messages)
         self._heading(detail)
@@ -476,13 +504,53 @@ class ChatScreen(BackendScreen):
         self.refresh_bindings()
 
     def action_choose_agent(self) -> None:
-        self.query_one("#agent-select", Select).focus()
+        select = cast("Select[str]", self.query_one("#agent-select", Select))
+        select.focus()
+        select.action_show_overlay()
 
     def action_choose_project(self) -> None:
-        self.query_one("#project-select", Select).focus()
+        """The fuzzy project picker; the choice binds the next message, and focus returns to the box."""
+        from ..widgets.project_picker import NO_PROJECT as PICKED_NONE
+        from ..widgets.project_picker import ProjectPicker
 
-    def action_focus_input(self) -> None:
-        self.input.focus()
+        def chosen(project_id: str | None) -> None:
+            if project_id is not None:
+                self.project_id = NO_PROJECT if project_id == PICKED_NONE else project_id
+                self._show_project()
+            self.input.focus()
+
+        self.app.push_screen(ProjectPicker(self.projects, self.project_id, none_label="No project"), chosen)
+
+    def action_reply_menu(self) -> None:
+        from ..widgets.choice_menu import ChoiceMenu
+
+        offered = [(label, action) for label, action in self.REPLY_MENU
+                   if self.check_action(action.partition("(")[0], ()) is True]
+        if not offered:
+            return
+        keys = {b.action: self.crewos.key_of(b) for b in self.screen_bindings()}
+
+        async def chosen(action: str | None) -> None:
+            if action is not None:
+                await self.run_action(action)
+
+        self.app.push_screen(ChoiceMenu("The selected reply", [(label, action, keys.get(action, ""))
+                                                               for label, action in offered]), chosen)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key typed outside the message box goes into it (digits still switch screens)."""
+        char = event.character
+        if not char or not char.isprintable() or char.isdigit() or self.app.screen is not self:
+            return
+        focused = self.focused
+        if isinstance(focused, TextArea | Input) or (
+                focused is not None and any(isinstance(node, Select) for node in focused.ancestors_with_self)):
+            return  # typing there already (or a Select's own type-to-search)
+        event.stop()
+        event.prevent_default()
+        box = self.input
+        box.focus()
+        box.insert(char)
 
     def forget_cached(self) -> None:
         self._choices_loaded = False
@@ -491,9 +559,9 @@ class ChatScreen(BackendScreen):
     def _agent_changed(self, event: Select.Changed) -> None:
         self.agent = str(event.value) if event.value is not Select.NULL else AUTO
 
-    @on(Select.Changed, "#project-select")
-    def _project_changed(self, event: Select.Changed) -> None:
-        self.project_id = str(event.value) if event.value is not Select.NULL else NO_PROJECT
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "chat-project":
+            self.action_choose_project()
 
     @on(DataTable.RowSelected, "#session-list")
     def _session_chosen(self) -> None:

@@ -225,5 +225,16 @@ class GapsScreen(PagedListScreen):
                 self.app.say(f"Created task {result.title}.")  # type: ignore[attr-defined]
                 self.reload()
 
-        self.app.push_screen(FormModal("Create a task from the finding", fields, submit, submit_label="Create"),
-                             done)
+        def form(project_id: str | None) -> None:
+            if project_id:
+                fields[0] = Field("project", "Project", value=project_id, choices=[c for c in choices
+                                                                                   if c[1] == project_id])
+                self.app.push_screen(FormModal("Create a task from the finding", fields, submit,
+                                               submit_label="Create"), done)
+
+        if len(choices) == 1:
+            form(choices[0][1])
+        else:  # the finding names no project: the one project picker chooses it
+            from ..widgets.project_picker import ProjectPicker
+
+            self.app.push_screen(ProjectPicker(projects.items, None, title="Put the task in which project?"), form)

@@ -15,12 +15,12 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import DataTable, Select, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Sparkline, Static, TabbedContent, TabPane
 
 from ..widgets.format import one_line, utc
 from ..widgets.ledger_text import (
@@ -93,6 +93,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         super().__init__()
         self.project_id: str | None = None
         self.project_name = ""
+        self.projects: list[Project] = []  # what the project picker offers
         self.me: str | None = None
         self.status: TokenStatus | None = None
         self.readiness: TokenizationStatus | None = None
@@ -133,7 +134,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
             Column("memo", "Memo", lambda t: one_line(t.memo, 40)),
         ]
         with Horizontal(id="ledger-top"):
-            yield Select([], prompt="Project", allow_blank=True, compact=True, id="ledger-project")
+            yield Static(Text("Project…", style="dim italic"), id="ledger-project")
             yield Static("", id="ledger-summary")
         with Horizontal(id="ledger-charts"):
             with Vertical(classes="chart"):
@@ -237,13 +238,10 @@ class LedgerScreen(LedgerActions, BackendScreen):
         wanted = project_id or self.project_id
         if wanted not in {p.id for p in projects}:
             wanted = await self._first_with_token(projects)
-        select = cast("Select[str]", self.query_one("#ledger-project", Select))
-        with self.prevent(Select.Changed):
-            select.set_options([(literal(p.name), p.id) for p in projects])
-            if wanted:
-                select.value = wanted
+        self.projects = projects
         self.project_id = wanted
         self.project_name = next((p.name for p in projects if p.id == wanted), "")
+        self._show_project()
         await self._load_project()
 
     async def _first_with_token(self, projects: list[Project]) -> str | None:
@@ -411,12 +409,22 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     # ---- events --------------------------------------------------------------------
 
-    @on(Select.Changed, "#ledger-project")
-    def _project_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.project_id:
+    def choose_project(self, project_id: str | None) -> None:
+        """Show ``project_id``'s ledger (what the project picker calls back with; ``None``: cancelled)."""
+        if project_id and project_id != self.project_id:
             self.wallet_address = None
-            self.load_ledger(event.value)
+            self.load_ledger(project_id)
             self.requests_table.focus()
+
+    def _show_project(self) -> None:
+        key = self.crewos.key_of(next(b for b in self.screen_bindings() if b.id == "ledger.project"))
+        name = literal(one_line(self.project_name, 24), style="bold") if self.project_name else Text(
+            "no project", style="italic")
+        self.query_one("#ledger-project", Static).update(Text.assemble(name, (f" {key}", "dim")))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.widget is not None and event.widget.id == "ledger-project":
+            self.action_pick_project()
 
     @on(DataTable.RowHighlighted, "#request-table")
     def _request_highlighted(self) -> None:
@@ -444,9 +452,9 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self.load_requests()
 
     def action_pick_project(self) -> None:
-        select = cast("Select[str]", self.query_one("#ledger-project", Select))
-        select.focus()
-        select.action_show_overlay()
+        from ..widgets.project_picker import ProjectPicker
+
+        self.app.push_screen(ProjectPicker(self.projects, self.project_id), self.choose_project)
 
     def action_tab(self, step: int) -> None:
         current = self.current_view() or self.TABS[0]

@@ -1,10 +1,12 @@
 """The chat message log and input.
 
 ``MessageLog`` is a focusable scroll of ``MessageView``s with a selected message
-(↑/↓ or j/k), so a key can rate, copy or turn a reply into tasks. A reply that is
-still arriving streams into its Markdown widget through Textual's ``MarkdownStream``,
-and the screen coalesces token bursts before writing (see ``ReplyStream``), so a
-fast agent costs one repaint per frame, not one per token. ``ChatInput`` is a
+(↑/↓, home/end; letters are typing, the chat screen sends them to the input), so a key
+can rate, copy or turn a reply into tasks. A reply that is still arriving streams into
+its Markdown widget through Textual's ``MarkdownStream``, and the screen coalesces token
+bursts before writing (see ``ReplyStream``), so a fast agent costs one repaint per frame,
+not one per token. The log is anchored to its bottom: it follows a growing reply while
+the user is there and stays put once they scroll or select upwards. ``ChatInput`` is a
 multi-line TextArea where Enter sends and ctrl+j (or shift+enter) starts a new line.
 """
 
@@ -123,14 +125,9 @@ class ReplyStream:
                 chunk = "".join(self._pending)
                 self._pending.clear()
                 self.writes += 1
+                # The log is anchored: it follows this growth only while the user is at the bottom.
                 await self._stream.write(safe_markdown(chunk))
-                self.view.call_after_refresh(self._follow)
             await asyncio.sleep(FLUSH_INTERVAL)
-
-    def _follow(self) -> None:
-        log = self.view.parent
-        if isinstance(log, MessageLog) and log.following:
-            log.scroll_end(animate=False)
 
     async def finish(self, message: ChatMessage | None) -> None:
         """Stop streaming; show the stored message (the whole text, whatever was pending)."""
@@ -148,8 +145,8 @@ class MessageLog(VerticalScroll, can_focus=True):
     """The messages of one session, with a selected one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "Previous", show=False, id="chat.log.previous"),
-        Binding("down,j", "move(1)", "Next", show=False, id="chat.log.next"),
+        Binding("up", "move(-1)", "Previous", show=False, id="chat.log.previous"),
+        Binding("down", "move(1)", "Next", show=False, id="chat.log.next"),
         Binding("home", "jump(0)", "First", show=False, id="chat.log.first"),
         Binding("end", "jump(-1)", "Last", show=False, id="chat.log.last"),
     ]
@@ -170,21 +167,28 @@ class MessageLog(VerticalScroll, can_focus=True):
         views = self.views
         return views[self.selected] if 0 <= self.selected < len(views) else None
 
+    def on_mount(self) -> None:
+        # Anchored to the bottom (Textual keeps it there as content grows) until the user
+        # scrolls or selects upwards; scrolling back to the bottom anchors it again.
+        self.anchor()
+
     @property
     def following(self) -> bool:
-        """Keep the newest text in view unless the user scrolled up to read."""
-        return self.max_scroll_y - self.scroll_y <= 3
+        """The newest text is kept in view: the user has not scrolled up to read."""
+        return self.is_anchored and not self._anchor_released
 
     async def show(self, messages: list[ChatMessage]) -> None:
         await self.remove_children()
         await self.mount_all([MessageView(m) for m in messages])
         self.selected = self._last_reply()
-        self.call_after_refresh(self.scroll_end, animate=False)
+        self.scroll_end(animate=False)  # a session opens at its end, following
 
-    async def add(self, message: ChatMessage) -> MessageView:
+    async def add(self, message: ChatMessage, *, follow: bool = True) -> MessageView:
+        """Append ``message``; ``follow`` brings the view to the bottom (a message the user sent)."""
         view = MessageView(message)
         await self.mount(view)
-        self.call_after_refresh(self.scroll_end, animate=False)
+        if follow:
+            self.scroll_end(animate=False)
         return view
 
     def _last_reply(self) -> int:
@@ -203,7 +207,10 @@ class MessageLog(VerticalScroll, can_focus=True):
             views[old].remove_class("-selected")
         if 0 <= new < len(views):
             views[new].add_class("-selected")
-            self.scroll_to_widget(views[new], animate=False)
+            if new == len(views) - 1 and (self.following or old < 0):
+                self.scroll_end(animate=False)  # the newest message: show its end, keep following
+            else:
+                self.scroll_to_widget(views[new], animate=False)
         self.post_message(self.Selected(self.selected_view))
 
     def action_move(self, step: int) -> None:
