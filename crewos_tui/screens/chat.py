@@ -87,7 +87,8 @@ class ChatScreen(BackendScreen):
         Binding("minus", "rate('down')", "-1", tooltip="Rate the selected reply down", id="chat.rate_down"),
         Binding("t", "to_tasks", "Tasks", tooltip="Turn the selected reply into tasks (or copy it)",
                 id="chat.to_tasks"),
-        Binding("y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
+        Binding("y", "copy_reply", "Copy", show=False,
+                tooltip="Copy the selected reply (OSC 52: reaches your clipboard over SSH)", id="chat.copy"),
         Binding("o", "open_artifact", "Report", tooltip="Open the report file the selected reply left",
                 id="chat.open_artifact"),  # knowledge slice
         Binding("e", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
@@ -448,8 +449,9 @@ class ChatScreen(BackendScreen):
     def action_copy_reply(self) -> None:
         view = self.selected_reply()
         if view is not None:
-            self.app.copy_to_clipboard(view.message.content)
-            self.crewos.say("Copied the reply.")
+            from ..widgets.clipboard import copy_via_terminal
+
+            copy_via_terminal(self.app, view.message.content, "the reply")
 
     def action_export(self) -> None:
         if self.session_id:
