@@ -42,7 +42,9 @@ def add_account_parsers(subparsers: argparse._SubParsersAction) -> None:
             "Sign in with username and password, create an API key named "
             "crewos-tui@<this host>, keep it in the OS keyring (service crewos-tui, user = "
             "profile name), save a remote profile for the server, then end the password "
-            "session: only the key is kept. Open the profile with `crewos-tui --profile NAME`."
+            "session: only the key is kept. Open the profile with `crewos-tui --profile NAME`. "
+            "Without a keyring (over SSH, in a container) choose --session or --print-key; "
+            "asked on a terminal, refused in a script. Nothing is ever written to a file."
         ),
     )
     login.add_argument("url", metavar="URL", help="the server, e.g. https://crewos.example.com")
@@ -51,9 +53,15 @@ def add_account_parsers(subparsers: argparse._SubParsersAction) -> None:
     login.add_argument("--password-stdin", action="store_true",
                        help="read the password from the first line of standard input (scripts)")
     login.add_argument("--default", action="store_true", help="make this the default profile")
-    login.add_argument(
+    where = login.add_mutually_exclusive_group()
+    where.add_argument(
+        "--session", action="store_true",
+        help="no keyring needed: keep the key in memory only and open the TUI on the profile now "
+             "(forgotten when the TUI exits)",
+    )
+    where.add_argument(
         "--print-key", action="store_true",
-        help="print the new key once instead of storing it (no keyring: use it as CREWOS_API_KEY)",
+        help="no keyring needed: print the new key once instead of storing it, to export as CREWOS_API_KEY",
     )
     login.set_defaults(handler=login_command)
 
@@ -162,26 +170,35 @@ def login_command(args: argparse.Namespace) -> int:
         raise ConfigError(f"profile {name!r} is a local profile; choose another name with --profile")
 
     # Look before creating a key on the server that we could not keep.
-    if not args.print_key:
+    place = "session" if args.session else "print" if args.print_key else "keyring"
+    if place == "keyring":
         status = secrets.keyring_status()
         if not status.usable:
             _say(str(secrets.KeyringUnavailable(status.reason)))
-            _say("nothing was created (a session-only key lives only inside the TUI). Here, run "
-                 f"`crewos-tui login {url} --print-key` and export the printed key as {secrets.ENV_VAR}.")
-            return 1
+            place = _choose_key_place(url, name, interactive=not args.password_stdin and _has_terminal())
+            if place == "cancel":
+                return 1
+    if place == "session" and not _has_terminal():
+        raise _usage("--session opens the TUI and needs a terminal; in a script use --print-key")
 
     old_key = None
-    if existing and existing.url == url and not args.print_key:
+    if existing and existing.url == url and place == "keyring":
         old_key, _source = secrets.get_api_key(name, include_env=False)  # never CREWOS_API_KEY
     username = _read_username(args.username, existing.username if existing else None, args.password_stdin)
     password = _read_password(args.password_stdin)
-    result = asyncio.run(sign_in(url, name, username, password, store=not args.print_key, old_key=old_key))
+    result = asyncio.run(sign_in(url, name, username, password, store=place == "keyring", old_key=old_key))
     created = result.created
 
     from .config import upsert_profile
 
     upsert_profile(name, mode="remote", url=url, username=username, make_default=args.default)
-    if args.print_key:
+    if place == "session":
+        secrets.remember_for_session(name, created.key)
+        print(f"signed in to {url} as {username}; API key {created.name!r} (prefix {created.prefix}) is "
+              f"{secrets.describe_key_source('session')} only (in memory, forgotten when the TUI exits). "
+              "Opening the TUI.", flush=True)
+        return _open_tui(name)
+    if place == "print":
         print(f"signed in to {url} as {username}; created API key {created.name!r} (prefix {created.prefix}).")
         print(f"The key is shown once; it is not stored anywhere. Keep it as {secrets.ENV_VAR}:")
         print(f"export {secrets.ENV_VAR}={created.key}")
@@ -192,6 +209,56 @@ def login_command(args: argparse.Namespace) -> int:
             print(f"revoked the profile's previous key {result.replaced!r}.")
     print(f"open it with: crewos-tui --profile {name}")
     return 0
+
+
+def _has_terminal() -> bool:
+    """Both ends are a terminal: we may ask a question, and the TUI may open."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def login_hint(url: str, profile: str | None = None) -> str:
+    """The sign-in commands that work without a keyring, for messages and ``doctor``."""
+    from .secrets import ENV_VAR
+
+    base = f"crewos-tui login {url}" + (f" --profile {profile}" if profile else "")
+    return (f"`{base} --session` (key kept in memory while the TUI it opens runs), or "
+            f"`{base} --print-key` (key shown once: export it as {ENV_VAR})")
+
+
+def _choose_key_place(url: str, profile: str, *, interactive: bool) -> str:
+    """No keyring: the choices the TUI's login screen offers. "session", "print" or "cancel"."""
+    if not interactive:
+        _say(f"nothing was created. Sign in without a keyring with {login_hint(url, profile)}.")
+        return "cancel"
+    print("No keyring to keep the API key in. Where should it go?\n"
+          "  [s] kept for this session only: sign in and open the TUI now (forgotten when it exits)\n"
+          "  [p] printed once, to export as CREWOS_API_KEY (e.g. in ~/.profile on this host)\n"
+          "  [q] nowhere: cancel, nothing is created", flush=True)
+    while True:
+        try:
+            answer = input("Choice [s/p/q]: ").strip().lower()
+        except EOFError:
+            answer = "q"
+        if answer in ("s", "session"):
+            return "session"
+        if answer in ("p", "print"):
+            return "print"
+        if answer in ("q", "quit", "n", "no", ""):
+            _say("nothing was created.")
+            return "cancel"
+
+
+def _open_tui(profile: str) -> int:
+    """Open the TUI on ``profile`` in this process (its session-only key lives here)."""
+    import gc
+
+    from .config import resolve_launch
+
+    spec = resolve_launch(argparse.Namespace(profile=profile))
+    gc.disable()  # as `crewos-tui` does: the start-up heap is collected once the backend is open
+    from .app import run_app
+
+    return run_app(spec)
 
 
 @dataclass
@@ -410,7 +477,8 @@ def doctor_command(args: argparse.Namespace) -> int:
     if not status.usable:
         # With CREWOS_API_KEY set, a box without a keyring is a supported setup.
         problems += 0 if env_set else 1
-        print(f"             keys can be kept for one TUI session, or set {secrets.ENV_VAR}")
+        print(f"             sign in without it: `crewos-tui login URL --session` keeps the key in memory "
+              f"while the TUI runs; `crewos-tui login URL --print-key` shows it once to set as {secrets.ENV_VAR}")
     print(f"{secrets.ENV_VAR}: {'set (overrides every stored key)' if env_set else 'not set'}")
 
     if cfg is not None:
@@ -510,7 +578,9 @@ async def _check_server(name: str, url: str) -> tuple[str, bool]:
         line = f"{head} server {ready.status}, version {ready.version}"
         key, source = secrets.get_api_key(name)
         if not key:
-            return f"{line}; no API key (run `crewos-tui login {url} --profile {name}`)", True
+            if secrets.keyring_status().usable:
+                return f"{line}; no API key (run `crewos-tui login {url} --profile {name}`)", True
+            return f"{line}; no API key and no keyring: sign in with {login_hint(url, name)}", True
         backend.api_key = key
         try:
             me = await backend.auth.me()

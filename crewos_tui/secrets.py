@@ -33,6 +33,22 @@ PROBE_USER = "crewos-tui doctor probe"
 
 KeySource = Literal["env", "keyring", "session"]
 
+#: Where a key in use lives, in the words the account panel and the CLI use.
+KEY_PLACES: dict[str, str] = {
+    "session": "kept for this session",
+    "env": f"from {ENV_VAR}",
+    "keyring": "in the OS keyring",
+}
+#: The same, short enough for the status bar at 80 columns.
+KEY_PLACES_SHORT: dict[str, str] = {"session": "key:session only", "env": f"key:{ENV_VAR}",
+                                    "keyring": "key:keyring"}
+
+
+def describe_key_source(source: str | None) -> str:
+    """"kept for this session", "from CREWOS_API_KEY", "in the OS keyring" (or "none")."""
+    return KEY_PLACES.get(source or "", "none")
+
+
 #: Keys kept for this process only (profile -> key). Never written anywhere.
 _session: dict[str, str] = {}
 

@@ -240,3 +240,35 @@ async def test_rotate_key_from_the_account_screen(server: Services, memory_keyri
         assert rows[old.split("_")[1]].revoked_at is not None
         assert rows[new.split("_")[1]].revoked_at is None
         assert getattr(app.backend, "api_key", None) == new
+
+
+@pytest.mark.parametrize(("source", "panel", "bar"), [
+    ("keyring", "API key   in the OS keyring", "key:keyring"),
+    ("session", "API key   kept for this session", "key:session only"),
+    ("env", "API key   from CREWOS_API_KEY", "key:CREWOS_API_KEY"),
+])
+async def test_account_panel_says_where_the_key_really_is(
+        server: Services, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch,
+        source: str, panel: str, bar: str) -> None:
+    from crewos_tui.backend.schemas import ApiKeyCreate
+    from crewos_tui.widgets.status_bar import StatusBar
+
+    principal = await server.auth.principal_for("maya")
+    key = (await server.auth.create_api_key(principal, ApiKeyCreate(name="panel test"))).key
+    if source == "keyring":
+        memory_keyring.store[("crewos-tui", "work")] = key
+    elif source == "session":
+        secrets.remember_for_session("work", key)
+    else:
+        monkeypatch.setenv("CREWOS_API_KEY", key)
+    app = make_app(remote_spec())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen) and app.key_source == source
+        bar_text = str(app.screen.query_one(StatusBar).render())
+        assert bar in bar_text
+        await pilot.press("A")
+        assert isinstance(app.screen, AccountScreen)
+        facts = str(app.screen.query_one("#account-facts").render())
+        assert panel in facts
+        assert "from the " not in facts

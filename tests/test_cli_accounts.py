@@ -232,6 +232,7 @@ def test_login_without_keyring_creates_nothing_then_print_key(server: str, monke
         code, out, err = login(monkeypatch, capsys, server, "dave", "nokeyring")
         assert code == 1
         assert "no usable OS keyring" in err and "CREWOS_API_KEY" in err and "--print-key" in err
+        assert f"crewos-tui login {server} --profile nokeyring --session" in err
         assert asyncio.run(_key_names(server, "dave")) == []  # no orphan key on the server
 
         code, out, err = login(monkeypatch, capsys, server, "dave", "nokeyring", "--print-key")
@@ -370,3 +371,4 @@ def test_logout_leaves_crewos_api_key_alone(server: str, memory_keyring: MemoryK
     with pytest.raises(Unauthorized):
         asyncio.run(_me(server, stored))  # the stored key was the one revoked
     assert asyncio.run(_me(server, env_key)) == "erin"  # the user's own env key lives on
+

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ..secrets import describe_key_source
 from ..widgets.format import error_text
 from ..widgets.safe_text import safe
 from ..widgets.text_input import TextInput
@@ -40,7 +41,7 @@ class AccountScreen(ReportsWorkerErrors, ModalScreen[None]):
         user = f"{session.username} ({session.role})" if session and session.username else "not signed in"
         lines = [f"Profile   {spec.profile} ({spec.badge})", f"User      {user}"]
         if spec.mode == "remote":
-            lines += [f"Server    {spec.url}", f"API key   from the {app.key_source or 'nowhere'}"]
+            lines += [f"Server    {spec.url}", f"API key   {describe_key_source(app.key_source)}"]
         else:
             lines.append("Data      the local database (no API key needed)")
         with Vertical(classes="dialog", id="account-box"):

@@ -97,7 +97,8 @@ class ChatScreen(BackendScreen):
                 id="chat.reply_menu"),
         Binding("ctrl+t", "to_tasks", "Tasks", show=False, tooltip="Turn the selected reply into tasks (or copy it)",
                 id="chat.to_tasks"),
-        Binding("ctrl+y", "copy_reply", "Copy", show=False, tooltip="Copy the selected reply", id="chat.copy"),
+        Binding("ctrl+y", "copy_reply", "Copy", show=False, id="chat.copy",
+                tooltip="Copy the selected reply (OSC 52: reaches your clipboard over SSH)"),
         Binding("ctrl+f", "open_artifact", "Report", show=False, tooltip="Open the report file the selected reply left",
                 id="chat.open_artifact"),  # knowledge slice
         Binding("ctrl+s", "export", "Export", tooltip="Export the transcript to a file", id="chat.export"),
@@ -476,8 +477,9 @@ class ChatScreen(BackendScreen):
     def action_copy_reply(self) -> None:
         view = self.selected_reply()
         if view is not None:
-            self.app.copy_to_clipboard(view.message.content)
-            self.crewos.say("Copied the reply.")
+            from ..widgets.clipboard import copy_via_terminal
+
+            copy_via_terminal(self.app, view.message.content, "the reply")
 
     def action_export(self) -> None:
         if self.session_id:

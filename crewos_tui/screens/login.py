@@ -178,7 +178,9 @@ class LoginScreen(ReportsWorkerErrors, Screen[str]):
                                     username=done.username)
         except Exception as exc:  # noqa: BLE001 - the key works; saving the profile is a convenience
             self.crewos.say(f"Signed in, but the profile was not saved: {error_text(exc)}", severity="warning")
-        self.crewos.say(f"Signed in to {done.url} as {done.username}; key kept in the {source}.")
+        from ..secrets import describe_key_source
+
+        self.crewos.say(f"Signed in to {done.url} as {done.username}; API key {describe_key_source(source)}.")
         self.crewos.signed_in(done.url, done.username)
         self.dismiss(done.url)
 

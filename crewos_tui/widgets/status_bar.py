@@ -89,7 +89,10 @@ class StatusBar(Widget):
             parts.append(Content.from_markup("[b]$user[/] ($role)", user=visible(status.username),
                                              role=visible(status.role or "")))
         if status.key_source:
-            parts.append(Content.from_markup("[$text-muted]key:$source[/]", source=visible(status.key_source)))
+            from ..secrets import KEY_PLACES_SHORT
+
+            label = KEY_PLACES_SHORT.get(status.key_source, f"key:{status.key_source}")
+            parts.append(Content.from_markup("[$text-muted]$label[/]", label=visible(label)))
         colour = _HEALTH_COLOUR[status.health]
         parts.append(Content.from_markup(f"[${colour}]$health[/]", health=_HEALTH_TEXT[status.health]))
         parts.append(Content(f"✉ {'–' if status.unread is None else status.unread}"))
