@@ -109,3 +109,36 @@ def test_ledger_approve_a_request(terminal: Terminal) -> None:
         return any(r.memo == "Docs site bounty" and r.status.value == "approved" for r in page.items)
 
     eventually(terminal.data, approved, "the approval in the database")
+
+
+def test_chat_with_a_project(terminal: Terminal) -> None:
+    """Chat screen, choose the project with the fuzzy picker (a few letters, Enter), send:
+    a new session in that project holds the message and the agent's reply."""
+    message = "What is waiting for review"
+
+    async def atlas_sessions(services: Services, maya: Any) -> dict[str, int]:
+        page = await services.sessions.list(maya, limit=100, project_id=await atlas_id(services, maya))
+        return {s.id: s.message_count for s in page.items}
+
+    known = read(terminal.data, atlas_sessions)
+    terminal.press("3")
+    terminal.wait_for_text("Enter sends")
+    before = terminal.keystrokes
+    terminal.press("C-o")
+    terminal.wait_for_text("Harbor")  # the picker lists the projects
+    terminal.type("atl")
+    terminal.press("Enter")
+    terminal.wait_for_text("Project Atlas Launch")  # the picker has closed: the chat is bound to it
+    picking = terminal.keystrokes - before
+    terminal.type(message)
+    terminal.press("Enter")
+
+    async def answered(services: Services, maya: Any) -> bool:
+        now = await atlas_sessions(services, maya)
+        return any(n >= 2 for sid, n in now.items() if sid not in known)
+
+    try:
+        eventually(terminal.data, answered, "a new chat session in Atlas Launch with a reply", timeout=60)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{terminal.pane()}") from None
+    assert picking == 5  # ctrl+o, three letters, Enter (about 11 keys with the old Select)
