@@ -5,12 +5,14 @@ database once per session and hand each test its copy (``demo_template``,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 
 from crewos_tui.app import CrewOSApp
 from crewos_tui.launch import LaunchSpec
+
+S = TypeVar("S")
 
 
 def make_app(spec: LaunchSpec, **kw: Any) -> CrewOSApp:
@@ -79,3 +81,13 @@ class Notes:
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.items)
+
+
+async def open_mode(pilot: Pilot[Any], key: str, cls: type[S]) -> S:
+    """Press a screen's number key once the app is idle; the screen on top, checked to be ``cls``."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, cls), screen
+    return screen

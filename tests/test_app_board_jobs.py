@@ -10,7 +10,7 @@ from crewos_tui.backend.local import jobs as job_runner
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.board import BoardScreen
 
-from .app_support import make_app, settle
+from .app_support import make_app, open_mode, settle
 
 SIZE = (120, 40)
 
@@ -29,11 +29,7 @@ async def test_a_new_job_takes_the_cursor_and_x_cancels_it(demo_spec: LaunchSpec
         "task_run", _slow, real.prepare, real.on_queued, real.description))
     async with make_app(demo_spec).run_test(size=SIZE) as pilot:
         app: Any = pilot.app
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        board = pilot.app.screen
-        assert isinstance(board, BoardScreen)
+        board = await open_mode(pilot, "2", BoardScreen)
         await pilot.press("J")
         await settle(pilot)
         panel = board.jobs
@@ -69,11 +65,7 @@ async def test_job_rows_show_a_hostile_task_title_literally(demo_spec: LaunchSpe
     from rich.text import Text
 
     async with make_app(demo_spec).run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        board = pilot.app.screen
-        assert isinstance(board, BoardScreen)
+        board = await open_mode(pilot, "2", BoardScreen)
         await pilot.press("J")
         await settle(pilot)
         panel = board.jobs

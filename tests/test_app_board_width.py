@@ -12,7 +12,7 @@ from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens.board import BoardScreen
 from crewos_tui.widgets.kanban import split_title
 
-from .app_support import make_app, settle
+from .app_support import make_app, open_mode, settle
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 
@@ -25,11 +25,7 @@ def test_split_title_breaks_at_a_space_and_keeps_the_rest() -> None:
 
 
 async def _harbor(pilot: Pilot[Any]) -> BoardScreen:
-    await settle(pilot)
-    await pilot.press("2")
-    await settle(pilot)
-    board = pilot.app.screen
-    assert isinstance(board, BoardScreen)
+    board = await open_mode(pilot, "2", BoardScreen)
     await pilot.press("p", "h", "a", "r", "b", "enter")
     await settle(pilot)
     assert board.project is not None and board.project.name == "Harbor Research"

@@ -21,17 +21,9 @@ from crewos_tui.screens.sessions import SessionsScreen
 from crewos_tui.widgets import chat_log
 from crewos_tui.widgets.chat_log import ChatInput, MessageLog
 
-from .app_support import Notes, make_app, settle
+from .app_support import Notes, make_app, open_mode, settle
 
 SIZE = (120, 40)
-
-
-async def open_mode(pilot: Pilot[Any], key: str, cls: type) -> Any:
-    await settle(pilot)
-    await pilot.press(key)
-    await settle(pilot)
-    assert isinstance(pilot.app.screen, cls), pilot.app.screen
-    return pilot.app.screen
 
 
 def services(pilot: Pilot[Any]) -> Any:

@@ -16,7 +16,7 @@ from crewos_tui.screens.ledger import LedgerScreen
 from crewos_tui.widgets.chat_log import ChatInput, MessageLog
 from crewos_tui.widgets.project_picker import ProjectPicker, highlighted, ranked
 
-from .app_support import make_app, settle
+from .app_support import make_app, open_mode, settle
 
 SMALL = (80, 24)
 KEY_NAMES = {" ": "space"}
@@ -27,12 +27,7 @@ def keys(text: str) -> list[str]:
 
 
 async def open_chat(pilot: Pilot[Any]) -> ChatScreen:
-    await settle(pilot)
-    await pilot.press("3")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ChatScreen)
-    return screen
+    return await open_mode(pilot, "3", ChatScreen)
 
 
 async def project_named(pilot: Pilot[Any], name: str) -> Any:

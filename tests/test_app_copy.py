@@ -10,8 +10,8 @@ from crewos_tui.screens.chat import ChatScreen
 from crewos_tui.widgets import clipboard
 from crewos_tui.widgets.chat_log import MessageLog
 
-from .app_support import Notes, make_app, settle
-from .test_app_chat import as_user, open_mode, open_session_titled, services
+from .app_support import Notes, make_app, open_mode, settle
+from .test_app_chat import as_user, open_session_titled, services
 
 TOAST = "via the terminal (OSC 52) — works over SSH; tmux needs set-clipboard on"
 

@@ -10,7 +10,7 @@ from crewos_tui.screens.admin import AdminScreen
 from crewos_tui.screens.board import BoardScreen
 from crewos_tui.screens.projects import ProjectsScreen
 
-from .app_support import make_app, settle
+from .app_support import make_app, open_mode, settle
 
 SIZE = (80, 24)
 
@@ -41,11 +41,7 @@ async def test_projects_tab_switch_focuses_the_new_tabs_list(demo_spec: LaunchSp
 
 async def test_admin_tab_switch_focuses_the_new_tabs_content(demo_spec: LaunchSpec) -> None:
     async with make_app(demo_spec).run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("0")
-        await settle(pilot)
-        screen = pilot.app.screen
-        assert isinstance(screen, AdminScreen)
+        screen = await open_mode(pilot, "0", AdminScreen)
         tabs = screen.query_one("#admin-tabs", TabbedContent)
         tabs.query_one("Tabs").focus()
         await settle(pilot)
@@ -60,11 +56,7 @@ async def test_admin_tab_switch_focuses_the_new_tabs_content(demo_spec: LaunchSp
 
 async def test_the_board_is_one_focus_stop_before_the_jobs_panel(demo_spec: LaunchSpec) -> None:
     async with make_app(demo_spec).run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        board = pilot.app.screen
-        assert isinstance(board, BoardScreen)
+        board = await open_mode(pilot, "2", BoardScreen)
         await pilot.press("J")
         await settle(pilot)
         await pilot.press("l", "l")  # Review
