@@ -29,6 +29,7 @@ from ..widgets.ledger_text import (
     execute_refusal,
     impact_text,
     movement,
+    reject_refusal,
     step_series,
     supply_points,
     wallet_points,
@@ -194,30 +195,20 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
-        if not allowed:
-            return allowed
-        req = self.selected_request
-        if action == "approve" and approve_refusal(req, self.me, self.approver_ids):
-            return None  # shown dimmed; the preview says why
-        if action == "execute" and execute_refusal(req):
-            return None
-        if action == "reject" and (req is None or _v(req.status) != "pending"):
-            return None
-        if action == "new_request" and (self.status is None or self.status.symbol is None):
-            return None
+        if allowed and self.refusal(action):
+            return None  # shown dimmed; pressed anyway, the app says why (SaysWhyKeysAreOff)
         return allowed
 
     def refusal(self, action: str) -> str:
-        """Why a dimmed key is off (said at once when it is pressed anyway)."""
+        """Why a key is off now ("" when it is on): the one rule for dimming and for saying why."""
         req = self.selected_request
         if action == "approve":
             return approve_refusal(req, self.me, self.approver_ids)
         if action == "execute":
             return execute_refusal(req)
         if action == "reject":
-            return "Select a request first." if req is None else \
-                f"The request is {_v(req.status)}: only pending requests are rejected."
-        if action == "new_request":
+            return reject_refusal(req)
+        if action == "new_request" and (self.status is None or self.status.symbol is None):
             return NO_TOKEN
         return ""
 

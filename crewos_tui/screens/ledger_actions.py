@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..widgets.confirm import ConfirmModal
 from ..widgets.form_fields import Field, FieldError
-from ..widgets.ledger_text import Units, approve_refusal, execute_refusal, impact_text
+from ..widgets.ledger_text import Units, approve_refusal, execute_refusal, impact_text, reject_refusal
 from ..widgets.workers import work
 from .screen_half import ScreenHalf
 
@@ -109,9 +109,8 @@ class LedgerActions(ScreenHalf):
         req = self._request_or_warn()
         if req is None:
             return
-        if _v(req.status) != "pending":
-            self.crewos.say(f"The request is {_v(req.status)}: only pending requests are rejected.",
-                            severity="warning")
+        if why := reject_refusal(req):
+            self.crewos.say(why, severity="warning")
             return
         own = req.requested_by is not None and req.requested_by == self.me
         verb = "Cancel" if own else "Reject"

@@ -125,6 +125,14 @@ def approve_refusal(req: TokenRequest | None, me: str | None, approver_ids: Sequ
     return ""
 
 
+def reject_refusal(req: TokenRequest | None) -> str:
+    if req is None:
+        return "Select a request first."
+    if _v(req.status) != "pending":
+        return f"The request is {_v(req.status)}: only pending requests are rejected."
+    return ""
+
+
 def execute_refusal(req: TokenRequest | None) -> str:
     if req is None:
         return "Select a request first."
