@@ -107,6 +107,25 @@ async def test_the_picker_binds_the_chat_to_a_project_in_a_few_keys(demo_spec: L
         assert screen.project_id == harbor.id
 
 
+async def test_the_picker_opened_before_the_screen_has_its_projects_fetches_them(demo_spec: LaunchSpec) -> None:
+    """ctrl+o pressed the moment chat opens (its project list not arrived yet): the picker
+    fetches the active projects itself, and the letters typed meanwhile filter them."""
+    app = make_app(demo_spec)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_chat(pilot)
+        atlas = await project_named(pilot, "Atlas Launch")
+        screen.projects = []  # as before load_choices has answered
+        await pilot.press("ctrl+o")
+        picker = app.screen
+        assert isinstance(picker, ProjectPicker)
+        await pilot.press(*"atl")
+        await settle(pilot)
+        assert picker.options.option_count >= 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.project_id == atlas.id
+
+
 async def test_the_same_picker_chooses_the_board_and_the_ledger_project(demo_spec: LaunchSpec) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SMALL) as pilot:

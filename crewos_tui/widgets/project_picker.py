@@ -11,13 +11,15 @@ its control characters made visible, and the matched letters styled by offset. T
 
 Every screen that chooses a project pushes this modal (chat, board, ledger); it dismisses
 with the project id, :data:`NO_PROJECT` for the optional "no project" row, or ``None``
-when cancelled.
+when cancelled. Given no projects (the caller's list has not arrived yet: a key pressed
+right after the screen opened), it fetches the active projects itself, and what was typed
+meanwhile filters them when they come.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -32,6 +34,7 @@ from textual.widgets.option_list import Option
 
 from ..backend.text_safety import visible
 from .text_input import TextInput
+from .workers import work
 
 if TYPE_CHECKING:
     from ..backend.schemas import Project
@@ -102,6 +105,19 @@ class ProjectPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self._fill("")
         self.query_one(TextInput).focus()
+        if not self._projects:
+            self._load_projects()
+
+    @work(exclusive=True, group="project-picker", exit_on_error=False)
+    async def _load_projects(self) -> None:
+        app: Any = self.app  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # Textual: App[Unknown]
+        backend: Any = getattr(app, "backend", None)
+        if backend is None:
+            return  # not connected yet: the "no project" row (if any) is all there is
+        page = await backend.projects.list(limit=200, status="active")
+        self._projects = list(page.items)
+        self._names = [visible(p.name) for p in self._projects]
+        self._fill(self.query_one(TextInput).value)
 
     @property
     def options(self) -> OptionList:
