@@ -34,6 +34,9 @@ async def show_weekly_update(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     screen.message_log.focus()
     screen.message_log.action_jump(0)
+    # Whatever the focus and the jump started (a live reload of the session list re-measures
+    # its column) ends before the capture: under load it did not, and the titles were cut.
+    await settle(pilot)
 
 
 @SIZES
