@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -19,6 +20,7 @@ from textual.signal import Signal
 
 from .app_backend import BackendHolder, Opener, open_backend
 from .held_work import ExitGuard
+from .keys import adopt_escape_digits, replay, split_escape
 from .launch import LaunchSpec
 from .screens.base import ReportsWorkerErrors, SaysWhyKeysAreOff
 from .screens.registry import MODES as MODE_SPECS
@@ -74,6 +76,15 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
         self._change_timer: Any = None
         self.set_reactive(CrewOSApp.session, SessionStatus(spec.profile, spec.badge))
         self.init_exit_guard()
+        adopt_escape_digits()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Escape-then-key that arrived as one Alt+key (SSH, tmux): the two keys, in turn.
+        if isinstance(event, events.Key) and self.screen_stack and (
+                keys := split_escape(event, self.screen.active_bindings)) is not None:
+            self.run_worker(replay(self, keys), group="escape-then-key", exit_on_error=False)
+            return
+        await super().on_event(event)
 
     # ---- start-up ------------------------------------------------------------------
 

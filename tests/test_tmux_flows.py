@@ -142,3 +142,16 @@ def test_chat_with_a_project(terminal: Terminal) -> None:
     except AssertionError as e:
         raise AssertionError(f"{e}\n{terminal.pane()}") from None
     assert picking == 5  # ctrl+o, three letters, Enter (about 11 keys with the old Select)
+
+
+def test_escape_then_a_digit_leaves_a_filter_and_switches_screens(terminal: Terminal) -> None:
+    """Escape and 3 in one write (as SSH and tmux deliver them inside ~50 ms): the filter
+    is left as typed and chat opens, where Textual alone would type '£' into the filter."""
+    terminal.press("/")
+    terminal.type("atl")
+    terminal.wait_for_text("atl")
+    terminal.tm("send-keys", "-t", "crewos", "-H", "1b", "33")  # ESC '3', one write
+    terminal.wait_for_text("Enter sends")  # the chat screen
+    terminal.press("1")
+    screen = terminal.wait_for_text("Atlas Launch")
+    assert "£" not in screen and "atl3" not in screen
