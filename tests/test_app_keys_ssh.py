@@ -103,3 +103,25 @@ async def test_escape_then_a_letter_leaves_the_filter_before_the_letter_acts(dem
         assert box.value == "a"
         assert projects.focused is projects.project_table
         assert projects.project_table.sort_column is not None  # s sorted the list
+
+
+async def test_question_mark_opens_the_help_from_chat_until_something_is_typed(demo_spec: LaunchSpec) -> None:
+    from crewos_tui.screens.help import HelpScreen
+
+    app = make_app(demo_spec)
+    async with app.run_test(size=SMALL) as pilot:
+        chat = await open_mode(pilot, "3", ChatScreen)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is chat and chat.focused is chat.input
+        await pilot.press("escape")  # leave the box: '?' on the conversation opens the help too
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        chat.input.focus()
+        await pilot.press("w", "h", "y", "question_mark")
+        assert app.screen is chat and chat.input.text == "why?"

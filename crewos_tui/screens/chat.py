@@ -540,9 +540,10 @@ class ChatScreen(BackendScreen):
                                                                for label, action in offered]), chosen)
 
     def on_key(self, event: events.Key) -> None:
-        """A printable key typed outside the message box goes into it (digits still switch screens)."""
+        """A printable key typed outside the message box goes into it (digits still switch
+        screens, ``?`` still opens the help)."""
         char = event.character
-        if not char or not char.isprintable() or char.isdigit() or self.app.screen is not self:
+        if not char or not char.isprintable() or char.isdigit() or char == "?" or self.app.screen is not self:
             return
         focused = self.focused
         if isinstance(focused, TextArea | Input) or (

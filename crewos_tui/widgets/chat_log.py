@@ -241,12 +241,13 @@ class ChatInput(TextArea):
         if not getattr(self.app, "cursor_blink", True):
             self.cursor_blink = False
 
-    def _digit_switches(self, character: str | None) -> bool:
-        """Nothing typed yet: a number key switches screens, as everywhere else."""
-        return not self.text and character is not None and character.isdigit()
+    def _acts_while_empty(self, character: str | None) -> bool:
+        """Nothing typed yet: a number key switches screens and ``?`` opens the help, as
+        everywhere else."""
+        return not self.text and character is not None and (character.isdigit() or character == "?")
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
-        return not self._digit_switches(character) and super().check_consume_key(key, character)
+        return not self._acts_while_empty(character) and super().check_consume_key(key, character)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -260,7 +261,7 @@ class ChatInput(TextArea):
             event.prevent_default()
             self.insert("\n")
             return
-        if self._digit_switches(event.character):
+        if self._acts_while_empty(event.character):
             active = self.screen.active_bindings.get(event.key)
             if active is not None and active.enabled:
                 event.stop()
