@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Select, Tabs
 
@@ -44,7 +45,7 @@ def shows_focus(app: Any, widget: Widget) -> bool:
 async def test_every_focusable_widget_shows_its_focus(demo_spec: LaunchSpec, mode: Any) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SMALL) as pilot:
-        screen = await open_mode(pilot, mode.key, object)
+        screen = await open_mode(pilot, mode.key, Screen)
         seen: list[str] = []
         for _ in range(8):
             focused = screen.focused
@@ -60,7 +61,7 @@ async def test_every_focusable_widget_shows_its_focus(demo_spec: LaunchSpec, mod
 async def test_only_the_focused_dialog_button_looks_focused(demo_spec: LaunchSpec) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SMALL) as pilot:
-        await open_mode(pilot, "1", object)
+        await open_mode(pilot, "1", Screen)
         await pilot.press("n")  # the new-project form: Create (primary) and Cancel
         await settle(pilot)
         create = app.screen.query_one("#form-submit", Button)
