@@ -189,7 +189,9 @@ async def test_a_long_reply_is_followed_to_its_last_line(demo_spec: LaunchSpec) 
     app = make_app(demo_spec)
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_chat(pilot)
-        log = await long_reply(pilot, screen, 0.01)
+        # Slow enough that the reply is still arriving when the loop looks (at 10 ms a chunk
+        # it could end between two looks when the imports were slow, as after an edit).
+        log = await long_reply(pilot, screen, 0.03)
         seen_at_bottom = 0
         while screen.streaming:
             await pilot.pause(0.05)
