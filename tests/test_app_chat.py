@@ -163,6 +163,79 @@ async def test_ctrl_t_turns_a_plan_into_tasks_on_the_board(demo_spec: LaunchSpec
         assert [b.id for b in detail.blocked_by] == [record.id]  # the plan's order became a dependency
 
 
+async def plan_for_atlas(pilot: Pilot[Any], screen: ChatScreen) -> Any:
+    """Open the demo's "Plan the beta launch" with its breakdown selected; that reply."""
+    await open_session_titled(pilot, screen, "Plan the beta launch")
+    log = screen.query_one(MessageLog)
+    log.focus()
+    assert log.selected_view is not None
+    return log.selected_view.message
+
+
+async def proposal_titles(pilot: Pilot[Any], project_id: str) -> list[str]:
+    maya = await as_user(pilot, "maya")
+    page = await services(pilot).tasks.list(maya, project_id=project_id, limit=200)
+    return sorted(t.title for t in page.items if t.title in ("Record the demo", "Email the customers"))
+
+
+async def test_ctrl_t_twice_makes_the_tasks_once_and_says_it_skipped_them(demo_spec: LaunchSpec) -> None:
+    app = make_app(demo_spec)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = Notes(app)
+        screen = await open_mode(pilot, "3", ChatScreen)
+        proposal = (await plan_for_atlas(pilot, screen)).data["proposal"]
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert await proposal_titles(pilot, proposal["project_id"]) == ["Email the customers", "Record the demo"]
+        said = [m for _, m in notes]
+        assert said[-2:] == [
+            "Created 2 tasks from this proposal.",
+            "Nothing new: skipped 2 tasks already made from this proposal.",
+        ]
+        assert notes.errors() == []
+
+
+async def test_ctrl_t_after_a_run_cut_short_makes_only_the_rest(demo_spec: LaunchSpec) -> None:
+    from crewos_tui.backend.proposal import accept_proposal
+
+    app = make_app(demo_spec)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = Notes(app)
+        screen = await open_mode(pilot, "3", ChatScreen)
+        reply = await plan_for_atlas(pilot, screen)
+        proposal = reply.data["proposal"]
+        # The first item was made from this reply before (a run that stopped after it).
+        assert app.backend is not None
+        await accept_proposal(
+            app.backend.tasks, proposal["tasks"][:1], message_id=reply.id, project_id=proposal["project_id"]
+        )
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert await proposal_titles(pilot, proposal["project_id"]) == ["Email the customers", "Record the demo"]
+        assert [m for _, m in notes][-1] == "Created 1 task; skipped 1 already made from this proposal."
+
+
+async def test_ctrl_t_after_a_restart_still_skips_what_the_proposal_made(demo_spec: LaunchSpec) -> None:
+    """A new app on the same database knows what the first app made from the proposal."""
+    first = make_app(demo_spec)
+    async with first.run_test(size=SIZE) as pilot:
+        screen = await open_mode(pilot, "3", ChatScreen)
+        proposal = (await plan_for_atlas(pilot, screen)).data["proposal"]
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+    again = make_app(demo_spec)
+    async with again.run_test(size=SIZE) as pilot:
+        notes = Notes(again)
+        screen = await open_mode(pilot, "3", ChatScreen)
+        await plan_for_atlas(pilot, screen)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert await proposal_titles(pilot, proposal["project_id"]) == ["Email the customers", "Record the demo"]
+        assert [m for _, m in notes][-1] == "Nothing new: skipped 2 tasks already made from this proposal."
+
+
 async def test_ctrl_s_exports_the_transcript(demo_spec: LaunchSpec) -> None:
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:

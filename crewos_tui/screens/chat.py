@@ -13,7 +13,8 @@ Typing is for the message box: a printable key pressed anywhere else on this scr
 never acts. Digits still switch screens. The actions are ctrl keys instead: ``ctrl+o``
 chooses the project (fuzzy picker), ``ctrl+g`` the agent; on the selected reply
 ``enter`` opens its action menu (copy, rate, tasks, report, export), ``ctrl+t`` turns a
-planner's proposal into tasks (any other reply is copied), ``ctrl+y`` copies, ``ctrl+f``
+planner's proposal into tasks once (again, it skips and counts what the proposal made:
+``backend/proposal.py``; any other reply is copied), ``ctrl+y`` copies, ``ctrl+f``
 opens the report file a reporter's reply left, ``ctrl+s`` exports the transcript.
 """
 
@@ -33,7 +34,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 
 from ..widgets.chat_log import INCOMPLETE, ChatInput, MessageLog, MessageView, ReplyStream
-from ..widgets.format import one_line
+from ..widgets.format import count, one_line
 from ..widgets.paged_table import Column, PagedTable
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
@@ -73,6 +74,15 @@ def export_dir(app: Any) -> Path:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "session"
+
+
+def proposal_outcome_text(created: int, skipped: int) -> str:
+    """What accepting a proposal did: ``Created 2 tasks; skipped 3 already made from this proposal.``"""
+    if not skipped:
+        return f"Created {count(created, 'task')} from this proposal."
+    if not created:
+        return f"Nothing new: skipped {count(skipped, 'task')} already made from this proposal."
+    return f"Created {count(created, 'task')}; skipped {skipped:,} already made from this proposal."
 
 
 class ChatScreen(BackendScreen):
@@ -443,24 +453,19 @@ class ChatScreen(BackendScreen):
         if view is None:
             return
         proposal: dict[str, Any] = (view.message.data or {}).get("proposal") or {}
-        if proposal.get("tasks") and (proposal.get("project_id") or self.project_id) and hasattr(self.backend, "tasks"):
-            self.create_tasks(proposal)
+        project_id = proposal.get("project_id") or self.project_id
+        if proposal.get("tasks") and project_id and hasattr(self.backend, "tasks"):
+            self.create_tasks(view.message.id, project_id, proposal["tasks"])
         else:
             self.action_copy_reply()
 
     @work(group="chat-write", exit_on_error=False)
-    async def create_tasks(self, proposal: dict[str, Any]) -> None:
-        from ..backend.schemas import TaskCreate
+    async def create_tasks(self, message_id: str, project_id: str, items: list[dict[str, Any]]) -> None:
+        """Once per proposal: what this reply's proposal made before is skipped, and said."""
+        from ..backend.proposal import accept_proposal
 
-        project_id = proposal.get("project_id") or self.project_id
-        created: list[str] = []
-        for item in proposal["tasks"]:
-            blockers: list[str] = [created[i] for i in item.get("depends_on", []) if i < len(created)]
-            task = await self.backend.tasks.create(TaskCreate(
-                project_id=project_id, title=item["title"], description=item.get("description", ""),
-                priority=item.get("priority", "medium"), blocked_by=blockers))
-            created.append(task.id)
-        self.crewos.say(f"Added {len(created)} task{'s' if len(created) != 1 else ''} to the board.")
+        outcome = await accept_proposal(self.backend.tasks, items, message_id=message_id, project_id=project_id)
+        self.crewos.say(proposal_outcome_text(len(outcome.created), len(outcome.skipped)))
 
     def _artifact_token(self) -> str:
         view = self.selected_reply()
