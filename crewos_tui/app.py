@@ -24,6 +24,7 @@ from .keys import adopt_escape_digits, replay, split_escape
 from .launch import LaunchSpec
 from .screens.base import ReportsWorkerErrors, SaysWhyKeysAreOff
 from .screens.registry import MODES as MODE_SPECS
+from .toasts import ToastStack
 from .widgets.status_bar import SessionStatus
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
         self._changed: set[str | None] = set()
         self._change_timer: Any = None
         self.set_reactive(CrewOSApp.session, SessionStatus(spec.profile, spec.badge))
+        # Textual's one collection of toasts, replaced by one that coalesces repeats and
+        # keeps the stack short (``toasts.py``): every toast, ours or Textual's, goes there.
+        self._notifications = ToastStack()
         self.init_exit_guard()
         adopt_escape_digits()
 
@@ -121,7 +125,8 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
                timeout: float | None = None, markup: bool = True) -> None:
         """Every toast is shown literally: toasts quote backend text (names, errors), so
         markup is never parsed (``markup`` is accepted for Textual's signature and
-        ignored) and control characters are made visible (``widgets/safe_text.py``)."""
+        ignored) and control characters are made visible (``widgets/safe_text.py``).
+        A repeat of a toast still showing counts up on it (``toasts.py``)."""
         from .widgets.safe_text import visible
 
         del markup

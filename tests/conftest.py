@@ -161,13 +161,19 @@ def api_key_for(services: Services) -> Callable[..., Awaitable[str]]:
 # imported lazily so tests that never open the app do not load Textual.
 
 
+#: The "now" every test seeds the demo workspace at (a real run seeds at the real time):
+#: its history runs from 2026-03-02 09:00 to 2026-03-09 19:16 UTC, the dates the
+#: snapshots show, whatever day the suite runs.
+DEMO_NOW = datetime(2026, 3, 9, 19, 30, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace, seeded once (with a tiny scrypt cost)."""
+    """The demo workspace, seeded once (with a tiny scrypt cost) at ``DEMO_NOW``."""
     from crewos_tui.backend.local.demo import seed_demo
 
     path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    run_apart(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT)))
+    run_apart(seed_demo(path, settings=Settings(scrypt_n=FAST_SCRYPT), now=DEMO_NOW))
     return path
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -18,12 +18,12 @@ from crewos_tui.backend.ids import FixedClock
 from crewos_tui.backend.local.agents import llm, route, run_agent
 from crewos_tui.backend.local.agents.planner import propose
 from crewos_tui.backend.local.agents.runtime import LLMEndpoint, chunks, count_tokens
-from crewos_tui.backend.local.demo import DEMO_START, seed_demo
+from crewos_tui.backend.local.demo import seed_demo
 from crewos_tui.backend.local.services import Services
 from crewos_tui.backend.local.tables import DomainEventRow
 from crewos_tui.backend.schemas import ProjectCreate
 
-from .conftest import fast_settings
+from .conftest import DEMO_NOW, fast_settings
 
 
 @dataclass
@@ -219,8 +219,8 @@ async def test_builtin_answers_are_deterministic_on_demo_data(tmp_path: Path):
     texts = []
     for n in (1, 2):
         path = tmp_path / f"demo{n}.db"
-        await seed_demo(path, settings=fast_settings())
-        clock = FixedClock(DEMO_START + timedelta(days=30))
+        await seed_demo(path, settings=fast_settings(), now=DEMO_NOW)
+        clock = FixedClock(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))  # three weeks after the demo's now
         svc = await Services.open(path, clock=clock, settings=fast_settings(stream_chunk_delay=0))
         try:
             maya = await svc.auth.principal_for("maya")

@@ -10,7 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widgets import Button, Input, Label, Static
+from textual.widgets._toast import Toast
 
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens import review, review_actions
@@ -182,7 +185,9 @@ async def test_marks_and_a_batch_with_a_saved_receipt(demo_spec: LaunchSpec, tmp
         receipt = pilot.app.screen
         assert isinstance(receipt, ReceiptModal)
         assert [await state(pilot, i) for i in ids] == ["approved"] * 3
-        assert any(m.startswith("Approved 3 items (batch ") for _, m in notes), list(notes)
+        # The receipt says what the batch did, in its title; no toast covers it.
+        title = str(receipt.query_one("#receipt-title", Label).render())
+        assert title.startswith("Approved 3 items (batch ") and not any("batch" in m for _, m in notes), list(notes)
         target = tmp_path / "receipt"
         path_input = receipt.query_one("#receipt-path")
         path_input.value = str(target)
@@ -197,6 +202,47 @@ async def test_marks_and_a_batch_with_a_saved_receipt(demo_spec: LaunchSpec, tmp
         await pilot.press("escape")
         await settle(pilot)
         assert screen.marked == set()
+
+
+async def test_the_receipt_fits_80x24_with_its_buttons_and_says_where_it_saved(
+        demo_spec: LaunchSpec, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the path typed below is relative: the dialog names it in full
+    app = make_app(demo_spec)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_review(pilot)
+        ids = [i.id for i in screen.table.items[:2]]
+        await pilot.press("space", "space", "A")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        receipt = pilot.app.screen
+        assert isinstance(receipt, ReceiptModal)
+        app.notify("A toast that arrives meanwhile, long enough to take two lines or three.")
+        await pilot.pause()
+        await pilot.pause()
+        whole = Region(0, 0, *SIZE)
+        path_input = receipt.query_one("#receipt-path", Input)
+        save, close = receipt.query_one("#receipt-save", Button), receipt.query_one("#receipt-close", Button)
+        toasts = [t.region for t in receipt.query(Toast)]
+        assert toasts, "the toast is on the receipt"
+        for widget in (path_input, save, close):
+            region = widget.region
+            assert whole.contains_region(region), (widget, region)  # on screen, not cut off
+            x, y = region.center
+            assert receipt.get_widget_at(int(x), int(y))[0] is widget  # nothing on top of it
+            assert not any(t.overlaps(region) for t in toasts), (widget, region, toasts)
+
+        path_input.value = "kept/receipt"
+        await pilot.click("#receipt-save")
+        await settle(pilot)
+        md, js = tmp_path / "kept" / "receipt.md", tmp_path / "kept" / "receipt.json"
+        assert json.loads(js.read_text())["items"][0]["item_id"] == ids[0] and md.exists()
+        note = receipt.query_one("#receipt-note", Static)
+        assert str(note.render()) == f"Saved {md} and {js}"
+        assert whole.contains_region(note.region) and whole.contains_region(close.region)
+        await pilot.click("#receipt-close")
+        await settle(pilot)
+        assert pilot.app.screen is screen
 
 
 async def test_big_batches_need_the_count_typed(demo_spec: LaunchSpec, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,17 +1,20 @@
 """Snapshots of the review screen at 80x24 and 120x40: the queue with its preview, a
 decision waiting in its undo window, the reason prompt, the batch confirmation and
-the capability-gap findings, the validation log and one opened finding. Ages are
-measured against a pinned "now"; the undo window is long enough that the countdown
-never ticks during a capture."""
+its receipt, the capability-gap findings, the validation log and one opened finding.
+Ages are measured against a pinned "now"; the undo window is long enough that the
+countdown never ticks during a capture."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
+from crewos_tui.backend.ids import FixedClock, IdGenerator
 from crewos_tui.launch import LaunchSpec
 from crewos_tui.screens import review, review_actions
 
@@ -67,6 +70,29 @@ def test_review_reason_prompt(snap_compare: Any, demo_spec: LaunchSpec, size: tu
 def test_review_batch_confirmation(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await on_review(pilot, "space", "space", "A")
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_review_batch_receipt(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80x24 the receipt takes the height and scrolls; its path and buttons show."""
+    monkeypatch.setattr(review, "STATS_EVERY", 0.05)  # the counts behind it are the new ones
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_review(pilot)
+        app: Any = pilot.app
+        # The batch's id and time, and where its receipt goes, pinned for the capture.
+        ctx = app.backend.services.ctx
+        ctx.clock = FixedClock(NOW)
+        ctx.ids = IdGenerator(ctx.clock, seed=7)
+        app.spec = replace(app.spec, data_dir=Path("/home/maya/.local/share/crewos-tui"))
+        for key in ("space", "space", "A", "y"):
+            await pilot.press(key)
+            await settle(pilot)
+        await pilot.pause(0.3)  # the counts, and the preview of the item the cursor moved to
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
 

@@ -276,20 +276,20 @@ class ReviewActions(ScreenHalf):
             self.marked.discard(r.item_id)
             self.details.pop(r.item_id, None)
             self.refresh_row(r.item_id)  # type: ignore[attr-defined]
-        self.crewos.say(f"{DONE[action]} {count(len(result.results), 'item')} (batch {result.batch_id}).")
         self.show_header()  # type: ignore[attr-defined]
         self.stats_soon()  # type: ignore[attr-defined]
         if self.current is not None:
             self.advance_from(self.current.id)  # type: ignore[attr-defined]
-        self.show_receipt(result)
+        # Said by the receipt itself, as its title: a toast here covered the receipt's path.
+        self.show_receipt(result, f"{DONE[action]} {count(len(result.results), 'item')} (batch {result.batch_id}).")
 
-    def show_receipt(self, result: ReviewBatchResult) -> None:
+    def show_receipt(self, result: ReviewBatchResult, outcome: str = "") -> None:
         from .. import paths
 
         spec = self.crewos.spec
         base = (spec.data_dir or paths.data_dir()) / "receipts" / f"review-batch-{result.batch_id}"
         server = spec.url if spec.mode == "remote" and spec.url else f"local ({spec.profile})"
-        self.app.push_screen(ReceiptModal(result, server, base))
+        self.app.push_screen(ReceiptModal(result, server, base, outcome))
 
     # ---- validation and attachments ------------------------------------------------------
 

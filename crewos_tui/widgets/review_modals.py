@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.markdown import Markdown
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,32 +83,44 @@ class ReasonModal(ModalScreen[str | None]):
 
 
 class ReceiptModal(ModalScreen[None]):
-    """What a batch did, with a path to save the receipt to (``.md`` and ``.json``)."""
+    """What a batch did, with a path to save the receipt to (``.md`` and ``.json``).
+
+    It fits 80x24: on a short terminal the dialog takes the full height, the receipt
+    scrolls and the path, its note and the buttons stay at the bottom. What it has to
+    say (the batch's outcome, where it saved) it says itself, in its title and note;
+    toasts arriving meanwhile show at the top (``review.tcss``), never over the path."""
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="receipt.close"),
         Binding("ctrl+s", "save", "Save", id="receipt.save"),
     ]
+    # Below 40 rows the tall layout (a receipt up to 20 rows) would not fit: see review.tcss.
+    # Textual annotates this `ClassVar[...] | None`, which reads as an instance variable.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # pyright: ignore[reportIncompatibleVariableOverride]
+        (0, "-short"), (40, "-tall")]
 
-    def __init__(self, result: ReviewBatchResult, server: str, default_path: Path) -> None:
+    def __init__(self, result: ReviewBatchResult, server: str, default_path: Path, outcome: str = "") -> None:
         super().__init__(classes="form-modal")
         self._result = result
         self._server = server
         self._default = default_path
+        self._outcome = outcome
         self.saved: tuple[Path, Path] | None = None
 
     def compose(self) -> ComposeResult:
         count = len(self._result.results)
+        title = self._outcome or f"Batch applied: {count} decision{'s' if count != 1 else ''}"
         with Vertical(classes="dialog", id="receipt-box"):
-            yield Label(f"Batch applied: {count} decision{'s' if count != 1 else ''}", classes="dialog-title")
+            yield Label(literal(title), classes="dialog-title", id="receipt-title")
             with VerticalScroll(id="receipt-body"):
                 yield Static(Markdown(receipt_markdown(self._result, self._server), hyperlinks=False))
-            yield Label("Save the receipt to (.md and .json):", classes="field-label")
-            yield TextInput(str(self._default), compact=True, id="receipt-path")
-            yield Static("", id="receipt-note", classes="dialog-note")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Save (enter)", variant="primary", compact=True, id="receipt-save")
-                yield Button("Close (esc)", compact=True, id="receipt-close")
+            with Vertical(id="receipt-foot"):
+                yield Label("Save the receipt to (.md and .json):", classes="field-label")
+                yield TextInput(str(self._default), compact=True, id="receipt-path")
+                yield Static("", id="receipt-note", classes="dialog-note")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Save (enter)", variant="primary", compact=True, id="receipt-save")
+                    yield Button("Close (esc)", compact=True, id="receipt-close")
 
     def on_mount(self) -> None:
         self.query_one("#receipt-path", Input).focus()
@@ -117,19 +128,24 @@ class ReceiptModal(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    def action_save(self) -> None:
+    def say(self, text: str) -> None:
+        """A line in the dialog, under the path (shown only once there is something to say)."""
         note = self.query_one("#receipt-note", Static)
+        note.update(literal(text))
+        note.add_class("-shown")
+
+    def action_save(self) -> None:
         raw = self.query_one("#receipt-path", Input).value.strip()
         if not raw:
-            note.update("Give a path first.")
+            self.say("Give a path first.")
             return
         try:
             self.saved = save_receipt(self._result, self._server, Path(raw))
         except OSError as exc:
-            note.update(safe(Text(f"Not saved: {error_text(exc)}")))
+            self.say(f"Not saved: {error_text(exc)}")
             return
         md, js = self.saved
-        note.update(safe(Text(f"Saved {md} and {js.name}")))
+        self.say(f"Saved {md} and {js}")
 
     @on(Input.Submitted, "#receipt-path")
     def _submitted(self, event: Input.Submitted) -> None:

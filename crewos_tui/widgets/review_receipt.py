@@ -55,8 +55,9 @@ def receipt_markdown(result: ReviewBatchResult, server: str) -> str:
 
 
 def save_receipt(result: ReviewBatchResult, server: str, path: Path) -> tuple[Path, Path]:
-    """Write ``path`` with ``.md`` and ``.json`` suffixes; returns both paths."""
-    path = path.expanduser()
+    """Write ``path`` with ``.md`` and ``.json`` suffixes; returns both, as absolute paths
+    (what the dialog says was saved is where the files are, whatever the working directory)."""
+    path = path.expanduser().absolute()
     base = path.with_suffix("") if path.suffix in (".md", ".json") else path
     md, js = base.with_name(base.name + ".md"), base.with_name(base.name + ".json")
     md.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
-"""Demo data: a small, realistic workspace, identical on every run.
+"""Demo data: a small, realistic workspace, dated as if it had just happened.
 
-The seed runs on its own fixed clock and seeded id generator, so ids, times and
-order never change — the snapshot tests depend on it. Every demo user's password
+The seed runs on its own stepping clock and seeded id generator, so ids, times and
+order depend only on the "now" it is given: the history runs ``DEMO_SPAN`` up to a
+few minutes before that now (by default the real time, so a fresh ``--demo`` shows
+ages of minutes to days and its own "today"). Tests pin the now, so their demo data,
+and the snapshots, never change (``tests/conftest.py``). Every demo user's password
 is ``DEMO_PASSWORD`` (documented in the README), so ``serve --demo`` can be logged
 into. Later slices add their own demo data here.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..ids import FixedClock, IdGenerator
+from ..ids import Clock, FixedClock, IdGenerator
 from ..principal import Principal
 from ..schemas import AccessRequestCreate, ProjectCreate, UserCreate
 from ..schemas.auth import Role
@@ -20,8 +23,13 @@ from .context import Settings
 from .services import Services
 
 DEMO_PASSWORD = "demo-password"
-DEMO_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DEMO_USER = "maya"
+#: The seed's clock advances this much per reading (each row, event, audit entry reads it).
+DEMO_STEP = timedelta(minutes=7)
+#: From the demo's first item to its "now": its ~1,530 readings take 7 days 10 hours 16
+#: minutes, so the newest item is dated about a quarter of an hour before now. Data
+#: added to the seed lengthens that; a test says when this must grow with it.
+DEMO_SPAN = timedelta(days=7, hours=10, minutes=30)
 
 USERS = [
     ("maya", "admin", "studio"),
@@ -93,9 +101,17 @@ EXTRA_DOCS = {
 }
 
 
-async def seed_demo(path: Path | str, settings: Settings | None = None) -> None:
-    """Create the demo workspace in a new database file at ``path``."""
-    clock = FixedClock(DEMO_START, timedelta(minutes=7))
+def demo_start(now: datetime | None = None) -> datetime:
+    """When the demo's history begins, for a demo seeded at ``now`` (default: the real
+    time, to the minute)."""
+    now = (now or Clock().now()).astimezone(UTC).replace(second=0, microsecond=0)
+    return now - DEMO_SPAN
+
+
+async def seed_demo(path: Path | str, settings: Settings | None = None, *, now: datetime | None = None) -> None:
+    """Create the demo workspace in a new database file at ``path``, its history ending
+    a little before ``now`` (default: the real time)."""
+    clock = FixedClock(demo_start(now), DEMO_STEP)
     svc = await Services.open(path, clock=clock, ids=IdGenerator(clock, seed=20260302),
                               settings=settings or Settings())
     try:
