@@ -85,6 +85,7 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
         # Open the backend only once the first frame is on screen: its imports would
         # otherwise compete with the first paint for the interpreter.
         self.call_after_refresh(self.connect)
+        self.attention = self._attention()
         from .unread_watch import UnreadWatcher  # light: the unread badge and toasts
 
         self.unread_watcher = UnreadWatcher(self)
@@ -104,9 +105,21 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
         except Exception:  # noqa: BLE001 - an unknown theme name is not worth a crash
             self.say(f"Unknown theme {theme!r}; using the default.", severity="warning")
 
+    def _attention(self) -> Any:
+        """Desktop notification and title mark for decisions while the terminal is unfocused."""
+        import os
+
+        from .attention import Attention, desktop_notifications_on
+
+        return Attention(self, enabled=desktop_notifications_on(self.spec.desktop_notifications, os.environ),
+                         environ=os.environ)
+
     async def on_unmount(self) -> None:
         # Every way out ends here, after the screens are gone: send what is still held
         # (a crash or a dead terminal skipped ``exit``), then close the backend.
+        attention = getattr(self, "attention", None)
+        if attention is not None:
+            attention.clear()  # the title the user had, not our mark
         if self.held_count():
             self.unsent += await self.flush_held()
         await self._close_backend()

@@ -57,6 +57,9 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     # make the app pick an ANSI theme (themes.py) and every snapshot would differ.
     monkeypatch.setenv("COLORTERM", "truecolor")
     monkeypatch.delenv("NO_COLOR", raising=False)
+    # No desktop notification or title change reaches the terminal running the tests
+    # (attention.py); the tests of it switch it back on.
+    monkeypatch.setenv("CREWOS_TUI_DESKTOP_NOTIFICATIONS", "0")
     return home
 
 
