@@ -96,21 +96,45 @@ class CrewOSApp(SaysWhyKeysAreOff, ExitGuard, BackendHolder, ReportsWorkerErrors
         if self.handle_signals:
             self.install_signal_handlers()
         self.set_keymap(dict(self.spec.keymap))
-        if self.spec.theme:
-            try:
-                self.theme = self.spec.theme
-            except Exception:  # noqa: BLE001 - an unknown theme name is not worth a crash
-                self.say(f"Unknown theme {self.spec.theme!r}; using the default.", severity="warning")
+        self._apply_theme()
         # Open the backend only once the first frame is on screen: its imports would
         # otherwise compete with the first paint for the interpreter.
         self.call_after_refresh(self.connect)
+        self.attention = self._attention()
         from .unread_watch import UnreadWatcher  # light: the unread badge and toasts
 
         self.unread_watcher = UnreadWatcher(self)
 
+    def _apply_theme(self) -> None:
+        """The profile's theme, else an ANSI one on a 16-colour terminal (``themes.py``)."""
+        import os
+        import sys
+
+        from .themes import pick_theme
+
+        theme = pick_theme(self.spec.theme, os.environ, windows=sys.platform == "win32")
+        if not theme:
+            return
+        try:
+            self.theme = theme
+        except Exception:  # noqa: BLE001 - an unknown theme name is not worth a crash
+            self.say(f"Unknown theme {theme!r}; using the default.", severity="warning")
+
+    def _attention(self) -> Any:
+        """Desktop notification and title mark for decisions while the terminal is unfocused."""
+        import os
+
+        from .attention import Attention, desktop_notifications_on
+
+        return Attention(self, enabled=desktop_notifications_on(self.spec.desktop_notifications, os.environ),
+                         environ=os.environ)
+
     async def on_unmount(self) -> None:
         # Every way out ends here, after the screens are gone: send what is still held
         # (a crash or a dead terminal skipped ``exit``), then close the backend.
+        attention = getattr(self, "attention", None)
+        if attention is not None:
+            attention.clear()  # the title the user had, not our mark
         if self.held_count():
             self.unsent += await self.flush_held()
         await self._close_backend()

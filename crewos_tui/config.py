@@ -3,6 +3,10 @@
 Shape (the whole file is optional; a missing file means "no profiles yet")::
 
     default_profile = "local"
+    theme = "auto"              # every profile's theme unless it names its own; "auto" (the
+                                # default): an ANSI theme on 16-colour terminals (themes.py)
+    desktop_notifications = true  # OSC 9/777 + a title mark when a decision waits while the
+                                  # terminal is not focused (attention.py)
 
     [keymap]                    # binding id -> keys, for every profile
     quit = "ctrl+q"
@@ -88,6 +92,13 @@ class Config:
     default_profile: str = DEFAULT_PROFILE
     keymap: dict[str, str] = field(default_factory=dict)  # for every profile
     profiles: dict[str, Profile] = field(default_factory=dict)
+    theme: str | None = None  # for every profile that names none (None or "auto": by terminal)
+    desktop_notifications: bool = True
+
+    def theme_for(self, profile: str | None) -> str | None:
+        """The profile's own theme, else the file's."""
+        own = self.profiles[profile].theme if profile and profile in self.profiles else None
+        return own or self.theme
 
     def merged_keymap(self, profile: str | None) -> dict[str, str]:
         """The global keymap with the profile's own bindings over it."""
@@ -240,6 +251,12 @@ def _kind(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def _bool(value: Any, loc: tuple[str, ...]) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(loc, f"should be true or false, not {_kind(value)}")
+    return value
+
+
 def _string(value: Any, loc: tuple[str, ...]) -> str:
     if not isinstance(value, str):
         raise _Bad(loc, f"should be a string, not {_kind(value)}")
@@ -284,15 +301,23 @@ def _profile(raw: Any, loc: tuple[str, ...]) -> Profile:
     return Profile(**values)
 
 
+_TOP_FIELDS = ("default_profile", "theme", "desktop_notifications", "keymap", "profiles")
+
+
 def _config(raw: dict[str, Any]) -> Config:
     for key in raw:
-        if key not in ("default_profile", "keymap", "profiles"):
-            raise _Bad((key,), "unknown setting (the file has: default_profile, [keymap], [profiles.NAME])")
+        if key not in _TOP_FIELDS:
+            raise _Bad((key,), "unknown setting (the file has: default_profile, theme, desktop_notifications, "
+                               "[keymap], [profiles.NAME])")
     cfg = Config()
     if "default_profile" in raw:
         cfg.default_profile = _string(raw["default_profile"], ("default_profile",))
         if not re.match(PROFILE_NAME_PATTERN, cfg.default_profile):
             raise _Bad(("default_profile",), f"not a profile name ({PROFILE_NAME_RULE})")
+    if "theme" in raw:
+        cfg.theme = _string(raw["theme"], ("theme",))
+    if "desktop_notifications" in raw:
+        cfg.desktop_notifications = _bool(raw["desktop_notifications"], ("desktop_notifications",))
     if "keymap" in raw:
         cfg.keymap = _keymap(raw["keymap"], ("keymap",))
     profiles = raw.get("profiles", {})
@@ -380,6 +405,10 @@ def dump_config(cfg: Config) -> str:
         "# or come from the CREWOS_API_KEY environment variable.",
         f"default_profile = {_toml_string(cfg.default_profile)}",
     ]
+    if cfg.theme is not None:
+        lines.append(f"theme = {_toml_string(cfg.theme)}")
+    if not cfg.desktop_notifications:
+        lines.append("desktop_notifications = false")
     if cfg.keymap:
         _table(lines, "keymap", cfg.keymap)
     for name, profile in cfg.profiles.items():
@@ -466,7 +495,8 @@ def _local_spec(cfg: Config, name: str, data_dir: Path | None, as_user: str | No
         data_dir=chosen.expanduser() if chosen else None,
         username=as_user,
         keymap=cfg.merged_keymap(name),
-        theme=profile.theme,
+        theme=cfg.theme_for(name),
+        desktop_notifications=cfg.desktop_notifications,
     )
 
 
@@ -477,7 +507,8 @@ def _remote_spec(cfg: Config, name: str, profile: Profile) -> LaunchSpec:
         url=profile.url,
         username=profile.username,
         keymap=cfg.merged_keymap(name),
-        theme=profile.theme,
+        theme=cfg.theme_for(name),
+        desktop_notifications=cfg.desktop_notifications,
     )
 
 
@@ -510,7 +541,8 @@ def resolve_launch(args: argparse.Namespace) -> LaunchSpec:
         # Not a saved profile: the demo database lives next to the real one (or in DIR).
         return LaunchSpec(profile=DEMO_PROFILE, mode="local", demo=True,
                           data_dir=data_dir.expanduser() if data_dir else None,
-                          username=as_user, keymap=cfg.merged_keymap(None))
+                          username=as_user, keymap=cfg.merged_keymap(None), theme=cfg.theme,
+                          desktop_notifications=cfg.desktop_notifications)
 
     if remote:
         try:

@@ -20,7 +20,9 @@ class LaunchSpec:
     url: str | None = None  # remote mode
     username: str | None = None  # local: act as this user (--as); remote: the login name
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
-    theme: str | None = None
+    theme: str | None = None  # None or "auto": chosen by the terminal (themes.pick_theme)
+    #: Tell a user who looks away when a decision waits (OSC 9/777, title mark; attention.py).
+    desktop_notifications: bool = True
 
     @property
     def badge(self) -> str:

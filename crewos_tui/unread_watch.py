@@ -13,7 +13,9 @@
 
 A toast appears only for notifications newer than the newest one already known
 when the app connected (the backlog is not news), and only if the user's
-preferences say toasts are on; kinds a user switched off are never produced.
+preferences say toasts are on; kinds a user switched off are never produced. New ones
+that ask for a decision also go to ``attention.py`` (desktop notification, title mark)
+whatever the toast setting, when the terminal is not focused.
 Light on purpose: imported by the app at start-up, it loads no backend module.
 """
 
@@ -96,6 +98,9 @@ class UnreadWatcher:
         if changed:
             self.changed.publish(count)
         if new:
+            attention = getattr(self.app, "attention", None)
+            if attention is not None:
+                attention.notice(new)  # a decision while the terminal is not focused: tell the desktop
             await self._toast(backend, new)
         self._schedule(backend)
 

@@ -53,6 +53,13 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("CREWOS_TUI_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("CREWOS_TUI_DATA_DIR", str(home / "data"))
     monkeypatch.delenv("CREWOS_API_KEY", raising=False)
+    # The same colours on every machine: a 16-colour TERM (TERM=xterm, or none in CI) would
+    # make the app pick an ANSI theme (themes.py) and every snapshot would differ.
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    # No desktop notification or title change reaches the terminal running the tests
+    # (attention.py); the tests of it switch it back on.
+    monkeypatch.setenv("CREWOS_TUI_DESKTOP_NOTIFICATIONS", "0")
     return home
 
 

@@ -177,6 +177,32 @@ async def test_preferences_form_switches_a_kind_off(demo_spec: LaunchSpec) -> No
         assert sum(not k.in_app for k in prefs.kinds) == 1 and prefs.toasts
 
 
+async def test_preference_boxes_read_on_and_off_without_colour(demo_spec: LaunchSpec) -> None:
+    """Textual draws the same X for on and off; here the plain text says which (✓ / ✗)."""
+    from textual.widgets import Checkbox, SelectionList
+
+    async with make_app(demo_spec).run_test(size=SIZE) as pilot:
+        await open_screen(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, PreferencesModal)
+        kinds = modal.query_one("#prefs-kinds", SelectionList)
+        projects = modal.query_one("#prefs-projects", SelectionList)
+        toasts = modal.query_one("#prefs-toasts", Checkbox)
+
+        def box(widget: Any, y: int = 0) -> str:
+            text = widget.render_line(y).text if isinstance(widget, SelectionList) else widget.render().plain
+            return text.lstrip()[:3]
+
+        assert box(kinds) == "▐✓▌" and box(projects) == "▐✗▌" and box(toasts) == "▐✓▌"
+        await pilot.press("space")  # the first kind off
+        toasts.value = False
+        await pilot.pause()
+        assert box(kinds) == "▐✗▌" and box(kinds, 1) == "▐✓▌" and box(toasts) == "▐✗▌"
+        assert modal.values()["kinds"]["project.member_added"] is False and modal.values()["toasts"] is False
+
+
 async def test_the_badge_and_a_toast_follow_another_clients_change(demo_spec: LaunchSpec) -> None:
     from crewos_tui.backend.schemas.projects import FolderUpdateCreate
 

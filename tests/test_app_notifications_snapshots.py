@@ -1,5 +1,6 @@
-"""Snapshots of the notifications screen and its preferences form at 80x24 and
-120x40 (demo data: fixed ids and times; every worker finished before the capture)."""
+"""Snapshots of the notifications screen and its preferences form (also in the ANSI
+theme a 16-colour terminal gets) at 80x24 and 120x40 (demo data: fixed ids and times;
+every worker finished before the capture)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,23 @@ def test_notifications_screen(snap_compare: Any, demo_spec: LaunchSpec, size: tu
 @SIZES
 def test_notification_preferences(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
+        await on_notifications(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_notification_preferences_on_a_16_colour_terminal(
+    snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TERM=xterm without COLORTERM: the ANSI theme (themes.py), boxes still read ✓ / ✗."""
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        assert pilot.app.theme == "ansi-dark"
         await on_notifications(pilot)
         await pilot.press("p")
         await settle(pilot)

@@ -237,3 +237,32 @@ def test_dump_is_valid_toml_with_odd_strings() -> None:
 
     cfg = Config(keymap={"a\tb": "x\u0001y"})
     assert tomllib.loads(dump_config(cfg))["keymap"] == {"a\tb": "x\u0001y"}
+
+
+def test_a_file_wide_theme_and_desktop_notifications_reach_every_launch() -> None:
+    write('theme = "ansi-light"\ndesktop_notifications = false\n[profiles.local]\nmode = "local"\n'
+          '[profiles.work]\nmode = "remote"\nurl = "https://w.example"\ntheme = "nord"\n')
+    local = resolve_launch(ns())
+    assert (local.theme, local.desktop_notifications) == ("ansi-light", False)
+    work = resolve_launch(ns(profile="work"))
+    assert (work.theme, work.desktop_notifications) == ("nord", False)  # the profile's own wins
+    demo = resolve_launch(ns(demo=True))
+    assert (demo.theme, demo.desktop_notifications) == ("ansi-light", False)
+
+
+def test_without_settings_the_terminal_picks_the_theme_and_notifications_are_on() -> None:
+    spec = resolve_launch(ns())
+    assert (spec.theme, spec.desktop_notifications) == (None, True)
+
+
+def test_the_top_level_settings_round_trip() -> None:
+    cfg = Config(theme="auto", desktop_notifications=False, profiles={"local": Profile()})
+    save_config(cfg)
+    assert load_config() == cfg
+    assert 'theme = "auto"' in paths.config_file().read_text()
+
+
+def test_desktop_notifications_must_be_true_or_false() -> None:
+    write('desktop_notifications = "no"\n')
+    with pytest.raises(ConfigError, match=r"line 1: desktop_notifications: should be true or false, not a string"):
+        load_config()

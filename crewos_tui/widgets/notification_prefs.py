@@ -1,6 +1,7 @@
 """The notification preferences form: which kinds reach the user, which projects are
 muted, and whether new ones pop up as toasts. Like every form here, a refusal
-shows inside it and only a successful save closes it (with the saved preferences)."""
+shows inside it and only a successful save closes it (with the saved preferences).
+Every box shows ✓ or ✗ (``marks.py``): on a 16-colour terminal the colour alone did not."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, SelectionList, Static
 
 from .format import error_text
+from .marks import MarkedCheckbox, MarkedSelectionList
 from .safe_text import literal, safe
 from .workers import work
 
@@ -44,15 +46,17 @@ class PreferencesModal(ModalScreen[Any]):
         with Vertical(classes="dialog", id="prefs-box"):
             yield Label("Notification preferences", classes="dialog-title")
             yield Label("Tell me in the app when… (space toggles)", classes="prefs-label")
-            yield SelectionList[str](*((literal(k.label or k.kind), k.kind, k.in_app) for k in self._prefs.kinds),
-                                     compact=True, id="prefs-kinds")
+            yield MarkedSelectionList[str](
+                *((literal(k.label or k.kind), k.kind, k.in_app) for k in self._prefs.kinds),
+                compact=True, id="prefs-kinds")
             yield Label("Mute these projects", classes="prefs-label")
             if self._projects:
-                yield SelectionList[str](*((literal(name), pid, pid in muted) for name, pid in self._projects),
-                                         compact=True, id="prefs-projects")
+                yield MarkedSelectionList[str](*((literal(name), pid, pid in muted) for name, pid in self._projects),
+                                               compact=True, id="prefs-projects")
             else:
                 yield Static("You are in no project yet.", classes="dialog-note")
-            yield Checkbox("Pop up new notifications as toasts", self._prefs.toasts, compact=True, id="prefs-toasts")
+            yield MarkedCheckbox("Pop up new notifications as toasts", self._prefs.toasts, compact=True,
+                                 id="prefs-toasts")
             yield Static("", id="form-error", classes="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", compact=True, id="form-submit")
