@@ -34,7 +34,7 @@ from ..widgets.ledger_text import (
     supply_points,
     wallet_points,
 )
-from ..widgets.paged_table import Column, PagedTable
+from ..widgets.paged_table import Column, PagedTable, reveal
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen, reload_binding
@@ -100,6 +100,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self.readiness: TokenizationStatus | None = None
         self.state_filter = "pending"
         self.wallet_address: str | None = None  # the wallet the second chart follows
+        self._wanted: tuple[str, str] | None = None  # (tab, row key) a notification asked to show
         self._supply: list[int] = []
         self._wallet: list[int] = []
 
@@ -261,6 +262,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         if self.wallet_address not in addresses:
             holders = [w for w in status.wallets if w.balance > 0]
             self.wallet_address = (holders[0].address if holders else addresses[0]) if addresses else None
+        await self._reveal_wanted()
         await self._load_wallet_chart()
         self._show_header()
         self._show_readiness()
@@ -451,19 +453,40 @@ class LedgerScreen(LedgerActions, BackendScreen):
         current = self.current_view() or self.TABS[0]
         self.show_view(self.TABS[(self.TABS.index(current) + step) % len(self.TABS)])
 
-    def open_link(self, link: Any) -> None:
-        """Show the project (and request) a notification points to."""
-        self.show_view("requests")
-        self.state_filter = "all"
-        if link.project_id:
-            self.run_worker(self._open(link.project_id, link.resource_id), group="ledger", exclusive=True,
-                            exit_on_error=False)
+    #: Resource type a notification links to -> the tab that lists it.
+    LINK_VIEWS: ClassVar[dict[str, str]] = {"token_request": "requests", "token_transaction": "history"}
 
-    async def _open(self, project_id: str, resource_id: str) -> None:
-        self.project_id = project_id
-        await self._load(project_id)
-        if self.requests_table.select_key(resource_id):
-            self._show_selected()
+    def open_link(self, link: Any) -> None:
+        """Show the project, and the request or transaction, a notification points to.
+
+        What to select is kept (``_wanted``) until a load of the project has put the cursor
+        on it, so a reload meanwhile (live updates, the notification just marked read) takes
+        it over instead of leaving the cursor on whatever row was first."""
+        view = self.LINK_VIEWS.get(link.resource_type, "requests")
+        self._wanted = (view, link.resource_id) if link.resource_type in self.LINK_VIEWS else None
+        if view == "requests":
+            self.state_filter = "all"  # the request may be in any state by now
+        self.show_view(view)
+        if link.project_id and link.project_id != self.project_id:
+            self.project_id, self.wallet_address = link.project_id, None
+        self.load_ledger(link.project_id)
+
+    async def _reveal_wanted(self) -> None:
+        """Put the cursor on what a notification asked for, paging its table to it."""
+        if self._wanted is None or self.project_id is None:
+            return
+        view, key = self._wanted
+        pid, t = self.project_id, self.backend.tokenization
+        if view == "history":
+            table: PagedTable[Any] = cast("PagedTable[Any]", self.query_one("#history-table", PagedTable))
+            found = await reveal(table, key, lambda c: t.list_transactions(pid, limit=PAGE, cursor=c))
+        else:
+            found = await reveal(self.requests_table, key, self._requests)
+        self._wanted = None
+        if not found:
+            what = "transaction" if view == "history" else "request"
+            self.crewos.say(f"That token {what} is not in {self.project_name or 'this project'}'s ledger.",
+                            severity="warning")
 
 
 __all__ = ["LedgerScreen"]

@@ -42,9 +42,10 @@ LINK_MODES: dict[str, str] = {
     "folder_update": "projects",
     "document": "projects",
     "task": "tasks",
-    "agent_job": "agents",
+    "agent_job": "tasks",  # the board's jobs panel lists a project's jobs
     "review_item": "review",
     "token_request": "ledger",
+    "token_transaction": "ledger",
     "chat_session": "sessions",
     "session": "sessions",
     "message": "chat",

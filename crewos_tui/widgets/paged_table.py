@@ -9,15 +9,18 @@ in a screen worker and failures land in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
 from .safe_text import safe_renderable
+
+if TYPE_CHECKING:
+    from ..backend.schemas import Page
 
 T = TypeVar("T")
 
@@ -177,3 +180,30 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.add_row(*(safe_renderable(c.cell(item)) for c in self._columns), key=self._row_key(item))
         if keep_key is not None:
             self.select_key(keep_key)
+
+
+#: Most pages ``reveal`` fetches looking for one row (50 rows a page: a few thousand rows back).
+REVEAL_PAGES = 40
+
+
+async def reveal(table: PagedTable[T], key: str, next_page: Callable[[str], Awaitable[Page[T]]],
+                 pages: int = REVEAL_PAGES) -> bool:
+    """Put the cursor on the row of ``key``, fetching further pages (``next_page(cursor)``)
+    until it is loaded; False when the list ends (or ``pages`` run out) without it, or when
+    the table was reset meanwhile (a newer list took over)."""
+    generation = table.generation
+    for _ in range(pages):
+        if table.select_key(key):
+            return True
+        cursor = table.next_cursor
+        if not cursor:
+            return False
+        table.fetching = True
+        try:
+            page = await next_page(cursor)
+        finally:
+            table.fetching = False
+        if generation != table.generation:
+            return False
+        table.extend(page.items, page.next_cursor)
+    return table.select_key(key)
