@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -32,7 +33,10 @@ from ..widgets.ledger_text import (
     reject_refusal,
     step_series,
     supply_points,
+    time_span,
     wallet_points,
+    x_axis,
+    y_axis,
 )
 from ..widgets.paged_table import Column, PagedTable, reveal
 from ..widgets.safe_text import literal, safe
@@ -103,6 +107,8 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self._wanted: tuple[str, str] | None = None  # (tab, row key) a notification asked to show
         self._supply: list[int] = []
         self._wallet: list[int] = []
+        self._supply_span: tuple[datetime, datetime] | None = None  # first and last transaction drawn
+        self._wallet_span: tuple[datetime, datetime] | None = None
 
     # ---- layout --------------------------------------------------------------------
 
@@ -139,12 +145,14 @@ class LedgerScreen(LedgerActions, BackendScreen):
             yield Static(Text("Project…", style="dim italic"), id="ledger-project")
             yield Static("", id="ledger-summary")
         with Horizontal(id="ledger-charts"):
-            with Vertical(classes="chart"):
-                yield Static("Supply", id="supply-label", classes="chart-label")
-                yield Sparkline([], summary_function=max, id="supply-chart")
-            with Vertical(classes="chart"):
-                yield Static("Wallet", id="wallet-label", classes="chart-label")
-                yield Sparkline([], summary_function=max, id="wallet-chart")
+            for name in ("supply", "wallet"):
+                # A title line, then amounts (highest, lowest) beside the bars and dates under them.
+                with Vertical(classes="chart"):
+                    yield Static(name.title(), id=f"{name}-label", classes="chart-label")
+                    with Horizontal(classes="chart-plot"):
+                        yield Static("", id=f"{name}-y", classes="chart-y")
+                        yield Sparkline([], summary_function=max, id=f"{name}-chart")
+                    yield Static("", id=f"{name}-x", classes="chart-x")
         with TabbedContent(id="ledger-tabs", initial="tab-requests"):
             with TabPane("Requests", id="tab-requests"):
                 yield Static("", id="request-filter-label")
@@ -257,7 +265,7 @@ class LedgerScreen(LedgerActions, BackendScreen):
         wallet_table.reset(wallets.items, wallets.next_cursor)
         history_table = cast("PagedTable[TokenTransaction]", self.query_one("#history-table", PagedTable))
         history_table.reset(history.items, history.next_cursor)
-        self._supply = supply_points(history.items)
+        self._supply, self._supply_span = supply_points(history.items), time_span(history.items)
         addresses = [w.address for w in status.wallets]
         if self.wallet_address not in addresses:
             holders = [w for w in status.wallets if w.balance > 0]
@@ -274,11 +282,12 @@ class LedgerScreen(LedgerActions, BackendScreen):
         return self.backend.tokenization.list_requests(self.project_id, limit=PAGE, cursor=cursor, status=state)
 
     async def _load_wallet_chart(self) -> None:
-        self._wallet = []
+        self._wallet, self._wallet_span = [], None
         if self.project_id and self.wallet_address:
             page = await self.backend.tokenization.list_transactions(self.project_id, limit=CHART_HISTORY,
                                                                      wallet=self.wallet_address)
             self._wallet = wallet_points(page.items, self.wallet_address)
+            self._wallet_span = time_span(page.items, self.wallet_address)
         self._draw_charts()
 
     @work(exclusive=True, group="ledger-wallet", exit_on_error=False)
@@ -348,17 +357,23 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     def _draw_charts(self) -> None:
         units = self.units
-        for chart_id, label_id, points, title in (
-            ("#supply-chart", "#supply-label", self._supply, "Supply"),  # minted/burned: Setup tab
-            ("#wallet-chart", "#wallet-label", self._wallet, f"Wallet {self.wallet_address or '-'}"),
+        for name, points, span, title in (
+            ("supply", self._supply, self._supply_span, "Supply"),  # minted/burned: Setup tab
+            ("wallet", self._wallet, self._wallet_span, f"Wallet {self.wallet_address or '-'}"),
         ):
-            chart = self.query_one(chart_id, Sparkline)
-            label = self.query_one(label_id, Static)
+            chart = self.query_one(f"#{name}-chart", Sparkline)
+            label = self.query_one(f"#{name}-label", Static)
+            y_side, x_side = self.query_one(f"#{name}-y", Static), self.query_one(f"#{name}-x", Static)
             if not points:
                 chart.data = []
+                y_side.update("")
+                x_side.update("")
                 label.update(safe(Text.assemble((title, "bold"), ("  no history yet", "dim italic"))))
                 continue
             chart.data = step_series(points, max(chart.size.width, 1))
+            y_side.update(Text(y_axis(points, units.decimals, chart.size.height or 1, y_side.size.width or 5),
+                               style="dim"))
+            x_side.update(Text(x_axis(span, chart.size.width), style="dim"))
             label.update(safe(Text.assemble((title, "bold"), ("  now ", "dim"), units(points[-1], symbol=False),
                                        ("  max ", "dim"), units(max(points), symbol=False))))
 
