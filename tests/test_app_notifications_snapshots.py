@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Select
 
 from crewos_tui.launch import LaunchSpec
 
@@ -31,6 +32,18 @@ def test_notification_preferences(snap_compare: Any, demo_spec: LaunchSpec, size
     async def run_before(pilot: Pilot[Any]) -> None:
         await on_notifications(pilot)
         await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_notifications_empty(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    """A kind the demo user has none of: the empty state reads whole, not cut to its first letter."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await on_notifications(pilot)
+        pilot.app.screen.query_one("#kind-filter", Select).value = "chat.mention"
         await settle(pilot)
 
     assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)

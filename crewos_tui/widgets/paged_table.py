@@ -170,6 +170,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         """One dim row saying why the table is empty, whole: in the first column, sized to
         it while the table is empty (a one-cell marker column would cut it to "N")."""
         self.clear(columns=True)
+        self.show_header = False  # headers over one sentence would only be pushed aside by it
         for i, col in enumerate(self._columns):
             self.add_column(Text(col.label), key=col.key, width=None if i == 0 else col.width)
         self._placeholder = text
@@ -222,6 +223,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         if not self._items:
             self._add_placeholder(self._empty)
             return
+        self.show_header = True
         for item in self._ordered():
             # Cells hold backend text: a str is shown literally, control characters visibly.
             self.add_row(*(safe_renderable(c.cell(item)) for c in self._columns), key=self._row_key(item))
