@@ -78,3 +78,25 @@ def test_artifact(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int
         await settle(pilot)
 
     assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_entry_without_links(snap_compare: Any, demo_spec: LaunchSpec, size: tuple[int, int]) -> None:
+    """The links list of an entry that has none says so in a whole sentence."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from crewos_tui.backend.schemas.knowledge import KnowledgeSearch
+        from crewos_tui.screens.knowledge import KnowledgeScreen
+
+        await settle(pilot)
+        await pilot.press("7")
+        await settle(pilot)
+        backend: Any = pilot.app.backend  # pyright: ignore[reportAttributeAccessIssue]
+        hits = (await backend.knowledge.search(KnowledgeSearch(query="the"))).items
+        lonely = [h.entry.id for h in hits if not (await backend.knowledge.list_links(h.entry.id, limit=1)).items]
+        screen = pilot.app.screen
+        assert isinstance(screen, KnowledgeScreen) and lonely
+        screen.open_entry(sorted(lonely)[0])
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_spec), terminal_size=size, run_before=run_before)

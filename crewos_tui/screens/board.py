@@ -500,8 +500,10 @@ class BoardScreen(BoardActions, BackendScreen):
             self.load_projects(select=project_id)
         elif task is not None:
             self.load_columns()
-        if link.resource_type == "agent_job" and not self.jobs_shown:
+        if link.resource_type == "agent_job":
             await self.show_jobs_panel()
+            if self._jobs_panel is not None:
+                self._jobs_panel.follow(link.resource_id)  # the cursor goes to the job once it is listed
         if task is not None:
             self.open_detail(task.id)
 

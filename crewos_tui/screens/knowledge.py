@@ -157,7 +157,8 @@ class KnowledgeScreen(KnowledgeActions, BackendScreen):
                 with Horizontal(id="kb-entry-body"):
                     with VerticalScroll(id="kb-entry-scroll"):
                         yield Markdown("", id="kb-entry-md", open_links=False)  # the app asks first
-                    yield PagedTable(LINK_COLUMNS, lambda lk: lk.id, empty="No links.", id="kb-links")
+                    yield PagedTable(LINK_COLUMNS, lambda lk: lk.id, empty="No links to or from this entry.",
+                                     id="kb-links")
             with TabPane("Graph", id="graph"):
                 yield Tree("Open an entry, then press g.", id="kb-graph")
             with TabPane("Queue", id="queue"):

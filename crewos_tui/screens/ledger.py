@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -32,9 +33,12 @@ from ..widgets.ledger_text import (
     reject_refusal,
     step_series,
     supply_points,
+    time_span,
     wallet_points,
+    x_axis,
+    y_axis,
 )
-from ..widgets.paged_table import Column, PagedTable
+from ..widgets.paged_table import Column, PagedTable, reveal
 from ..widgets.safe_text import literal, safe
 from ..widgets.workers import work
 from .base import BackendScreen, reload_binding
@@ -100,8 +104,11 @@ class LedgerScreen(LedgerActions, BackendScreen):
         self.readiness: TokenizationStatus | None = None
         self.state_filter = "pending"
         self.wallet_address: str | None = None  # the wallet the second chart follows
+        self._wanted: tuple[str, str] | None = None  # (tab, row key) a notification asked to show
         self._supply: list[int] = []
         self._wallet: list[int] = []
+        self._supply_span: tuple[datetime, datetime] | None = None  # first and last transaction drawn
+        self._wallet_span: tuple[datetime, datetime] | None = None
 
     # ---- layout --------------------------------------------------------------------
 
@@ -138,12 +145,14 @@ class LedgerScreen(LedgerActions, BackendScreen):
             yield Static(Text("Project…", style="dim italic"), id="ledger-project")
             yield Static("", id="ledger-summary")
         with Horizontal(id="ledger-charts"):
-            with Vertical(classes="chart"):
-                yield Static("Supply", id="supply-label", classes="chart-label")
-                yield Sparkline([], summary_function=max, id="supply-chart")
-            with Vertical(classes="chart"):
-                yield Static("Wallet", id="wallet-label", classes="chart-label")
-                yield Sparkline([], summary_function=max, id="wallet-chart")
+            for name in ("supply", "wallet"):
+                # A title line, then amounts (highest, lowest) beside the bars and dates under them.
+                with Vertical(classes="chart"):
+                    yield Static(name.title(), id=f"{name}-label", classes="chart-label")
+                    with Horizontal(classes="chart-plot"):
+                        yield Static("", id=f"{name}-y", classes="chart-y")
+                        yield Sparkline([], summary_function=max, id=f"{name}-chart")
+                    yield Static("", id=f"{name}-x", classes="chart-x")
         with TabbedContent(id="ledger-tabs", initial="tab-requests"):
             with TabPane("Requests", id="tab-requests"):
                 yield Static("", id="request-filter-label")
@@ -256,11 +265,12 @@ class LedgerScreen(LedgerActions, BackendScreen):
         wallet_table.reset(wallets.items, wallets.next_cursor)
         history_table = cast("PagedTable[TokenTransaction]", self.query_one("#history-table", PagedTable))
         history_table.reset(history.items, history.next_cursor)
-        self._supply = supply_points(history.items)
+        self._supply, self._supply_span = supply_points(history.items), time_span(history.items)
         addresses = [w.address for w in status.wallets]
         if self.wallet_address not in addresses:
             holders = [w for w in status.wallets if w.balance > 0]
             self.wallet_address = (holders[0].address if holders else addresses[0]) if addresses else None
+        await self._reveal_wanted()
         await self._load_wallet_chart()
         self._show_header()
         self._show_readiness()
@@ -272,11 +282,12 @@ class LedgerScreen(LedgerActions, BackendScreen):
         return self.backend.tokenization.list_requests(self.project_id, limit=PAGE, cursor=cursor, status=state)
 
     async def _load_wallet_chart(self) -> None:
-        self._wallet = []
+        self._wallet, self._wallet_span = [], None
         if self.project_id and self.wallet_address:
             page = await self.backend.tokenization.list_transactions(self.project_id, limit=CHART_HISTORY,
                                                                      wallet=self.wallet_address)
             self._wallet = wallet_points(page.items, self.wallet_address)
+            self._wallet_span = time_span(page.items, self.wallet_address)
         self._draw_charts()
 
     @work(exclusive=True, group="ledger-wallet", exit_on_error=False)
@@ -346,17 +357,23 @@ class LedgerScreen(LedgerActions, BackendScreen):
 
     def _draw_charts(self) -> None:
         units = self.units
-        for chart_id, label_id, points, title in (
-            ("#supply-chart", "#supply-label", self._supply, "Supply"),  # minted/burned: Setup tab
-            ("#wallet-chart", "#wallet-label", self._wallet, f"Wallet {self.wallet_address or '-'}"),
+        for name, points, span, title in (
+            ("supply", self._supply, self._supply_span, "Supply"),  # minted/burned: Setup tab
+            ("wallet", self._wallet, self._wallet_span, f"Wallet {self.wallet_address or '-'}"),
         ):
-            chart = self.query_one(chart_id, Sparkline)
-            label = self.query_one(label_id, Static)
+            chart = self.query_one(f"#{name}-chart", Sparkline)
+            label = self.query_one(f"#{name}-label", Static)
+            y_side, x_side = self.query_one(f"#{name}-y", Static), self.query_one(f"#{name}-x", Static)
             if not points:
                 chart.data = []
+                y_side.update("")
+                x_side.update("")
                 label.update(safe(Text.assemble((title, "bold"), ("  no history yet", "dim italic"))))
                 continue
             chart.data = step_series(points, max(chart.size.width, 1))
+            y_side.update(Text(y_axis(points, units.decimals, chart.size.height or 1, y_side.size.width or 5),
+                               style="dim"))
+            x_side.update(Text(x_axis(span, chart.size.width), style="dim"))
             label.update(safe(Text.assemble((title, "bold"), ("  now ", "dim"), units(points[-1], symbol=False),
                                        ("  max ", "dim"), units(max(points), symbol=False))))
 
@@ -451,19 +468,40 @@ class LedgerScreen(LedgerActions, BackendScreen):
         current = self.current_view() or self.TABS[0]
         self.show_view(self.TABS[(self.TABS.index(current) + step) % len(self.TABS)])
 
-    def open_link(self, link: Any) -> None:
-        """Show the project (and request) a notification points to."""
-        self.show_view("requests")
-        self.state_filter = "all"
-        if link.project_id:
-            self.run_worker(self._open(link.project_id, link.resource_id), group="ledger", exclusive=True,
-                            exit_on_error=False)
+    #: Resource type a notification links to -> the tab that lists it.
+    LINK_VIEWS: ClassVar[dict[str, str]] = {"token_request": "requests", "token_transaction": "history"}
 
-    async def _open(self, project_id: str, resource_id: str) -> None:
-        self.project_id = project_id
-        await self._load(project_id)
-        if self.requests_table.select_key(resource_id):
-            self._show_selected()
+    def open_link(self, link: Any) -> None:
+        """Show the project, and the request or transaction, a notification points to.
+
+        What to select is kept (``_wanted``) until a load of the project has put the cursor
+        on it, so a reload meanwhile (live updates, the notification just marked read) takes
+        it over instead of leaving the cursor on whatever row was first."""
+        view = self.LINK_VIEWS.get(link.resource_type, "requests")
+        self._wanted = (view, link.resource_id) if link.resource_type in self.LINK_VIEWS else None
+        if view == "requests":
+            self.state_filter = "all"  # the request may be in any state by now
+        self.show_view(view)
+        if link.project_id and link.project_id != self.project_id:
+            self.project_id, self.wallet_address = link.project_id, None
+        self.load_ledger(link.project_id)
+
+    async def _reveal_wanted(self) -> None:
+        """Put the cursor on what a notification asked for, paging its table to it."""
+        if self._wanted is None or self.project_id is None:
+            return
+        view, key = self._wanted
+        pid, t = self.project_id, self.backend.tokenization
+        if view == "history":
+            table: PagedTable[Any] = cast("PagedTable[Any]", self.query_one("#history-table", PagedTable))
+            found = await reveal(table, key, lambda c: t.list_transactions(pid, limit=PAGE, cursor=c))
+        else:
+            found = await reveal(self.requests_table, key, self._requests)
+        self._wanted = None
+        if not found:
+            what = "transaction" if view == "history" else "request"
+            self.crewos.say(f"That token {what} is not in {self.project_name or 'this project'}'s ledger.",
+                            severity="warning")
 
 
 __all__ = ["LedgerScreen"]

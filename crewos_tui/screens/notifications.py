@@ -42,9 +42,10 @@ LINK_MODES: dict[str, str] = {
     "folder_update": "projects",
     "document": "projects",
     "task": "tasks",
-    "agent_job": "agents",
+    "agent_job": "tasks",  # the board's jobs panel lists a project's jobs
     "review_item": "review",
     "token_request": "ledger",
+    "token_transaction": "ledger",
     "chat_session": "sessions",
     "session": "sessions",
     "message": "chat",
@@ -61,10 +62,11 @@ def _marker(n: Notification) -> Text:
     return Text("●", style="bold") if n.unread else Text("")
 
 
+#: The title takes what the other columns leave (``fill``); the kind keeps its whole label.
 NOTIFICATION_COLUMNS: list[Column[Notification]] = [
     Column("unread", "", _marker, lambda n: n.unread, width=1),
     Column("when", "When (UTC)", lambda n: utc(n.created_at), lambda n: n.id),
-    Column("title", "Title", lambda n: Text(n.title, style="bold" if n.unread else ""),
+    Column("title", "Title", lambda n: Text(n.title, style="bold" if n.unread else "", overflow="ellipsis"),
            lambda n: n.title.casefold()),
     Column("kind", "Kind", lambda n: kind_label(n.kind), lambda n: n.kind),
 ]
@@ -114,8 +116,8 @@ class NotificationsScreen(BackendScreen):
             yield Label("Kind", classes="filter-label")
             yield Select([("All kinds", "")], value="", allow_blank=False, compact=True, id="kind-filter")
         with Horizontal(id="notifications-body"):
-            yield PagedTable(NOTIFICATION_COLUMNS, lambda n: n.id, empty="No notifications.",
-                             id="notification-table")
+            yield PagedTable(NOTIFICATION_COLUMNS, lambda n: n.id, empty="No notifications here.",
+                             id="notification-table", fill="title")
             with Vertical(id="notification-preview-pane"):
                 yield Static(safe(preview_text(None)), id="notification-preview")
 

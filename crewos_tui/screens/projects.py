@@ -20,7 +20,7 @@ from textual.lazy import Lazy
 from textual.widgets import DataTable, Input, TabbedContent
 
 from ..widgets.format import error_text, utc
-from ..widgets.paged_table import Column, PagedTable
+from ..widgets.paged_table import Column, PagedTable, reveal
 from ..widgets.project_detail import TABS, ProjectDetail
 from ..widgets.text_input import TextInput
 from ..widgets.workers import work
@@ -100,6 +100,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
         super().__init__()
         self.project: Project | None = None  # the one the detail pane shows
         self._filter = ""
+        self._wanted_row: tuple[str, str] | None = None  # (detail tab, row key) a notification asked for
 
     def compose_body(self) -> ComposeResult:
         # Lazy: mounted right after the first frame (status bar), so the first paint
@@ -200,6 +201,12 @@ class ProjectsScreen(ProjectActions, BackendScreen):
             table.reset(page.items, page.next_cursor)
             if name in ("folders", "scaffold"):
                 self.detail.set_count(name, len(page.items) if not page.next_cursor else None)
+        if self._wanted_row is not None:
+            tab, key = self._wanted_row
+            self._wanted_row = None
+            table = self.detail.tables[tab]
+            # Listed while pending; a decided request or update is not, and the tab shows the project's open ones.
+            await reveal(table, key, lambda c: self._fetch(table, c))
 
     @staticmethod
     def _is_connection_error(exc: BaseException) -> bool:
@@ -247,7 +254,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
         table = self.project_table
         table.reset(page.items, page.next_cursor)
         target = project_id or (self.project.id if self.project else None)
-        if target and table.select_key(target):
+        if target and await reveal(table, target, lambda c: self._fetch(table, c)):
             self.load_detail(target, delay=0)
         else:
             self._show_selected()
@@ -313,6 +320,7 @@ class ProjectsScreen(ProjectActions, BackendScreen):
         tab = self.LINK_TABS.get(link.resource_type)
         if tab:
             self.detail.activate(tab)
+        self._wanted_row = (tab, link.resource_id) if tab else None
         if link.project_id:
             self.run_worker(self._open_project(link.project_id), group="open-link", exclusive=True,
                             exit_on_error=False)

@@ -122,6 +122,9 @@ class ReviewScreen(ReviewActions, BackendScreen):
         self.decided: dict[str, str] = {}  # item id -> state after a decision was sent
         self.marked: set[str] = set()
         self.details: dict[str, ReviewItem] = {}  # with history
+        # The item a notification opened: listed (first) while it is the one selected, even
+        # when the view leaves it out (a decided item), so a reload does not take it away.
+        self.linked: str | None = None
         self.transcripts: dict[str, ReviewTranscript] = {}
         self.validations: dict[str, ValidationResult] = {}
         self.shown_id: str | None = None  # the item the preview shows
@@ -244,11 +247,17 @@ class ReviewScreen(ReviewActions, BackendScreen):
             table.fetching = False
         # Sent decisions drop out of a view that no longer shows them; a decision
         # still in its undo window keeps its row.
-        keep = [self.items[i] for i in self.pending if i in self.items and i not in {x.id for x in page.items}]
-        self.decided = {k: v for k, v in self.decided.items() if k in {x.id for x in page.items}}
-        self.items = {i.id: i for i in [*page.items, *keep]}
+        listed = {x.id for x in page.items}
+        keep = [self.items[i] for i in self.pending if i in self.items and i not in listed]
+        current = self.current
+        if self.linked is not None and (current is None or current.id != self.linked):
+            self.linked = None  # the user moved on
+        pinned = [self.items[self.linked]] if (
+            self.linked in self.items and self.linked not in listed and self.linked not in self.pending) else []
+        self.decided = {k: v for k, v in self.decided.items() if k in listed}
+        self.items = {i.id: i for i in [*pinned, *page.items, *keep]}
         self.marked &= set(self.items)
-        table.reset([*page.items, *keep], page.next_cursor)
+        table.reset([*pinned, *page.items, *keep], page.next_cursor)
         self.show_current()
         self.show_header()
 
@@ -411,6 +420,7 @@ class ReviewScreen(ReviewActions, BackendScreen):
             self.items[item_id] = item
             self.table.reset([item, *self.table.items], self.table.next_cursor)
         self.details[item_id] = item
+        self.linked = item_id
         self.select(item_id)
         self.show_current()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -165,6 +166,51 @@ def wallet_points(history: Sequence[TokenTransaction], address: str) -> list[int
     for t in sorted(history, key=lambda t: t.seq):
         out.extend(p.balance_after for p in t.postings if p.wallet == address)
     return [0, *out] if out else []
+
+
+def time_span(history: Sequence[TokenTransaction], address: str | None = None) -> tuple[datetime, datetime] | None:
+    """When the first and the last transaction a chart draws happened (those touching
+    ``address`` for a wallet's chart); None when there are none."""
+    times = [t.created_at for t in history if address is None or any(p.wallet == address for p in t.postings)]
+    return (min(times), max(times)) if times else None
+
+
+def axis_amount(amount: int, decimals: int) -> str:
+    """An amount in at most five cells for a chart's side, three figures: ``300k``,
+    ``1.25M``, ``12.5k``, ``950`` (display only: the exact amounts are in the tables)."""
+    whole = amount / 10**decimals
+    size, suffix = abs(whole), ""
+    for limit, name in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            whole, size, suffix = whole / limit, size / limit, name
+            break
+    places = 0 if size >= 100 or (not suffix and size == int(size)) else 1 if size >= 10 else 2
+    text = f"{whole:.{places}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text + suffix
+
+
+def y_axis(points: Sequence[int], decimals: int, rows: int, width: int) -> str:
+    """The side of a chart ``rows`` high, right-aligned in ``width`` cells: its highest
+    value at the top, its lowest at the bottom (a sparkline spans exactly that range)."""
+    if not points or rows <= 0:
+        return ""
+    top, bottom = axis_amount(max(points), decimals), axis_amount(min(points), decimals)
+    lines = [top] if rows == 1 else [top, *([""] * (rows - 2)), bottom]
+    return "\n".join(line.rjust(width) for line in lines)
+
+
+def x_axis(span: tuple[datetime, datetime] | None, width: int) -> str:
+    """The dates under a chart ``width`` cells wide: the first at the left, the last at the right (UTC)."""
+    if span is None or width <= 0:
+        return ""
+    first, last = (t.strftime("%Y-%m-%d") for t in span)
+    if first == last:
+        first, last = (t.strftime("%m-%d %H:%M") for t in span)
+    if len(first) + len(last) + 1 > width:
+        return first[:width]
+    return first + " " * (width - len(first) - len(last)) + last
 
 
 def movement(t: TokenTransaction) -> str:

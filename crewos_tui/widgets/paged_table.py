@@ -9,15 +9,19 @@ in a screen worker and failures land in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
 from .safe_text import safe_renderable
+
+if TYPE_CHECKING:
+    from ..backend.schemas import Page
 
 T = TypeVar("T")
 
@@ -49,7 +53,10 @@ class PagedTable(DataTable[Any], Generic[T]):
         empty: str = "Nothing here.",
         id: str | None = None,
         autofocus: bool = False,
+        fill: str | None = None,
     ) -> None:
+        """``fill``: the key of the column that takes the width the others leave (a title);
+        the others keep their own widths (fixed, or as wide as their widest cell)."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._columns = list(columns)
         self._row_key = row_key
@@ -62,6 +69,8 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._autofocus = autofocus
+        self._fill = fill
+        self._placeholder = ""  # the text of the placeholder row, when it is shown
 
     def on_mount(self) -> None:
         for col in self._columns:
@@ -88,8 +97,7 @@ class PagedTable(DataTable[Any], Generic[T]):
 
     def show_placeholder(self, text: str) -> None:
         self._items, self._by_key, self.next_cursor = [], {}, None
-        self.clear()
-        self.add_row(*self._pad(Text(text, style="dim italic")), key=_PLACEHOLDER)
+        self._add_placeholder(text)
 
     def reset(self, items: Sequence[T], next_cursor: str | None) -> None:
         """Replace the rows with a first page; the cursor stays on the same item if present."""
@@ -158,8 +166,51 @@ class PagedTable(DataTable[Any], Generic[T]):
             return list(self._items)
         return sorted(self._items, key=col.sort, reverse=self.sort_reverse)
 
+    def _add_placeholder(self, text: str) -> None:
+        """One dim row saying why the table is empty, whole: in the first column, sized to
+        it while the table is empty (a one-cell marker column would cut it to "N")."""
+        self.clear(columns=True)
+        self.show_header = False  # headers over one sentence would only be pushed aside by it
+        for i, col in enumerate(self._columns):
+            self.add_column(Text(col.label), key=col.key, width=None if i == 0 else col.width)
+        self._placeholder = text
+        self.add_row(*self._pad(Text(text, style="dim italic")), key=_PLACEHOLDER)
+        self._fit_fill()
+
     def _pad(self, first: Any) -> list[Any]:
         return [first] + [""] * (len(self._columns) - 1)
+
+    def on_resize(self) -> None:
+        self._fit_fill()
+
+    def _fit_fill(self) -> None:
+        """Give the ``fill`` column what the other columns leave of the table's width."""
+        if self._fill is None or self._fill not in self.columns:
+            return
+        pad = 2 * self.cell_padding
+        used = pad  # the fill column's own padding
+        for spec in self._columns:
+            if spec.key == self._fill:
+                continue
+            fixed = spec.width is not None and (self._items or spec is not self._columns[0])
+            used += pad + (spec.width if fixed and spec.width is not None else self._content_width(spec))
+        fill = self.columns[self._fill]  # pyright: ignore[reportArgumentType]  (a ColumnKey equals its str)
+        width = max(cell_len(str(fill.label)), self.scrollable_content_region.width - used)
+        if fill.auto_width or fill.width != width:
+            fill.auto_width, fill.width = False, width
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh()
+
+    def _content_width(self, spec: Column[T]) -> int:
+        """As wide as the column's label and every loaded cell (the placeholder's too)."""
+        widest = cell_len(spec.label) + (2 if spec.key == self.sort_column else 0)
+        if not self._items and spec is self._columns[0]:
+            return max(widest, cell_len(self._placeholder))
+        for item in self._items:
+            cell = spec.cell(item)
+            widest = max(widest, cell_len(cell.plain if isinstance(cell, Text) else str(cell)))
+        return widest
 
     def _redraw(self, keep_key: str | None) -> None:
         self._by_key = {self._row_key(i): i for i in self._items}
@@ -170,10 +221,39 @@ class PagedTable(DataTable[Any], Generic[T]):
             arrow = (" ▼" if self.sort_reverse else " ▲") if col.key == self.sort_column else ""
             self.add_column(Text(col.label + arrow), key=col.key, width=col.width)
         if not self._items:
-            self.add_row(*self._pad(Text(self._empty, style="dim italic")), key=_PLACEHOLDER)
+            self._add_placeholder(self._empty)
             return
+        self.show_header = True
         for item in self._ordered():
             # Cells hold backend text: a str is shown literally, control characters visibly.
             self.add_row(*(safe_renderable(c.cell(item)) for c in self._columns), key=self._row_key(item))
         if keep_key is not None:
             self.select_key(keep_key)
+        self._fit_fill()
+
+
+#: Most pages ``reveal`` fetches looking for one row (50 rows a page: a few thousand rows back).
+REVEAL_PAGES = 40
+
+
+async def reveal(table: PagedTable[T], key: str, next_page: Callable[[str], Awaitable[Page[T]]],
+                 pages: int = REVEAL_PAGES) -> bool:
+    """Put the cursor on the row of ``key``, fetching further pages (``next_page(cursor)``)
+    until it is loaded; False when the list ends (or ``pages`` run out) without it, or when
+    the table was reset meanwhile (a newer list took over)."""
+    generation = table.generation
+    for _ in range(pages):
+        if table.select_key(key):
+            return True
+        cursor = table.next_cursor
+        if not cursor:
+            return False
+        table.fetching = True
+        try:
+            page = await next_page(cursor)
+        finally:
+            table.fetching = False
+        if generation != table.generation:
+            return False
+        table.extend(page.items, page.next_cursor)
+    return table.select_key(key)

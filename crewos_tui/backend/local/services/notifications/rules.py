@@ -194,8 +194,9 @@ RULES: tuple[Rule, ...] = (
          "Token request executed in {project}", lambda f: f"{f['actor']} executed: {_token_op(f)}."),
     Rule("token.request_failed", "token.request_failed", data_users("requester_id", "approver_ids"),
          "Token request failed in {project}", lambda f: f"{_token_op(f)}: {f.get('reason', '?')}"),
+    # The link is the transaction that moved the tokens (the ledger's history shows it).
     *(Rule(event, "token.wallet_changed", data_users("wallet_owner_ids"), "Your {project} wallet changed",
-           lambda f: f"{f['actor']}: {_token_op(f)}.", link_project=True)
+           lambda f: f"{f['actor']}: {_token_op(f)}.")
       for event in ("token.minted", "token.transferred", "token.burned")),
     # tasks (task.* events name assignee_id and created_by_id) and agent jobs (user_id: who started it)
     Rule("task.assigned", "task.assigned", data_users("assignee_id"),
