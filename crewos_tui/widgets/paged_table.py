@@ -209,7 +209,8 @@ class PagedTable(DataTable[Any], Generic[T]):
             return max(widest, cell_len(self._placeholder))
         for item in self._items:
             cell = spec.cell(item)
-            widest = max(widest, cell_len(cell.plain if isinstance(cell, Text) else str(cell)))
+            plain = cell.plain if isinstance(cell, Text) else str(getattr(cell, "plain", cell))
+            widest = max(widest, *(cell_len(line) for line in plain.split("\n")))
         return widest
 
     def _redraw(self, keep_key: str | None) -> None:
@@ -219,7 +220,10 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.clear(columns=True)
         for col in self._columns:
             arrow = (" ▼" if self.sort_reverse else " ▲") if col.key == self.sort_column else ""
-            self.add_column(Text(col.label + arrow), key=col.key, width=col.width)
+            # Measured here, not left to the DataTable's next idle: until then a frame showed
+            # every column as wide as its label ("Quar archiv owne").
+            width = col.width if col.width is not None or not self._items else self._content_width(col)
+            self.add_column(Text(col.label + arrow), key=col.key, width=width)
         if not self._items:
             self._add_placeholder(self._empty)
             return
