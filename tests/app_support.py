@@ -91,3 +91,19 @@ async def open_mode(pilot: Pilot[Any], key: str, cls: type[S]) -> S:
     screen = pilot.app.screen
     assert isinstance(screen, cls), screen
     return screen
+
+
+def terminal_writes(app: Any) -> list[str]:
+    """What the app writes to the terminal besides its frames (OSC 52, OSC 9, titles):
+    the headless driver drops it, so it is recorded here, in order."""
+    written: list[str] = []
+    driver = app._driver
+    assert driver is not None
+    real_write = driver.write
+
+    def record(data: str) -> None:
+        written.append(data)
+        real_write(data)
+
+    driver.write = record  # type: ignore[method-assign]
+    return written

@@ -10,7 +10,7 @@ from crewos_tui.screens.chat import ChatScreen
 from crewos_tui.widgets import clipboard
 from crewos_tui.widgets.chat_log import MessageLog
 
-from .app_support import Notes, make_app, open_mode, settle
+from .app_support import Notes, make_app, open_mode, settle, terminal_writes
 from .test_app_chat import as_user, open_session_titled, services
 
 TOAST = "via the terminal (OSC 52) — works over SSH; tmux needs set-clipboard on"
@@ -23,16 +23,7 @@ async def test_y_copies_the_reply_through_osc52_and_says_so(demo_spec: LaunchSpe
         screen = await open_mode(pilot, "3", ChatScreen)
         item = await open_session_titled(pilot, screen, "What is waiting for me?")
         screen.query_one(MessageLog).focus()
-        written: list[str] = []
-        driver = app._driver
-        assert driver is not None
-        real_write = driver.write
-
-        def record(data: str) -> None:
-            written.append(data)
-            real_write(data)
-
-        driver.write = record  # type: ignore[method-assign]
+        written = terminal_writes(app)
         await pilot.press("ctrl+y")
         await settle(pilot)
 

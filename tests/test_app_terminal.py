@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from crewos_tui.attention import ENV, POP_TITLE, PUSH_TITLE
 from crewos_tui.launch import LaunchSpec
 
-from .app_support import make_app, settle
+from .app_support import make_app, settle, terminal_writes
 
 SIZE = (80, 24)
 ESC, BEL = "\x1b", "\x07"
@@ -50,21 +50,6 @@ async def test_a_truecolor_terminal_keeps_the_default_theme(demo_spec: LaunchSpe
 # ---- attention --------------------------------------------------------------------
 
 
-def capture(app: Any) -> list[str]:
-    """What the app writes to the terminal besides its frames (the headless driver drops it)."""
-    written: list[str] = []
-    driver = app._driver
-    assert driver is not None
-    real_write = driver.write
-
-    def record(data: str) -> None:
-        written.append(data)
-        real_write(data)
-
-    driver.write = record  # type: ignore[method-assign]
-    return written
-
-
 async def request_review_of_maya(pilot: Pilot[Any], title: str) -> None:
     """priya, another client of the same service layer, asks the demo user for a review."""
     from crewos_tui.backend.schemas import ReviewItemCreate
@@ -93,7 +78,7 @@ async def test_a_decision_while_unfocused_notifies_the_desktop_and_marks_the_tit
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        written = capture(app)
+        written = terminal_writes(app)
         await blur(pilot)
         assert not app.app_focus
         # (the service refuses control characters in titles; test_attention.py feeds hostile ones)
@@ -123,7 +108,7 @@ async def test_inside_tmux_the_notification_goes_through_passthrough(
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        written = capture(app)
+        written = terminal_writes(app)
         await blur(pilot)
         await request_review_of_maya(pilot, "Launch copy")
         out = "".join(written)
@@ -138,7 +123,7 @@ async def test_other_news_and_the_test_default_write_nothing(demo_spec: LaunchSp
     app = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        written = capture(app)
+        written = terminal_writes(app)
         await blur(pilot)
         await request_review_of_maya(pilot, "Launch copy")
         assert written == [] and app.title == "crewos"
@@ -153,7 +138,7 @@ async def test_news_that_asks_for_no_decision_writes_nothing(
     app: Any = make_app(demo_spec)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        written = capture(app)
+        written = terminal_writes(app)
         await blur(pilot)
         auth = app.backend.services.auth
         priya = app.backend.as_user(await auth.principal_for("priya"))
