@@ -110,8 +110,9 @@ class Terminal:
         """``ctrl+q``, then the exit code 0 and no traceback on the restored screen."""
         self.tm("send-keys", "-t", "crewos", "C-q")
         wait_for(self.rc_file.exists, 60, "the app to exit")
-        assert self.rc_file.read_text().strip() == "0", self.pane()
-        assert "Traceback" not in self.pane()
+        history = self.tm("capture-pane", "-p", "-S", "-", "-t", "crewos")  # with what scrolled off
+        assert self.rc_file.read_text().strip() == "0", history
+        assert "Traceback" not in history, history
 
     def close(self) -> None:
         subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, check=False)

@@ -208,7 +208,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         if not self._items and spec is self._columns[0]:
             return max(widest, cell_len(self._placeholder))
         for item in self._items:
-            cell = spec.cell(item)
+            cell = safe_renderable(spec.cell(item))  # as drawn: a control character is one cell
             plain = cell.plain if isinstance(cell, Text) else str(getattr(cell, "plain", cell))
             widest = max(widest, *(cell_len(line) for line in plain.split("\n")))
         return widest
