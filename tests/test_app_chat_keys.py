@@ -254,3 +254,29 @@ async def test_a_finding_without_a_project_asks_the_same_picker(demo_spec: Launc
         linked = next(f for f in page.items if f.id == finding.id)
         assert linked.task_id is not None
         assert (await app.backend.tasks.get(linked.task_id)).project_id == website.id
+
+
+async def test_a_reply_body_taken_down_mid_stream_leaves_no_task_error(demo_spec: LaunchSpec) -> None:
+    """Quitting (or leaving the session) while a reply streams: the appends still in flight
+    are dropped, not left as "Task exception was never retrieved" on the user's terminal."""
+    import asyncio
+    import gc
+
+    from textual.widget import MountError
+
+    errors: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        app = make_app(demo_spec)
+        async with app.run_test(size=SMALL) as pilot:
+            screen = await open_chat(pilot)
+            await long_reply(pilot, screen, 0.02)
+            assert screen.streaming
+            app.exit()  # quit while chunks still arrive
+        await asyncio.sleep(0.5)
+        gc.collect()
+        await asyncio.sleep(0)
+        assert not [e for e in errors if isinstance(e.get("exception"), MountError)], errors
+    finally:
+        loop.set_exception_handler(None)

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import MountError
 from textual.widgets import Markdown, Static, TextArea
 
 from .format import utc
@@ -72,7 +74,7 @@ class MessageView(Vertical):
     def compose(self):
         yield Static(safe(header_text(self.message)), classes="message-header")
         if self.message.role == "assistant":
-            yield Markdown(safe_markdown(self.message.content), classes="message-body", open_links=False)
+            yield ReplyMarkdown(safe_markdown(self.message.content), classes="message-body", open_links=False)
         else:
             yield Static(safe(Text(self.message.content)), classes="message-body")
 
@@ -91,6 +93,27 @@ class MessageView(Vertical):
             await body.update(safe_markdown(message.content))
         else:
             body.update(safe(Text(message.content)))
+
+
+class ReplyMarkdown(Markdown):
+    """A message body that can be taken down while a reply streams into it.
+
+    Textual's ``MarkdownStream`` appends in a shielded task: when the app quits (or the
+    session is switched) mid-reply, that task went on mounting into a body already
+    removed and its ``MountError`` was printed as "Task exception was never retrieved"
+    on the user's terminal after exit. An append into a body that is gone is dropped."""
+
+    def append(self, markdown: str) -> AwaitComplete:
+        appending = super().append(markdown)
+
+        async def into_a_body_still_there() -> None:
+            try:
+                await appending
+            except MountError:
+                if self.is_attached:
+                    raise  # a real fault, not a body taken down mid-reply
+
+        return AwaitComplete(into_a_body_still_there())
 
 
 class ReplyStream:
