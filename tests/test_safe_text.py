@@ -143,6 +143,8 @@ def test_every_markdown_the_app_builds_leaves_links_to_the_app() -> None:
         names = {alias.asname or alias.name: wanted[node.module]
                  for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module in wanted
                  for alias in node.names if alias.name in ("Markdown", "MarkdownViewer")}
+        names.update({node.name: names[base.id] for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                      for base in node.bases if isinstance(base, ast.Name) and base.id in names})  # subclasses
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
                 keyword, value = names[node.func.id]
