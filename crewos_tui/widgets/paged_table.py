@@ -70,7 +70,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.sort_reverse = False
         self._autofocus = autofocus
         self._fill = fill
-        self._placeholder = ""  # the text of the placeholder row, when it is shown
+        self._widths: dict[str, int] = {}  # each column's drawn width, for the fill column's share
 
     def on_mount(self) -> None:
         for col in self._columns:
@@ -173,7 +173,9 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.show_header = False  # headers over one sentence would only be pushed aside by it
         for i, col in enumerate(self._columns):
             self.add_column(Text(col.label), key=col.key, width=None if i == 0 else col.width)
-        self._placeholder = text
+        self._widths = {col.key: max(self._label_width(col), cell_len(text)) if i == 0
+                        else col.width if col.width is not None else self._label_width(col)
+                        for i, col in enumerate(self._columns)}
         self.add_row(*self._pad(Text(text, style="dim italic")), key=_PLACEHOLDER)
         self._fit_fill()
 
@@ -188,12 +190,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         if self._fill is None or self._fill not in self.columns:
             return
         pad = 2 * self.cell_padding
-        used = pad  # the fill column's own padding
-        for spec in self._columns:
-            if spec.key == self._fill:
-                continue
-            fixed = spec.width is not None and (self._items or spec is not self._columns[0])
-            used += pad + (spec.width if fixed and spec.width is not None else self._content_width(spec))
+        used = pad + sum(pad + self._widths.get(col.key, 0) for col in self._columns if col.key != self._fill)
         fill = self.columns[self._fill]  # pyright: ignore[reportArgumentType]  (a ColumnKey equals its str)
         width = max(cell_len(str(fill.label)), self.scrollable_content_region.width - used)
         if fill.auto_width or fill.width != width:
@@ -202,38 +199,41 @@ class PagedTable(DataTable[Any], Generic[T]):
             self._clear_caches()
             self.refresh()
 
-    def _content_width(self, spec: Column[T]) -> int:
-        """As wide as the column's label and every loaded cell (the placeholder's too)."""
-        widest = cell_len(spec.label) + (2 if spec.key == self.sort_column else 0)
-        if not self._items and spec is self._columns[0]:
-            return max(widest, cell_len(self._placeholder))
-        for item in self._items:
-            cell = safe_renderable(spec.cell(item))  # as drawn: a control character is one cell
-            plain = cell.plain if isinstance(cell, Text) else str(getattr(cell, "plain", cell))
-            widest = max(widest, *(cell_len(line) for line in plain.split("\n")))
-        return widest
+    def _label_width(self, spec: Column[T]) -> int:
+        return cell_len(spec.label) + (2 if spec.key == self.sort_column else 0)  # " ▲"
 
     def _redraw(self, keep_key: str | None) -> None:
         self._by_key = {self._row_key(i): i for i in self._items}
+        if not self._items:
+            self._add_placeholder(self._empty)
+            return
+        ordered = self._ordered()
+        # Cells hold backend text: a str is shown literally, control characters visibly.
+        # Drawn once; the column widths are measured from what is drawn, here rather than
+        # at the DataTable's next idle (until then a frame showed every column as wide as
+        # its label: "Quar archiv owne").
+        rows = [[safe_renderable(c.cell(item)) for c in self._columns] for item in ordered]
+        self._widths = {col.key: col.width if col.width is not None
+                        else max([self._label_width(col), *(_drawn_width(row[i]) for row in rows)])
+                        for i, col in enumerate(self._columns)}
         # Columns are rebuilt too, so widths fit the rows shown now (not an old
         # placeholder's text) and the sort arrow sits on the right header.
         self.clear(columns=True)
         for col in self._columns:
             arrow = (" ▼" if self.sort_reverse else " ▲") if col.key == self.sort_column else ""
-            # Measured here, not left to the DataTable's next idle: until then a frame showed
-            # every column as wide as its label ("Quar archiv owne").
-            width = col.width if col.width is not None or not self._items else self._content_width(col)
-            self.add_column(Text(col.label + arrow), key=col.key, width=width)
-        if not self._items:
-            self._add_placeholder(self._empty)
-            return
+            self.add_column(Text(col.label + arrow), key=col.key, width=self._widths[col.key])
         self.show_header = True
-        for item in self._ordered():
-            # Cells hold backend text: a str is shown literally, control characters visibly.
-            self.add_row(*(safe_renderable(c.cell(item)) for c in self._columns), key=self._row_key(item))
+        for item, row in zip(ordered, rows, strict=True):
+            self.add_row(*row, key=self._row_key(item))
         if keep_key is not None:
             self.select_key(keep_key)
         self._fit_fill()
+
+
+def _drawn_width(cell: Any) -> int:
+    """Cells a drawn cell takes: its widest line (a control character drawn as one cell)."""
+    plain = cell.plain if isinstance(cell, Text) else str(getattr(cell, "plain", cell))
+    return max(cell_len(line) for line in plain.split("\n"))
 
 
 #: Most pages ``reveal`` fetches looking for one row (50 rows a page: a few thousand rows back).
